@@ -1,0 +1,66 @@
+//! The f64 backend: round-to-nearest, for search and speed. It implements [`Real`] but not
+//! [`super::Enclosure`], so the type system keeps it out of every verdict.
+
+use super::{Field, Real, Ring};
+use rug::{Float, Rational};
+
+impl Ring for f64 {
+    fn prec(&self) -> u32 {
+        53
+    }
+    fn from_i64(n: i64, _prec: u32) -> Self {
+        n as f64
+    }
+    fn mul_pow2(&self, k: i32) -> Self {
+        self * 2f64.powi(k)
+    }
+    fn approx_f64(&self) -> f64 {
+        *self
+    }
+}
+
+impl Field for f64 {
+    /// Rounds to nearest: an approximation, not an enclosure.
+    fn from_rational(q: &Rational, _prec: u32) -> Self {
+        q.to_f64()
+    }
+    fn recip(&self) -> Self {
+        1.0 / self
+    }
+}
+
+impl Real for f64 {
+    fn exp(&self) -> Self {
+        f64::exp(*self)
+    }
+    fn exp_m1(&self) -> Self {
+        f64::exp_m1(*self)
+    }
+    fn ln(&self) -> Self {
+        f64::ln(*self)
+    }
+    fn ln_1p(&self) -> Self {
+        f64::ln_1p(*self)
+    }
+    fn sqrt(&self) -> Self {
+        f64::sqrt(*self)
+    }
+    fn ei(&self) -> Self {
+        Float::with_val(53, *self).eint().to_f64()
+    }
+    fn hull(&self, other: &Self) -> Self {
+        f64::max(*self, *other)
+    }
+    fn max(&self, other: &Self) -> Self {
+        f64::max(*self, *other)
+    }
+    fn min(&self, other: &Self) -> Self {
+        f64::min(*self, *other)
+    }
+    fn abs(&self) -> Self {
+        f64::abs(*self)
+    }
+    fn from_f64(x: f64, _prec: u32) -> Self {
+        x
+    }
+}

@@ -1,0 +1,303 @@
+//! The inari backend: IEEE 1788 intervals with f64 endpoints and hardware directed rounding.
+//!
+//! [`Ival`] is a newtype so that it can implement `num_traits::Zero/One` (nalgebra needs them)
+//! and the crate's traits. inari lacks `expm1`, `log1p` and `Ei`: those endpoints are computed by
+//! MPFR at 53 bits with directed rounding (the same technique inari uses for `exp` and `ln`).
+
+use super::mpfr::{round_down, round_up};
+use super::{Enclosure, Field, Real, Ring};
+use inari::Interval;
+use rug::float::Round;
+use rug::{Float, Rational};
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// An inari interval; encloses a real number with f64 ends (53 bits).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ival(pub Interval);
+
+const ENTIRE: Ival = Ival(Interval::ENTIRE);
+
+fn from_ends(lo: f64, hi: f64) -> Ival {
+    match Interval::try_from((lo, hi)) {
+        Ok(x) => Ival(x),
+        // lo > hi or NaN: no information. ENTIRE never certifies.
+        Err(_) => ENTIRE,
+    }
+}
+
+/// lower end of `f(x)` rounded down to f64, via MPFR at 53 bits.
+fn mpfr_down(x: f64, f: impl Fn(&mut Float, Round) -> std::cmp::Ordering) -> f64 {
+    let mut y = Float::with_val(53, x);
+    if f(&mut y, Round::Down) == std::cmp::Ordering::Greater {
+        y.next_down();
+    }
+    y.to_f64_round(Round::Down)
+}
+
+fn mpfr_up(x: f64, f: impl Fn(&mut Float, Round) -> std::cmp::Ordering) -> f64 {
+    let mut y = Float::with_val(53, x);
+    if f(&mut y, Round::Up) == std::cmp::Ordering::Less {
+        y.next_up();
+    }
+    y.to_f64_round(Round::Up)
+}
+
+impl Ival {
+    /// Encloses `[lo, hi]` (both exact f64). Returns the entire line if `lo > hi` or NaN.
+    pub fn new(lo: f64, hi: f64) -> Self {
+        from_ends(lo, hi)
+    }
+
+    /// Apply a non-decreasing function, with MPFR evaluating each end in the outward direction.
+    fn monotone_up(self, f: impl Fn(&mut Float, Round) -> std::cmp::Ordering + Copy) -> Self {
+        if self.0.is_empty() {
+            return self;
+        }
+        from_ends(mpfr_down(self.0.inf(), f), mpfr_up(self.0.sup(), f))
+    }
+}
+
+impl num_traits::Zero for Ival {
+    fn zero() -> Self {
+        Ival(inari::const_interval!(0.0, 0.0))
+    }
+    fn is_zero(&self) -> bool {
+        self.0 == inari::const_interval!(0.0, 0.0)
+    }
+}
+
+impl num_traits::One for Ival {
+    fn one() -> Self {
+        Ival(inari::const_interval!(1.0, 1.0))
+    }
+}
+
+macro_rules! ival_ops {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl $tr<Ival> for Ival {
+            type Output = Ival;
+            #[inline]
+            fn $f(self, rhs: Ival) -> Ival { Ival($tr::$f(self.0, rhs.0)) }
+        }
+        impl<'a> $tr<&'a Ival> for Ival {
+            type Output = Ival;
+            #[inline]
+            fn $f(self, rhs: &'a Ival) -> Ival { Ival($tr::$f(self.0, rhs.0)) }
+        }
+        impl $tra<Ival> for Ival {
+            #[inline]
+            fn $fa(&mut self, rhs: Ival) { self.0 = $tr::$f(self.0, rhs.0); }
+        }
+        impl<'a> $tra<&'a Ival> for Ival {
+            #[inline]
+            fn $fa(&mut self, rhs: &'a Ival) { self.0 = $tr::$f(self.0, rhs.0); }
+        }
+    )*};
+}
+
+ival_ops! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+}
+
+impl Div<Ival> for Ival {
+    type Output = Ival;
+    #[inline]
+    fn div(self, rhs: Ival) -> Ival {
+        Ival(self.0 / rhs.0)
+    }
+}
+
+impl<'a> Div<&'a Ival> for Ival {
+    type Output = Ival;
+    #[inline]
+    fn div(self, rhs: &'a Ival) -> Ival {
+        Ival(self.0 / rhs.0)
+    }
+}
+
+impl Neg for Ival {
+    type Output = Ival;
+    #[inline]
+    fn neg(self) -> Ival {
+        Ival(-self.0)
+    }
+}
+
+impl Ring for Ival {
+    fn prec(&self) -> u32 {
+        53
+    }
+    fn from_i64(n: i64, _prec: u32) -> Self {
+        from_ends(
+            round_down(53, n).to_f64_round(Round::Down),
+            round_up(53, n).to_f64_round(Round::Up),
+        )
+    }
+    fn mul_pow2(&self, k: i32) -> Self {
+        let two_k = from_ends(
+            round_down(53, Float::with_val(2, 1) << k).to_f64_round(Round::Down),
+            round_up(53, Float::with_val(2, 1) << k).to_f64_round(Round::Up),
+        );
+        *self * two_k
+    }
+    fn approx_f64(&self) -> f64 {
+        self.0.mid()
+    }
+}
+
+impl Field for Ival {
+    fn from_rational(q: &Rational, _prec: u32) -> Self {
+        from_ends(
+            round_down(53, q).to_f64_round(Round::Down),
+            round_up(53, q).to_f64_round(Round::Up),
+        )
+    }
+    fn recip(&self) -> Self {
+        Ival(self.0.recip())
+    }
+}
+
+impl Real for Ival {
+    fn exp(&self) -> Self {
+        Ival(self.0.exp())
+    }
+    fn exp_m1(&self) -> Self {
+        self.monotone_up(|x, r| x.exp_m1_round(r))
+    }
+    fn ln(&self) -> Self {
+        let y = self.0.ln();
+        if y.is_empty() {
+            ENTIRE_NAN
+        } else {
+            Ival(y)
+        }
+    }
+    fn ln_1p(&self) -> Self {
+        let dom = self
+            .0
+            .intersection(inari::const_interval!(-1.0, f64::INFINITY));
+        if dom.is_empty() || dom.sup() <= -1.0 {
+            return ENTIRE_NAN;
+        }
+        Ival(dom).monotone_up(|x, r| x.ln_1p_round(r))
+    }
+    fn sqrt(&self) -> Self {
+        let y = self.0.sqrt();
+        if y.is_empty() {
+            ENTIRE_NAN
+        } else {
+            Ival(y)
+        }
+    }
+    fn ei(&self) -> Self {
+        if self.0.is_empty() {
+            return ENTIRE_NAN;
+        }
+        let (a, b) = (self.0.inf(), self.0.sup());
+        if a > 0.0 {
+            self.monotone_up(|x, r| x.eint_round(r))
+        } else if b < 0.0 {
+            from_ends(
+                mpfr_down(b, |x, r| x.eint_round(r)),
+                mpfr_up(a, |x, r| x.eint_round(r)),
+            )
+        } else {
+            let mut hi = f64::NEG_INFINITY;
+            for x in [a, b] {
+                if x != 0.0 {
+                    hi = hi.max(mpfr_up(x, |y, r| y.eint_round(r)));
+                }
+            }
+            from_ends(f64::NEG_INFINITY, hi)
+        }
+    }
+    fn hull(&self, other: &Self) -> Self {
+        Ival(self.0.convex_hull(other.0))
+    }
+    fn max(&self, other: &Self) -> Self {
+        Ival(self.0.max(other.0))
+    }
+    fn min(&self, other: &Self) -> Self {
+        Ival(self.0.min(other.0))
+    }
+    fn abs(&self) -> Self {
+        Ival(self.0.abs())
+    }
+    fn from_f64(x: f64, _prec: u32) -> Self {
+        from_ends(x, x)
+    }
+}
+
+/// An empty-domain result: inari's EMPTY would be dropped silently by later operations, so the
+/// crate uses ENTIRE, which is sound and never certifies.
+const ENTIRE_NAN: Ival = ENTIRE;
+
+impl Enclosure for Ival {
+    const BACKEND: &'static str = "inari";
+    fn lower_f64(&self) -> f64 {
+        if self.0.is_empty() {
+            f64::NAN
+        } else {
+            self.0.inf()
+        }
+    }
+    fn upper_f64(&self) -> f64 {
+        if self.0.is_empty() {
+            f64::NAN
+        } else {
+            self.0.sup()
+        }
+    }
+    fn is_finite(&self) -> bool {
+        !self.0.is_empty() && self.0.inf().is_finite() && self.0.sup().is_finite()
+    }
+    fn contains_rational(&self, q: &Rational) -> bool {
+        self.is_finite() && *q >= self.0.inf() && *q <= self.0.sup()
+    }
+    fn lower_exact(&self) -> Option<Rational> {
+        if self.is_finite() {
+            Rational::from_f64(self.0.inf())
+        } else {
+            None
+        }
+    }
+    fn upper_exact(&self) -> Option<Rational> {
+        if self.is_finite() {
+            Rational::from_f64(self.0.sup())
+        } else {
+            None
+        }
+    }
+    fn width_upper(&self) -> f64 {
+        if self.is_finite() {
+            self.0.wid()
+        } else {
+            f64::INFINITY
+        }
+    }
+    fn mag_upper(&self) -> f64 {
+        if self.is_finite() {
+            self.0.mag()
+        } else {
+            f64::INFINITY
+        }
+    }
+    fn to_decimal_bounds(&self, digits: usize) -> (String, String) {
+        let lo = Float::with_val(53, self.lower_f64());
+        let hi = Float::with_val(53, self.upper_f64());
+        (
+            lo.to_string_radix_round(10, Some(digits), Round::Down),
+            hi.to_string_radix_round(10, Some(digits), Round::Up),
+        )
+    }
+    fn intersect(&self, other: &Self) -> Option<Self> {
+        let x = self.0.intersection(other.0);
+        if x.is_empty() || !self.is_finite() || !other.is_finite() {
+            None
+        } else {
+            Some(Ival(x))
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Arithmetic backends behind one set of traits.
+//!
+//! The model code (`model/`, `spectral/`) is written once against these traits and runs on every
+//! backend:
+//!
+//! | type | trait level | rounding | may certify? |
+//! |------|-------------|----------|--------------|
+//! | [`f64`] | [`Real`] | to nearest | never: no [`Enclosure`] impl |
+//! | [`Ival`] (inari `Interval`, 53 bits) | [`Enclosure`] | outward | yes |
+//! | [`MpfrInterval`] (two `rug::Float`, any precision) | [`Enclosure`] | outward | yes |
+//! | [`Exact`] (`rug::Rational`) | [`Field`] | none (exact) | structure checks |
+//!
+//! Vocabulary used in every doc comment below:
+//! * *encloses*: the returned set contains the exact mathematical value for every exact input
+//!   contained in the arguments (outward/directed rounding on every endpoint);
+//! * *approx*: no bound at all (f64 and the `approx_*` functions);
+//! * predicates on enclosures are *certain* (`certainly_*`: true for every point of the set) or
+//!   *possible* (`possibly_*`); enclosures do not implement `PartialOrd`.
+//!
+//! Architecture invariant: this module is the only place in the crate that names `inari` or
+//! `rug::Float`; everything above it is generic. `rug::Rational` appears outside only as the type
+//! of exact inputs.
+
+mod decimal;
+mod exact;
+mod f64_backend;
+mod inari_backend;
+mod mpfr;
+
+pub use decimal::{parse_exact, ExactParseError};
+pub use exact::Exact;
+pub use inari_backend::Ival;
+pub use mpfr::{MpfrInterval, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
+
+use rug::Rational;
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// Commutative ring operations, exact or enclosing depending on the backend.
+///
+/// Binary operations on values of different precision produce the larger precision. `zero()` and
+/// `one()` (from `num_traits`) are exact at any precision, so nalgebra can use them as identities.
+pub trait Ring:
+    Clone
+    + Debug
+    + PartialEq
+    + Send
+    + Sync
+    + 'static
+    + num_traits::Zero
+    + num_traits::One
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + for<'a> Add<&'a Self, Output = Self>
+    + for<'a> Sub<&'a Self, Output = Self>
+    + for<'a> Mul<&'a Self, Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + for<'a> AddAssign<&'a Self>
+    + for<'a> SubAssign<&'a Self>
+    + for<'a> MulAssign<&'a Self>
+{
+    /// Working precision in bits (53 for f64 and inari, `u32::MAX` for exact rationals).
+    fn prec(&self) -> u32;
+    /// The integer `n` at precision `prec`; encloses `n` (exact when `n` fits in `prec` bits).
+    fn from_i64(n: i64, prec: u32) -> Self;
+    /// `self * 2^k`; encloses the exact product (exact unless the exponent range is left).
+    fn mul_pow2(&self, k: i32) -> Self;
+    /// Approximate value (midpoint for intervals), for display and search only: never certifies.
+    fn approx_f64(&self) -> f64;
+}
+
+/// Division and exact rational inputs.
+pub trait Field:
+    Ring + std::ops::Div<Output = Self> + for<'a> std::ops::Div<&'a Self, Output = Self>
+{
+    /// Encloses the exact rational `q` at precision `prec`: interval backends round the lower end
+    /// down and the upper end up; `f64` rounds to nearest (approx); `Exact` is exact.
+    fn from_rational(q: &Rational, prec: u32) -> Self;
+    /// `1 / self`, enclosing (an interval containing 0 gives an unbounded enclosure).
+    fn recip(&self) -> Self;
+}
+
+/// Real functions needed by the model. Interval backends enclose every result; f64 approximates.
+pub trait Real: Field {
+    /// Encloses `exp(x)`.
+    fn exp(&self) -> Self;
+    /// Encloses `exp(x) - 1`, accurate near 0.
+    fn exp_m1(&self) -> Self;
+    /// Encloses `ln(x)` on the part of the argument where it is defined (`x > 0`);
+    /// an argument with no positive point gives a not-finite result (never certifies).
+    fn ln(&self) -> Self;
+    /// Encloses `ln(1 + x)` on `x > -1`, accurate near 0.
+    fn ln_1p(&self) -> Self;
+    /// Encloses `sqrt(x)` on `x >= 0`.
+    fn sqrt(&self) -> Self;
+    /// Encloses the exponential integral `Ei(x)` (principal value), defined for `x != 0`;
+    /// an argument containing 0 gives an enclosure unbounded below.
+    fn ei(&self) -> Self;
+    /// Encloses every value of `self` and `other` (convex hull). For f64: the larger value (approx).
+    fn hull(&self, other: &Self) -> Self;
+    /// An enclosure-or-approx of `max(self, other)` (pointwise maximum of the sets).
+    fn max(&self, other: &Self) -> Self;
+    /// An enclosure-or-approx of `min(self, other)`.
+    fn min(&self, other: &Self) -> Self;
+    /// An enclosure of |x|.
+    fn abs(&self) -> Self;
+    /// Encloses the f64 value `x` exactly when `prec >= 53`, outward otherwise.
+    fn from_f64(x: f64, prec: u32) -> Self;
+}
+
+/// Three-valued comparison result of two enclosures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    /// True for every pair of points in the enclosures.
+    Certainly,
+    /// False for every pair of points.
+    CertainlyNot,
+    /// The enclosures are too wide to decide.
+    Undecided,
+}
+
+/// Rigorous enclosures: only types implementing this trait can produce a verdict.
+///
+/// An enclosure that is not finite (an infinite endpoint or NaN) answers every `certainly_*`
+/// question with `false`, so it can never prove or refute anything.
+pub trait Enclosure: Real {
+    /// Short backend name used in certificates (`"inari"`, `"mpfr"`).
+    const BACKEND: &'static str;
+    /// Lower end rounded down to f64 (NaN for a not-finite enclosure).
+    fn lower_f64(&self) -> f64;
+    /// Upper end rounded up to f64.
+    fn upper_f64(&self) -> f64;
+    /// Both ends are finite numbers (no infinity, no NaN).
+    fn is_finite(&self) -> bool;
+    /// The enclosure contains the exact rational `q`.
+    fn contains_rational(&self, q: &Rational) -> bool;
+    /// The lower end as an exact rational (None when not finite).
+    fn lower_exact(&self) -> Option<Rational>;
+    /// The upper end as an exact rational (None when not finite).
+    fn upper_exact(&self) -> Option<Rational>;
+    /// An upper bound on the width, rounded up to f64 (+inf when not finite).
+    fn width_upper(&self) -> f64;
+    /// An upper bound on `max |x|` over the enclosure, rounded up (+inf when not finite).
+    fn mag_upper(&self) -> f64;
+    /// Lower and upper ends as decimal strings with `digits` significant digits, the lower one
+    /// rounded down and the upper one rounded up, so the printed interval still encloses.
+    fn to_decimal_bounds(&self, digits: usize) -> (String, String);
+    /// Intersection of two enclosures of the same quantity (None when disjoint).
+    fn intersect(&self, other: &Self) -> Option<Self>;
+
+    /// Every point is > 0.
+    fn certainly_positive(&self) -> bool {
+        self.is_finite() && self.lower_f64() > 0.0
+    }
+    /// Every point is < 0.
+    fn certainly_negative(&self) -> bool {
+        self.is_finite() && self.upper_f64() < 0.0
+    }
+    /// Some point may be 0.
+    fn contains_zero(&self) -> bool {
+        self.contains_rational(&Rational::new())
+    }
+    /// Every point of `self` is < every point of `other`.
+    fn certainly_lt(&self, other: &Self) -> bool {
+        self.is_finite() && other.is_finite() && (other.clone() - self).certainly_positive()
+    }
+    /// Three-valued `self < other`.
+    fn compare_lt(&self, other: &Self) -> Certainty {
+        if self.certainly_lt(other) {
+            Certainty::Certainly
+        } else if self.is_finite() && other.is_finite() && (self.clone() - other).lower_f64() >= 0.0
+        {
+            Certainty::CertainlyNot
+        } else {
+            Certainty::Undecided
+        }
+    }
+}
+
+/// A runtime choice of backend, as written in claim files and certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// Plain f64: search and comparison only, never certifies.
+    F64,
+    /// inari intervals (53-bit endpoints, outward rounding).
+    Inari,
+    /// MPFR intervals at the claim's precision.
+    Mpfr,
+}
+
+impl BackendKind {
+    /// Name used in certificates and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::F64 => "f64",
+            BackendKind::Inari => "inari",
+            BackendKind::Mpfr => "mpfr",
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f64" => Ok(BackendKind::F64),
+            "inari" => Ok(BackendKind::Inari),
+            "mpfr" => Ok(BackendKind::Mpfr),
+            other => Err(format!(
+                "unknown backend `{other}` (expected f64, inari or mpfr)"
+            )),
+        }
+    }
+}

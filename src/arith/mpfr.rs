@@ -1,0 +1,594 @@
+//! MPFR intervals: a pair of `rug::Float` with the lower end rounded down and the upper end
+//! rounded up on every operation.
+//!
+//! Every MPFR call goes through [`round_down`] or [`round_up`], which read MPFR's ternary value
+//! (the direction of the rounding error) and step one ulp outward if it ever contradicts the
+//! requested direction, so a wrong rounding mode can never shrink an enclosure.
+
+use super::{Enclosure, Field, Real, Ring};
+use rug::float::{Round, Special};
+use rug::{Assign, Float, Rational};
+use std::cmp::Ordering;
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// Smallest precision accepted by claim files (bits).
+pub const MIN_PRECISION_BITS: u32 = 16;
+/// Largest precision accepted by claim files (bits); larger requests are refused up front.
+pub const MAX_PRECISION_BITS: u32 = 1 << 16;
+
+/// Precision of the exact constants `zero()` and `one()`; binary operations take the larger
+/// precision of their operands, so these never lower or raise a computation's precision.
+const CONST_PREC: u32 = 2;
+
+/// An interval `[lo, hi]` of MPFR floats that encloses a real number.
+///
+/// Invariant: `lo <= hi`, or the interval is *not finite* (an infinite end or a NaN end), in
+/// which case it never certifies anything. Both ends have the same precision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MpfrInterval {
+    lo: Float,
+    hi: Float,
+}
+
+/// Evaluate `expr` at `prec` bits rounded towards -inf; checks MPFR's ternary value.
+///
+/// Guarantee: the result is <= the exact value of `expr`.
+pub fn round_down<T>(prec: u32, expr: T) -> Float
+where
+    Float: rug::ops::AssignRound<T, Round = Round, Ordering = Ordering>,
+{
+    let (mut x, dir) = Float::with_val_round(prec, expr, Round::Down);
+    if dir == Ordering::Greater {
+        x.next_down();
+    }
+    x
+}
+
+/// Evaluate `expr` at `prec` bits rounded towards +inf; checks MPFR's ternary value.
+///
+/// Guarantee: the result is >= the exact value of `expr`.
+pub fn round_up<T>(prec: u32, expr: T) -> Float
+where
+    Float: rug::ops::AssignRound<T, Round = Round, Ordering = Ordering>,
+{
+    let (mut x, dir) = Float::with_val_round(prec, expr, Round::Up);
+    if dir == Ordering::Less {
+        x.next_up();
+    }
+    x
+}
+
+fn nan(prec: u32) -> MpfrInterval {
+    MpfrInterval {
+        lo: Float::with_val(prec, Special::Nan),
+        hi: Float::with_val(prec, Special::Nan),
+    }
+}
+
+fn entire(prec: u32) -> MpfrInterval {
+    MpfrInterval {
+        lo: Float::with_val(prec, Special::NegInfinity),
+        hi: Float::with_val(prec, Special::Infinity),
+    }
+}
+
+/// min of possibly-NaN floats: NaN wins (poisoning), so a NaN can never hide.
+fn min_nan(a: Float, b: Float) -> Float {
+    if a.is_nan() || b.is_nan() {
+        Float::with_val(a.prec(), Special::Nan)
+    } else if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+fn max_nan(a: Float, b: Float) -> Float {
+    if a.is_nan() || b.is_nan() {
+        Float::with_val(a.prec(), Special::Nan)
+    } else if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+impl MpfrInterval {
+    /// The degenerate interval `[x, x]` (exact), at the precision of `x`.
+    pub fn point(x: Float) -> Self {
+        MpfrInterval {
+            hi: x.clone(),
+            lo: x,
+        }
+    }
+
+    /// Encloses `[lo, hi]` at precision `prec` (ends rounded outward). Returns a not-finite
+    /// interval when `lo > hi` or an end is NaN.
+    pub fn from_bounds(lo: &Float, hi: &Float, prec: u32) -> Self {
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            return nan(prec);
+        }
+        MpfrInterval {
+            lo: round_down(prec, lo),
+            hi: round_up(prec, hi),
+        }
+    }
+
+    /// Lower end (rounded down from the exact set).
+    pub fn lo(&self) -> &Float {
+        &self.lo
+    }
+
+    /// Upper end (rounded up from the exact set).
+    pub fn hi(&self) -> &Float {
+        &self.hi
+    }
+
+    /// Midpoint at the interval's precision (approx: not an enclosure).
+    pub fn approx_mid(&self) -> Float {
+        let p = self.prec();
+        Float::with_val(p, &self.lo + &self.hi) / 2u32
+    }
+
+    /// The same interval re-rounded outward to `prec` bits.
+    pub fn with_prec(&self, prec: u32) -> Self {
+        if !self.is_finite() && (self.lo.is_nan() || self.hi.is_nan()) {
+            return nan(prec);
+        }
+        MpfrInterval {
+            lo: round_down(prec, &self.lo),
+            hi: round_up(prec, &self.hi),
+        }
+    }
+
+    fn pair_prec(&self, other: &Self) -> u32 {
+        self.prec().max(other.prec())
+    }
+
+    /// Apply a non-decreasing function given by its down/up-rounded evaluations.
+    fn monotone_up(&self, f: impl Fn(&mut Float, Round) -> Ordering) -> Self {
+        let p = self.prec();
+        let mut lo = self.lo.clone();
+        let d = f(&mut lo, Round::Down);
+        if d == Ordering::Greater {
+            lo.next_down();
+        }
+        let mut hi = self.hi.clone();
+        let u = f(&mut hi, Round::Up);
+        if u == Ordering::Less {
+            hi.next_up();
+        }
+        debug_assert!(lo.prec() == p);
+        MpfrInterval { lo, hi }
+    }
+}
+
+impl num_traits::Zero for MpfrInterval {
+    fn zero() -> Self {
+        MpfrInterval::point(Float::new(CONST_PREC))
+    }
+    fn is_zero(&self) -> bool {
+        self.lo.is_zero() && self.hi.is_zero()
+    }
+}
+
+impl num_traits::One for MpfrInterval {
+    fn one() -> Self {
+        MpfrInterval::point(Float::with_val(CONST_PREC, 1))
+    }
+}
+
+impl Add<&MpfrInterval> for MpfrInterval {
+    type Output = MpfrInterval;
+    fn add(self, rhs: &MpfrInterval) -> MpfrInterval {
+        let p = self.pair_prec(rhs);
+        let lo = round_down(p, &self.lo + &rhs.lo);
+        let hi = round_up(p, &self.hi + &rhs.hi);
+        MpfrInterval { lo, hi }
+    }
+}
+
+impl Sub<&MpfrInterval> for MpfrInterval {
+    type Output = MpfrInterval;
+    fn sub(self, rhs: &MpfrInterval) -> MpfrInterval {
+        let p = self.pair_prec(rhs);
+        let lo = round_down(p, &self.lo - &rhs.hi);
+        let hi = round_up(p, &self.hi - &rhs.lo);
+        MpfrInterval { lo, hi }
+    }
+}
+
+impl Mul<&MpfrInterval> for MpfrInterval {
+    type Output = MpfrInterval;
+    fn mul(self, rhs: &MpfrInterval) -> MpfrInterval {
+        let p = self.pair_prec(rhs);
+        // Fast paths by sign keep the common case at two multiplications.
+        let a_nonneg = self.lo.is_sign_positive() && !self.lo.is_nan();
+        let b_nonneg = rhs.lo.is_sign_positive() && !rhs.lo.is_nan();
+        if a_nonneg && b_nonneg && self.is_finite() && rhs.is_finite() {
+            return MpfrInterval {
+                lo: round_down(p, &self.lo * &rhs.lo),
+                hi: round_up(p, &self.hi * &rhs.hi),
+            };
+        }
+        let ends = [
+            (&self.lo, &rhs.lo),
+            (&self.lo, &rhs.hi),
+            (&self.hi, &rhs.lo),
+            (&self.hi, &rhs.hi),
+        ];
+        let mut lo: Option<Float> = None;
+        let mut hi: Option<Float> = None;
+        for (x, y) in ends {
+            // 0 * inf would be NaN; in interval arithmetic the product set is {0} there.
+            let (d, u) = if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
+                (Float::new(p), Float::new(p))
+            } else {
+                (round_down(p, x * y), round_up(p, x * y))
+            };
+            lo = Some(match lo {
+                None => d,
+                Some(l) => min_nan(l, d),
+            });
+            hi = Some(match hi {
+                None => u,
+                Some(h) => max_nan(h, u),
+            });
+        }
+        MpfrInterval {
+            lo: lo.unwrap_or_else(|| Float::new(p)),
+            hi: hi.unwrap_or_else(|| Float::new(p)),
+        }
+    }
+}
+
+impl Div<&MpfrInterval> for MpfrInterval {
+    type Output = MpfrInterval;
+    fn div(self, rhs: &MpfrInterval) -> MpfrInterval {
+        let p = self.pair_prec(rhs);
+        if self.lo.is_nan() || self.hi.is_nan() || rhs.lo.is_nan() || rhs.hi.is_nan() {
+            return nan(p);
+        }
+        // A divisor that may be 0 gives no information.
+        if rhs.lo.cmp0() != Some(Ordering::Greater) && rhs.hi.cmp0() != Some(Ordering::Less) {
+            return entire(p);
+        }
+        let ends = [
+            (&self.lo, &rhs.lo),
+            (&self.lo, &rhs.hi),
+            (&self.hi, &rhs.lo),
+            (&self.hi, &rhs.hi),
+        ];
+        let mut lo: Option<Float> = None;
+        let mut hi: Option<Float> = None;
+        for (x, y) in ends {
+            let (d, u) = if x.is_infinite() && y.is_infinite() {
+                // inf / inf: the quotient set of an unbounded numerator is unbounded.
+                (
+                    Float::with_val(p, Special::NegInfinity),
+                    Float::with_val(p, Special::Infinity),
+                )
+            } else {
+                (round_down(p, x / y), round_up(p, x / y))
+            };
+            lo = Some(match lo {
+                None => d,
+                Some(l) => min_nan(l, d),
+            });
+            hi = Some(match hi {
+                None => u,
+                Some(h) => max_nan(h, u),
+            });
+        }
+        MpfrInterval {
+            lo: lo.unwrap_or_else(|| Float::new(p)),
+            hi: hi.unwrap_or_else(|| Float::new(p)),
+        }
+    }
+}
+
+impl Neg for MpfrInterval {
+    type Output = MpfrInterval;
+    fn neg(self) -> MpfrInterval {
+        // Negation is exact in binary floating point.
+        MpfrInterval {
+            lo: -self.hi,
+            hi: -self.lo,
+        }
+    }
+}
+
+macro_rules! owned_ops {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl $tr<MpfrInterval> for MpfrInterval {
+            type Output = MpfrInterval;
+            fn $f(self, rhs: MpfrInterval) -> MpfrInterval { $tr::$f(self, &rhs) }
+        }
+        impl $tra<MpfrInterval> for MpfrInterval {
+            fn $fa(&mut self, rhs: MpfrInterval) { *self = $tr::$f(std::mem::replace(self, <MpfrInterval as num_traits::Zero>::zero()), &rhs); }
+        }
+        impl<'a> $tra<&'a MpfrInterval> for MpfrInterval {
+            fn $fa(&mut self, rhs: &'a MpfrInterval) { *self = $tr::$f(std::mem::replace(self, <MpfrInterval as num_traits::Zero>::zero()), rhs); }
+        }
+    )*};
+}
+
+owned_ops! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+}
+
+impl Div<MpfrInterval> for MpfrInterval {
+    type Output = MpfrInterval;
+    fn div(self, rhs: MpfrInterval) -> MpfrInterval {
+        self / &rhs
+    }
+}
+
+impl Ring for MpfrInterval {
+    fn prec(&self) -> u32 {
+        self.lo.prec().max(self.hi.prec())
+    }
+    fn from_i64(n: i64, prec: u32) -> Self {
+        MpfrInterval {
+            lo: round_down(prec, n),
+            hi: round_up(prec, n),
+        }
+    }
+    fn mul_pow2(&self, k: i32) -> Self {
+        let p = self.prec();
+        MpfrInterval {
+            lo: round_down(p, &self.lo << k),
+            hi: round_up(p, &self.hi << k),
+        }
+    }
+    fn approx_f64(&self) -> f64 {
+        self.approx_mid().to_f64()
+    }
+}
+
+impl Field for MpfrInterval {
+    fn from_rational(q: &Rational, prec: u32) -> Self {
+        MpfrInterval {
+            lo: round_down(prec, q),
+            hi: round_up(prec, q),
+        }
+    }
+    fn recip(&self) -> Self {
+        let p = self.prec();
+        MpfrInterval::point(Float::with_val(p, 1)) / self
+    }
+}
+
+impl Real for MpfrInterval {
+    fn exp(&self) -> Self {
+        self.monotone_up(|x, r| x.exp_round(r))
+    }
+    fn exp_m1(&self) -> Self {
+        self.monotone_up(|x, r| x.exp_m1_round(r))
+    }
+    fn ln(&self) -> Self {
+        let p = self.prec();
+        if self.hi.is_nan() || self.lo.is_nan() || self.hi.cmp0() != Some(Ordering::Greater) {
+            return nan(p);
+        }
+        let clipped = if self.lo.cmp0() == Some(Ordering::Greater) {
+            self.clone()
+        } else {
+            MpfrInterval {
+                lo: Float::new(p),
+                hi: self.hi.clone(),
+            }
+        };
+        // ln(0) = -inf in MPFR, which is the correct (unbounded) lower end.
+        clipped.monotone_up(|x, r| x.ln_round(r))
+    }
+    fn ln_1p(&self) -> Self {
+        let p = self.prec();
+        let minus_one = Float::with_val(p, -1);
+        if self.hi.is_nan() || self.lo.is_nan() || self.hi <= minus_one {
+            return nan(p);
+        }
+        let clipped = if self.lo > minus_one {
+            self.clone()
+        } else {
+            MpfrInterval {
+                lo: minus_one,
+                hi: self.hi.clone(),
+            }
+        };
+        clipped.monotone_up(|x, r| x.ln_1p_round(r))
+    }
+    fn sqrt(&self) -> Self {
+        let p = self.prec();
+        if self.hi.is_nan() || self.lo.is_nan() || self.hi.cmp0() == Some(Ordering::Less) {
+            return nan(p);
+        }
+        let clipped = if self.lo.cmp0() == Some(Ordering::Less) {
+            MpfrInterval {
+                lo: Float::new(p),
+                hi: self.hi.clone(),
+            }
+        } else {
+            self.clone()
+        };
+        clipped.monotone_up(|x, r| x.sqrt_round(r))
+    }
+    fn ei(&self) -> Self {
+        // Ei is decreasing on (-inf, 0), increasing on (0, inf), -> -inf at 0.
+        let p = self.prec();
+        if !self.is_finite() && (self.lo.is_nan() || self.hi.is_nan()) {
+            return nan(p);
+        }
+        if self.lo.cmp0() == Some(Ordering::Greater) {
+            self.monotone_up(|x, r| x.eint_round(r))
+        } else if self.hi.cmp0() == Some(Ordering::Less) {
+            let mut lo = self.hi.clone();
+            if lo.eint_round(Round::Down) == Ordering::Greater {
+                lo.next_down();
+            }
+            let mut hi = self.lo.clone();
+            if hi.eint_round(Round::Up) == Ordering::Less {
+                hi.next_up();
+            }
+            MpfrInterval { lo, hi }
+        } else {
+            let a = self.lo.clone();
+            let b = self.hi.clone();
+            let mut hi = Float::with_val(p, Special::NegInfinity);
+            for mut x in [a, b] {
+                if !x.is_zero() {
+                    if x.eint_round(Round::Up) == Ordering::Less {
+                        x.next_up();
+                    }
+                    hi = max_nan(hi, x);
+                }
+            }
+            MpfrInterval {
+                lo: Float::with_val(p, Special::NegInfinity),
+                hi,
+            }
+        }
+    }
+    fn hull(&self, other: &Self) -> Self {
+        let p = self.pair_prec(other);
+        MpfrInterval {
+            lo: round_down(p, min_nan(self.lo.clone(), other.lo.clone())),
+            hi: round_up(p, max_nan(self.hi.clone(), other.hi.clone())),
+        }
+    }
+    fn max(&self, other: &Self) -> Self {
+        let p = self.pair_prec(other);
+        MpfrInterval {
+            lo: round_down(p, max_nan(self.lo.clone(), other.lo.clone())),
+            hi: round_up(p, max_nan(self.hi.clone(), other.hi.clone())),
+        }
+    }
+    fn min(&self, other: &Self) -> Self {
+        let p = self.pair_prec(other);
+        MpfrInterval {
+            lo: round_down(p, min_nan(self.lo.clone(), other.lo.clone())),
+            hi: round_up(p, min_nan(self.hi.clone(), other.hi.clone())),
+        }
+    }
+    fn abs(&self) -> Self {
+        let p = self.prec();
+        if self.lo.cmp0() != Some(Ordering::Less) {
+            self.clone()
+        } else if self.hi.cmp0() != Some(Ordering::Greater) {
+            -self.clone()
+        } else {
+            let neg_lo = Float::with_val(p, -&self.lo);
+            MpfrInterval {
+                lo: Float::new(p),
+                hi: max_nan(neg_lo, self.hi.clone()),
+            }
+        }
+    }
+    fn from_f64(x: f64, prec: u32) -> Self {
+        if x.is_nan() {
+            return nan(prec);
+        }
+        MpfrInterval {
+            lo: round_down(prec, x),
+            hi: round_up(prec, x),
+        }
+    }
+}
+
+impl Enclosure for MpfrInterval {
+    const BACKEND: &'static str = "mpfr";
+    fn lower_f64(&self) -> f64 {
+        if self.lo.is_nan() || self.hi.is_nan() {
+            return f64::NAN;
+        }
+        self.lo.to_f64_round(Round::Down)
+    }
+    fn upper_f64(&self) -> f64 {
+        if self.lo.is_nan() || self.hi.is_nan() {
+            return f64::NAN;
+        }
+        self.hi.to_f64_round(Round::Up)
+    }
+    fn is_finite(&self) -> bool {
+        self.lo.is_finite() && self.hi.is_finite() && self.lo <= self.hi
+    }
+    fn contains_rational(&self, q: &Rational) -> bool {
+        self.is_finite() && self.lo <= *q && self.hi >= *q
+    }
+    fn lower_exact(&self) -> Option<Rational> {
+        if self.is_finite() {
+            self.lo.to_rational()
+        } else {
+            None
+        }
+    }
+    fn upper_exact(&self) -> Option<Rational> {
+        if self.is_finite() {
+            self.hi.to_rational()
+        } else {
+            None
+        }
+    }
+    fn width_upper(&self) -> f64 {
+        if !self.is_finite() {
+            return f64::INFINITY;
+        }
+        round_up(self.prec(), &self.hi - &self.lo).to_f64_round(Round::Up)
+    }
+    fn mag_upper(&self) -> f64 {
+        if !self.is_finite() {
+            return f64::INFINITY;
+        }
+        let a = Float::with_val(self.prec(), self.lo.abs_ref());
+        let b = Float::with_val(self.prec(), self.hi.abs_ref());
+        max_nan(a, b).to_f64_round(Round::Up)
+    }
+    fn to_decimal_bounds(&self, digits: usize) -> (String, String) {
+        (
+            self.lo.to_string_radix_round(10, Some(digits), Round::Down),
+            self.hi.to_string_radix_round(10, Some(digits), Round::Up),
+        )
+    }
+    fn intersect(&self, other: &Self) -> Option<Self> {
+        if !self.is_finite() || !other.is_finite() {
+            return None;
+        }
+        let p = self.pair_prec(other);
+        let lo = max_nan(self.lo.clone(), other.lo.clone());
+        let hi = min_nan(self.hi.clone(), other.hi.clone());
+        if lo > hi {
+            None
+        } else {
+            Some(MpfrInterval {
+                lo: round_down(p, &lo),
+                hi: round_up(p, &hi),
+            })
+        }
+    }
+}
+
+/// Parse helper for tests and doc examples: encloses a decimal/rational string at `prec` bits.
+impl MpfrInterval {
+    /// Encloses the exact value of `text` (`"1/3"`, `"0.1"`, `"-2.5e-3"`) at `prec` bits.
+    ///
+    /// ```
+    /// use hadacert::arith::{Enclosure, MpfrInterval};
+    /// // At 8 bits 0.1 is not representable: the enclosure is a short interval around it.
+    /// let x = MpfrInterval::parse("0.1", 8).unwrap();
+    /// assert!(x.lower_f64() < 0.1 && 0.1 < x.upper_f64());
+    /// assert!(x.width_upper() < 1e-3);
+    /// ```
+    pub fn parse(text: &str, prec: u32) -> Result<Self, super::ExactParseError> {
+        Ok(<Self as Field>::from_rational(
+            &super::parse_exact(text)?,
+            prec,
+        ))
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_assign_used(x: &mut Float) {
+    x.assign(0);
+}

@@ -1,0 +1,53 @@
+//! The fast Walsh-Hadamard transform: `x <- Had_K x` in K log2 K additions, in place.
+//!
+//! `Had_K` is the Sylvester matrix with entries `(-1)^popcount(i & j)` (MATH.md section 2). The
+//! transform is generic over anything with `+` and `-`: the interval backends (each butterfly
+//! encloses `a + b` and `a - b`), f64, exact rationals and machine integers.
+
+use std::ops::{Add, Sub};
+
+/// Apply `Had_K` (unnormalised) to `x` in place; `x.len()` must be a power of two.
+///
+/// Guarantee on an interval backend: every output encloses the exact transform of every vector
+/// of points inside the inputs (each butterfly is an enclosing `+` and `-`).
+///
+/// ```
+/// use hadacert::model::wht::fwht;
+/// let mut x = vec![1i64, 0, 0, 0];
+/// fwht(&mut x);
+/// assert_eq!(x, vec![1, 1, 1, 1]);
+/// let mut y = vec![1i64, 2, 3, 4];
+/// fwht(&mut y);
+/// assert_eq!(y, vec![10, -2, -4, 0]);
+/// ```
+pub fn fwht<T>(x: &mut [T])
+where
+    T: Clone + for<'a> Add<&'a T, Output = T> + for<'a> Sub<&'a T, Output = T>,
+{
+    let n = x.len();
+    assert!(
+        n.is_power_of_two(),
+        "fwht needs a power-of-two length, got {n}"
+    );
+    let mut h = 1;
+    while h < n {
+        for block in x.chunks_mut(2 * h) {
+            let (left, right) = block.split_at_mut(h);
+            for (a, b) in left.iter_mut().zip(right.iter_mut()) {
+                let sum = a.clone() + &*b;
+                *b = a.clone() - &*b;
+                *a = sum;
+            }
+        }
+        h *= 2;
+    }
+}
+
+/// `log2(K)` for a power of two `K`.
+pub fn log2_exact(k: usize) -> Option<u32> {
+    if k.is_power_of_two() {
+        Some(k.trailing_zeros())
+    } else {
+        None
+    }
+}
