@@ -1,0 +1,175 @@
+//! Certificates: the JSON record of one claim's verdict, with the exact inputs, the enclosures
+//! that decided it (decimal strings rounded outward) and provenance.
+//!
+//! Architecture invariant: a [`Verdict`] of `proved` or `refuted` is produced only by the
+//! claim evaluators from values of a type implementing [`crate::arith::Enclosure`] (see
+//! [`EnclosureRecord::from_enclosure`]); f64 has no such implementation.
+
+use crate::arith::Enclosure;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The answer to a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Rigorous enclosures show the statement holds.
+    Proved,
+    /// Rigorous enclosures show the statement fails.
+    Refuted,
+    /// The enclosures were too wide (or not finite) to decide: says nothing about the claim.
+    Undecided,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Proved => "proved",
+            Verdict::Refuted => "refuted",
+            Verdict::Undecided => "undecided",
+        })
+    }
+}
+
+/// An enclosure as stored in a certificate: ends as decimal strings, the lower rounded down and
+/// the upper rounded up, so the stored interval contains the computed one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnclosureRecord {
+    /// What is enclosed.
+    pub name: String,
+    /// Lower end, rounded down.
+    pub lower: String,
+    /// Upper end, rounded up.
+    pub upper: String,
+}
+
+/// Significant decimal digits that show a `prec`-bit enclosure without losing information.
+pub fn digits_for_precision(prec: u32) -> usize {
+    ((prec as f64) * std::f64::consts::LOG10_2).ceil() as usize + 2
+}
+
+impl EnclosureRecord {
+    /// Record an enclosure with enough digits for its precision (outward rounded).
+    pub fn from_enclosure<T: Enclosure>(name: impl Into<String>, x: &T) -> Self {
+        let digits = digits_for_precision(x.prec().min(4096));
+        let (lower, upper) = if x.is_finite() {
+            x.to_decimal_bounds(digits)
+        } else {
+            (format!("{}", x.lower_f64()), format!("{}", x.upper_f64()))
+        };
+        EnclosureRecord {
+            name: name.into(),
+            lower,
+            upper,
+        }
+    }
+}
+
+/// One sub-check of a certificate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Numbers or positions behind the result.
+    pub detail: String,
+}
+
+/// One step of precision escalation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EscalationStep {
+    /// Precision in bits.
+    pub precision_bits: u32,
+    /// The largest width among the deciding enclosures, rounded up.
+    pub max_width: String,
+    /// The verdict at this precision.
+    pub verdict: Verdict,
+}
+
+/// The certificate of one claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// Claim id from the claim file.
+    pub id: String,
+    /// Claim family (`C1`, `C1r`, `C2`, ...).
+    pub claim: String,
+    /// The statement that was decided, in words.
+    pub statement: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The verdict the claim file expects.
+    pub expect: Verdict,
+    /// Backend name (`inari`, `mpfr`).
+    pub backend: String,
+    /// Working precision in bits (53 for inari) at which the verdict was reached.
+    pub precision_bits: u32,
+    /// The loss and time convention.
+    pub loss_convention: String,
+    /// The exact inputs, as written in the claim file (decimal or rational strings).
+    pub inputs: serde_json::Value,
+    /// The enclosures that decided the verdict.
+    pub enclosures: Vec<EnclosureRecord>,
+    /// How far the deciding quantity is from the decision threshold (decimal, rounded towards
+    /// the safe side); `None` when undecided.
+    pub margin: Option<String>,
+    /// Sub-checks.
+    pub checks: Vec<Check>,
+    /// Precision escalation steps (one step when no escalation was requested).
+    pub escalation: Vec<EscalationStep>,
+    /// The claim file the claim came from (relative path as given).
+    pub source: String,
+    /// Digest of the claim's parameters and the crate version (resume uses it).
+    pub claim_digest: String,
+    /// hadacert version that produced the certificate.
+    pub crate_version: String,
+    /// Wall-clock time of the evaluation in milliseconds (redacted in snapshots).
+    pub elapsed_ms: u64,
+}
+
+/// The loss convention written into every certificate.
+pub const LOSS_CONVENTION: &str =
+    "mean cross-entropy L = (1/K) sum_k [log sum_j exp(Z_jk) - Z_kk]; gradient flow of L (summed loss = time scaled by K)";
+
+/// Write `cert` as pretty JSON to `dir/<id>.json` atomically: a temporary file in the same
+/// folder is written, flushed to disk and renamed over the target, so a reader sees either the
+/// old file or the complete new one.
+pub fn write_atomic(dir: &Path, cert: &Certificate) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(format!("{}.json", file_stem(&cert.id)));
+    let tmp = dir.join(format!(
+        ".{}.json.tmp-{}",
+        file_stem(&cert.id),
+        std::process::id()
+    ));
+    let text = serde_json::to_string_pretty(cert).map_err(std::io::Error::other)?;
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
+/// Read a certificate; `None` if missing or not a complete, valid certificate.
+pub fn read_certificate(path: &Path) -> Option<Certificate> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A claim id made safe as a file name (ids are validated to `[A-Za-z0-9._-]`, so this is the
+/// identity on valid ids).
+pub fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,143 @@
+//! Claims: the claim-file schema ([`schema`]), one evaluator per claim family, precision
+//! escalation, and the turning of an evaluation into a [`Certificate`].
+//!
+//! Data flow: claim file -> [`schema::Claim`] (validated, exact) -> evaluation on a backend
+//! (generic over [`Enclosure`], so f64 cannot reach this point) -> [`Certificate`].
+
+pub mod diagonalise;
+pub mod manifold;
+pub mod schema;
+
+pub use schema::{load_file, parse_claims, Claim, ClaimError, ClaimSpec, Params};
+
+use crate::arith::{BackendKind, Enclosure, Ival, MpfrInterval};
+use crate::cert::{Certificate, EscalationStep, Verdict, LOSS_CONVENTION};
+use rug::Rational;
+use std::time::Instant;
+
+/// What an evaluator returns: the verdict and the evidence behind it.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// Verdict at this precision.
+    pub verdict: Verdict,
+    /// Deciding enclosures.
+    pub enclosures: Vec<crate::cert::EnclosureRecord>,
+    /// Sub-checks.
+    pub checks: Vec<crate::cert::Check>,
+    /// Margin, if decided.
+    pub margin: Option<String>,
+    /// Largest width among the deciding enclosures (f64 rounded up; +inf if not finite).
+    pub max_width: f64,
+}
+
+fn statement(kind: &str) -> &'static str {
+    match kind {
+        "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
+        _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
+    }
+}
+
+fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
+    match claim.params {
+        Params::Diagonalise { .. } => diagonalise::evaluate::<T>(claim, prec),
+        Params::Manifold { .. } => manifold::evaluate::<T>(claim, prec),
+    }
+}
+
+fn width_met(claim: &Claim, e: &Evaluation) -> bool {
+    match &claim.target_width {
+        None => true,
+        Some(t) => Rational::from_f64(e.max_width).is_some_and(|w| w <= *t),
+    }
+}
+
+/// FNV-1a 64-bit digest (not cryptographic: it identifies a claim's parameters for resume).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+/// Digest of a claim's parameters and the crate version.
+pub fn claim_digest(spec: &ClaimSpec) -> String {
+    let text = serde_json::to_string(spec).unwrap_or_default();
+    format!(
+        "{:016x}",
+        fnv1a64(format!("{}|{}", env!("CARGO_PKG_VERSION"), text).as_bytes())
+    )
+}
+
+/// Evaluate a claim and produce its certificate.
+///
+/// With `backend = mpfr` and a `target_width`, the precision doubles from `precision_bits`
+/// until the deciding widths are at most the target or `max_precision_bits` is reached; if the
+/// target is never met the verdict is *undecided*, whatever the last step found.
+pub fn certify(claim: &Claim) -> Certificate {
+    let start = Instant::now();
+    let spec = &claim.spec;
+    let mut steps = Vec::new();
+    let (eval, prec) = match spec.backend {
+        BackendKind::Inari => {
+            let e = evaluate_on::<Ival>(claim, 53);
+            (e, 53)
+        }
+        BackendKind::Mpfr => {
+            let max_prec = spec.max_precision_bits.unwrap_or(spec.precision_bits);
+            let mut prec = spec.precision_bits;
+            loop {
+                let e = evaluate_on::<MpfrInterval>(claim, prec);
+                steps.push(EscalationStep {
+                    precision_bits: prec,
+                    max_width: format!("{:e}", e.max_width),
+                    verdict: e.verdict,
+                });
+                if width_met(claim, &e) || prec.saturating_mul(2) > max_prec {
+                    break (e, prec);
+                }
+                prec *= 2;
+            }
+        }
+        BackendKind::F64 => unreachable!("validation refuses f64 for certifying claims"),
+    };
+    if steps.is_empty() {
+        steps.push(EscalationStep {
+            precision_bits: prec,
+            max_width: format!("{:e}", eval.max_width),
+            verdict: eval.verdict,
+        });
+    }
+    let met = width_met(claim, &eval);
+    let mut checks = eval.checks;
+    let mut verdict = eval.verdict;
+    let mut margin = eval.margin;
+    if claim.target_width.is_some() {
+        checks.push(crate::cert::Check {
+            name: "target width met".into(),
+            passed: met,
+            detail: format!("target {}", spec.target_width.clone().unwrap_or_default()),
+        });
+        if !met {
+            verdict = Verdict::Undecided;
+            margin = None;
+        }
+    }
+    Certificate {
+        id: spec.id.clone(),
+        claim: spec.kind.clone(),
+        statement: statement(&spec.kind).into(),
+        verdict,
+        expect: spec.expect,
+        backend: spec.backend.name().into(),
+        precision_bits: prec,
+        loss_convention: LOSS_CONVENTION.into(),
+        inputs: serde_json::to_value(spec).unwrap_or(serde_json::Value::Null),
+        enclosures: eval.enclosures,
+        margin,
+        checks,
+        escalation: steps,
+        source: claim.source.display().to_string(),
+        claim_digest: claim_digest(spec),
+        crate_version: env!("CARGO_PKG_VERSION").into(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    }
+}

@@ -1,0 +1,672 @@
+//! The claim-file format (TOML), its parsing and validation.
+//!
+//! A claim file holds one or more `[[claim]]` tables. Every number is an exact decimal or
+//! rational *string* (`"0.5"`, `"1/3"`, `"2e-3"`); it is parsed without passing through f64.
+//! Every error names the file, the claim id (when known) and the field.
+
+use crate::arith::{parse_exact, BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
+use crate::cert::Verdict;
+use crate::model::hadamard::{Equivalence, HadamardError, HadamardMatrix, MAX_ORDER};
+use rug::Rational;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A claim-file error: which file, which claim, which field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: claim `{id}`, field `{field}`: {message}")]
+pub struct ClaimError {
+    /// The claim file.
+    pub file: PathBuf,
+    /// The claim id (`?` when the claim has none or the file did not parse).
+    pub id: String,
+    /// The field (dotted path; `-` for the file as a whole).
+    pub field: String,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+/// Largest number of claims in one file.
+pub const MAX_CLAIMS_PER_FILE: usize = 10_000;
+/// Largest claim file size in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// A vector of exact numbers: a list, an arithmetic progression, or deterministic pseudo-random
+/// rationals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VectorSpec {
+    /// `values = ["0", "1/2", ...]`.
+    List {
+        /// The entries.
+        values: Vec<String>,
+    },
+    /// `x_m = start + m * step`, m = 0..len.
+    Progression {
+        /// First entry.
+        start: String,
+        /// Increment.
+        step: String,
+        /// Number of entries.
+        len: usize,
+    },
+    /// `x_m = n_m / denominator` with `n_m` uniform in `0..=max_numerator` from a SplitMix64
+    /// stream seeded with `seed` (the same on every machine); `zero_first` sets `x_0 = 0`.
+    Random {
+        /// Stream seed.
+        seed: u64,
+        /// Largest numerator.
+        max_numerator: u64,
+        /// Common denominator (> 0).
+        denominator: u64,
+        /// Number of entries.
+        len: usize,
+        /// Force the first entry to 0 (the frozen mode 0).
+        #[serde(default)]
+        zero_first: bool,
+    },
+}
+
+/// The matrix of a C1/C1r claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MatrixSpec {
+    /// The Sylvester matrix of order `order` (a power of two), optionally transformed.
+    Sylvester {
+        /// K.
+        order: usize,
+        /// Equivalence transform applied to it.
+        #[serde(default)]
+        transform: Option<TransformSpec>,
+    },
+    /// The Paley matrix of order `q + 1`.
+    Paley {
+        /// A prime `q = 3 (mod 4)`.
+        q: usize,
+        /// Equivalence transform applied to it.
+        #[serde(default)]
+        transform: Option<TransformSpec>,
+    },
+}
+
+/// An equivalence transform: explicit lists and/or seeded random permutations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformSpec {
+    /// Explicit row permutation (new row i = old row `row_perm[i]`).
+    #[serde(default)]
+    pub row_perm: Vec<usize>,
+    /// Seed of a random row permutation (used when `row_perm` is empty).
+    #[serde(default)]
+    pub row_perm_seed: Option<u64>,
+    /// Rows whose sign is flipped.
+    #[serde(default)]
+    pub row_flip: Vec<usize>,
+    /// Explicit column permutation.
+    #[serde(default)]
+    pub col_perm: Vec<usize>,
+    /// Seed of a random column permutation (used when `col_perm` is empty).
+    #[serde(default)]
+    pub col_perm_seed: Option<u64>,
+    /// Columns whose sign is flipped.
+    #[serde(default)]
+    pub col_flip: Vec<usize>,
+}
+
+/// The orthonormal-columns matrix `R` (d x K) of a C2 claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EmbeddingSpec {
+    /// `R = [I_K; 0]`, d x K.
+    Coordinate {
+        /// d >= K.
+        dim: usize,
+    },
+    /// The first K columns of the Householder reflection `I - 2 v v^T / (v^T v)` (d x d,
+    /// rational and orthogonal).
+    Householder {
+        /// d >= K.
+        dim: usize,
+        /// The reflection vector (length d, not all zero).
+        v: Vec<String>,
+    },
+}
+
+/// One claim, as written in a claim file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// Unique id, `[A-Za-z0-9._-]+`; names the certificate file.
+    pub id: String,
+    /// Claim family: `C1`, `C1r` or `C2`.
+    pub kind: String,
+    /// The verdict this claim should get.
+    pub expect: Verdict,
+    /// `inari` or `mpfr` (`f64` never certifies and is refused).
+    pub backend: BackendKind,
+    /// MPFR precision in bits (ignored by inari, which is 53).
+    #[serde(default = "default_prec")]
+    pub precision_bits: u32,
+    /// Escalation: double the MPFR precision until the deciding widths are <= this...
+    #[serde(default)]
+    pub target_width: Option<String>,
+    /// ...or this precision is reached.
+    #[serde(default)]
+    pub max_precision_bits: Option<u32>,
+    /// C1/C1r: the matrix.
+    #[serde(default)]
+    pub matrix: Option<MatrixSpec>,
+    /// C1/C1r: the spectrum lambda.
+    #[serde(default)]
+    pub lambda: Option<VectorSpec>,
+    /// C1/C1r/C2: largest accepted width of an off-diagonal enclosure for *proved*.
+    #[serde(default)]
+    pub width_bound: Option<String>,
+    /// C2: singular values of W.
+    #[serde(default)]
+    pub a: Option<VectorSpec>,
+    /// C2: singular values of H.
+    #[serde(default)]
+    pub b: Option<VectorSpec>,
+    /// C2: the embedding R.
+    #[serde(default)]
+    pub embedding: Option<EmbeddingSpec>,
+    /// Free text shown in reports.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn default_prec() -> u32 {
+    128
+}
+
+/// The claim kinds this version evaluates.
+pub const KNOWN_KINDS: [&str; 3] = ["C1", "C1r", "C2"];
+
+/// A validated claim, ready for evaluation.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// The parsed text.
+    pub spec: ClaimSpec,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Parameters, validated and made exact.
+    pub params: Params,
+    /// Width bound for *proved* (exact).
+    pub width_bound: Rational,
+    /// Escalation target (exact), if any.
+    pub target_width: Option<Rational>,
+}
+
+/// Kind-specific validated parameters.
+#[derive(Clone, Debug)]
+pub enum Params {
+    /// C1 and C1r.
+    Diagonalise {
+        /// The Hadamard matrix (exact integers).
+        matrix: HadamardMatrix,
+        /// lambda, exact.
+        lambda: Vec<Rational>,
+    },
+    /// C2.
+    Manifold {
+        /// a, exact.
+        a: Vec<Rational>,
+        /// b, exact.
+        b: Vec<Rational>,
+        /// R (d x K), exact, row-major `r[i][m]`.
+        r: Vec<Vec<Rational>>,
+    },
+}
+
+/// SplitMix64: a tiny, well-known generator whose stream is the same on every platform.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0), by rejection (no modulo bias).
+    pub fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+    /// A uniformly random permutation of `0..n` (Fisher-Yates).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            p.swap(i, j);
+        }
+        p
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    id: String,
+}
+
+impl Ctx<'_> {
+    fn err(&self, field: &str, message: impl Into<String>) -> ClaimError {
+        ClaimError {
+            file: self.file.to_path_buf(),
+            id: self.id.clone(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn exact(ctx: &Ctx, field: &str, text: &str) -> Result<Rational, ClaimError> {
+    parse_exact(text).map_err(|e| ctx.err(field, e.to_string()))
+}
+
+/// Expand a vector spec into exact rationals.
+pub fn expand_vector(
+    spec: &VectorSpec,
+    field: &str,
+    ctx_file: &Path,
+    id: &str,
+) -> Result<Vec<Rational>, ClaimError> {
+    let ctx = Ctx {
+        file: ctx_file,
+        id: id.to_string(),
+    };
+    let check_len = |len: usize| {
+        if len == 0 || len > MAX_ORDER {
+            Err(ctx.err(field, format!("length {len} is outside 1..={MAX_ORDER}")))
+        } else {
+            Ok(())
+        }
+    };
+    match spec {
+        VectorSpec::List { values } => {
+            check_len(values.len())?;
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| exact(&ctx, &format!("{field}.values[{i}]"), v))
+                .collect()
+        }
+        VectorSpec::Progression { start, step, len } => {
+            check_len(*len)?;
+            let s = exact(&ctx, &format!("{field}.start"), start)?;
+            let d = exact(&ctx, &format!("{field}.step"), step)?;
+            Ok((0..*len)
+                .map(|m| Rational::from(&s + Rational::from(&d * m as u64)))
+                .collect())
+        }
+        VectorSpec::Random {
+            seed,
+            max_numerator,
+            denominator,
+            len,
+            zero_first,
+        } => {
+            check_len(*len)?;
+            if *denominator == 0 {
+                return Err(ctx.err(&format!("{field}.denominator"), "must be > 0"));
+            }
+            if *max_numerator == u64::MAX {
+                return Err(ctx.err(&format!("{field}.max_numerator"), "must be < 2^64 - 1"));
+            }
+            let mut rng = SplitMix64(*seed);
+            Ok((0..*len)
+                .map(|m| {
+                    let n = rng.below(max_numerator + 1);
+                    if m == 0 && *zero_first {
+                        Rational::new()
+                    } else {
+                        Rational::from((n, *denominator))
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+fn build_transform(t: &TransformSpec, order: usize, ctx: &Ctx) -> Result<Equivalence, ClaimError> {
+    let pick =
+        |explicit: &Vec<usize>, seed: Option<u64>, field: &str| -> Result<Vec<usize>, ClaimError> {
+            match (explicit.is_empty(), seed) {
+                (false, Some(_)) => Err(ctx.err(
+                    field,
+                    "give either an explicit permutation or a seed, not both",
+                )),
+                (true, Some(s)) => Ok(SplitMix64(s).permutation(order)),
+                _ => Ok(explicit.clone()),
+            }
+        };
+    Ok(Equivalence {
+        row_perm: pick(&t.row_perm, t.row_perm_seed, "matrix.transform.row_perm")?,
+        row_flip: t.row_flip.clone(),
+        col_perm: pick(&t.col_perm, t.col_perm_seed, "matrix.transform.col_perm")?,
+        col_flip: t.col_flip.clone(),
+    })
+}
+
+fn hadamard_field(e: &HadamardError) -> &'static str {
+    match e {
+        HadamardError::NotPowerOfTwo(_) | HadamardError::TooLarge(_) => "matrix.order",
+        HadamardError::BadPaleyPrime(_) => "matrix.q",
+        HadamardError::BadPermutation { field, .. }
+        | HadamardError::IndexOutOfRange { field, .. } => match *field {
+            "row_perm" => "matrix.transform.row_perm",
+            "col_perm" => "matrix.transform.col_perm",
+            "row_flip" => "matrix.transform.row_flip",
+            _ => "matrix.transform.col_flip",
+        },
+    }
+}
+
+fn build_matrix(m: &MatrixSpec, ctx: &Ctx) -> Result<HadamardMatrix, ClaimError> {
+    let wrap = |e: HadamardError| ctx.err(hadamard_field(&e), e.to_string());
+    let (base, t) = match m {
+        MatrixSpec::Sylvester { order, transform } => {
+            (HadamardMatrix::sylvester(*order).map_err(wrap)?, transform)
+        }
+        MatrixSpec::Paley { q, transform } => {
+            if *q + 1 > MAX_ORDER {
+                return Err(ctx.err(
+                    "matrix.q",
+                    format!("order q + 1 exceeds the limit {MAX_ORDER}"),
+                ));
+            }
+            (HadamardMatrix::paley(*q).map_err(wrap)?, transform)
+        }
+    };
+    match t {
+        None => Ok(base),
+        Some(t) => {
+            let eq = build_transform(t, base.order(), ctx)?;
+            base.transform(&eq).map_err(wrap)
+        }
+    }
+}
+
+fn build_embedding(
+    e: &EmbeddingSpec,
+    k: usize,
+    ctx: &Ctx,
+) -> Result<Vec<Vec<Rational>>, ClaimError> {
+    let dim = match e {
+        EmbeddingSpec::Coordinate { dim } | EmbeddingSpec::Householder { dim, .. } => *dim,
+    };
+    if dim < k || dim > 4 * MAX_ORDER {
+        return Err(ctx.err(
+            "embedding.dim",
+            format!("must satisfy K = {k} <= dim <= {}", 4 * MAX_ORDER),
+        ));
+    }
+    match e {
+        EmbeddingSpec::Coordinate { .. } => Ok((0..dim)
+            .map(|i| {
+                (0..k)
+                    .map(|m| {
+                        if i == m {
+                            Rational::from(1)
+                        } else {
+                            Rational::new()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()),
+        EmbeddingSpec::Householder { v, .. } => {
+            if v.len() != dim {
+                return Err(ctx.err(
+                    "embedding.v",
+                    format!("has length {} but dim is {dim}", v.len()),
+                ));
+            }
+            let v: Vec<Rational> = v
+                .iter()
+                .enumerate()
+                .map(|(i, x)| exact(ctx, &format!("embedding.v[{i}]"), x))
+                .collect::<Result<_, _>>()?;
+            let vv: Rational = v.iter().map(|x| Rational::from(x * x)).sum();
+            if vv == 0 {
+                return Err(ctx.err("embedding.v", "must not be the zero vector"));
+            }
+            Ok((0..dim)
+                .map(|i| {
+                    (0..k)
+                        .map(|m| {
+                            let delta = if i == m {
+                                Rational::from(1)
+                            } else {
+                                Rational::new()
+                            };
+                            delta - Rational::from(&v[i] * &v[m]) * 2u32 / &vv
+                        })
+                        .collect()
+                })
+                .collect())
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Validate one parsed claim.
+pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
+    let ctx = Ctx {
+        file,
+        id: spec.id.clone(),
+    };
+    if !valid_id(&spec.id) {
+        return Err(ctx.err("id", "must be 1-128 characters from [A-Za-z0-9._-]"));
+    }
+    if !KNOWN_KINDS.contains(&spec.kind.as_str()) {
+        return Err(ctx.err(
+            "kind",
+            format!(
+                "unknown kind `{}` (known: {})",
+                spec.kind,
+                KNOWN_KINDS.join(", ")
+            ),
+        ));
+    }
+    if spec.backend == BackendKind::F64 {
+        return Err(ctx.err("backend", "f64 never certifies: use `inari` or `mpfr`"));
+    }
+    if !(MIN_PRECISION_BITS..=MAX_PRECISION_BITS).contains(&spec.precision_bits) {
+        return Err(ctx.err(
+            "precision_bits",
+            format!("must be in {MIN_PRECISION_BITS}..={MAX_PRECISION_BITS}"),
+        ));
+    }
+    if let Some(mp) = spec.max_precision_bits {
+        if !(spec.precision_bits..=MAX_PRECISION_BITS).contains(&mp) {
+            return Err(ctx.err(
+                "max_precision_bits",
+                format!("must be in precision_bits..={MAX_PRECISION_BITS}"),
+            ));
+        }
+    }
+    let positive = |field: &str, text: &str| -> Result<Rational, ClaimError> {
+        let q = exact(&ctx, field, text)?;
+        if q <= 0 {
+            return Err(ctx.err(field, "must be > 0"));
+        }
+        Ok(q)
+    };
+    let width_bound = match &spec.width_bound {
+        Some(w) => positive("width_bound", w)?,
+        None => {
+            return Err(ctx.err(
+                "width_bound",
+                "missing: the largest accepted width of an off-diagonal enclosure",
+            ))
+        }
+    };
+    let target_width = spec
+        .target_width
+        .as_deref()
+        .map(|t| positive("target_width", t))
+        .transpose()?;
+    let need = |name: &str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.err(name, format!("missing (required by kind {})", spec.kind)))
+        }
+    };
+    let params = match spec.kind.as_str() {
+        "C1" | "C1r" => {
+            need("matrix", spec.matrix.is_some())?;
+            need("lambda", spec.lambda.is_some())?;
+            let matrix = build_matrix(spec.matrix.as_ref().unwrap(), &ctx)?;
+            let lambda = expand_vector(spec.lambda.as_ref().unwrap(), "lambda", file, &spec.id)?;
+            if lambda.len() != matrix.order() {
+                return Err(ctx.err(
+                    "lambda",
+                    format!(
+                        "has length {} but the matrix has order {}",
+                        lambda.len(),
+                        matrix.order()
+                    ),
+                ));
+            }
+            Params::Diagonalise { matrix, lambda }
+        }
+        _ => {
+            need("a", spec.a.is_some())?;
+            need("b", spec.b.is_some())?;
+            need("embedding", spec.embedding.is_some())?;
+            let a = expand_vector(spec.a.as_ref().unwrap(), "a", file, &spec.id)?;
+            let b = expand_vector(spec.b.as_ref().unwrap(), "b", file, &spec.id)?;
+            if !a.len().is_power_of_two() {
+                return Err(ctx.err(
+                    "a",
+                    format!(
+                        "has length {}, which is not a power of two (Sylvester order K)",
+                        a.len()
+                    ),
+                ));
+            }
+            if b.len() != a.len() {
+                return Err(ctx.err(
+                    "b",
+                    format!("has length {} but `a` has length {}", b.len(), a.len()),
+                ));
+            }
+            if a.len() > 256 {
+                return Err(ctx.err("a", "C2 uses dense products: K must be <= 256"));
+            }
+            let r = build_embedding(spec.embedding.as_ref().unwrap(), a.len(), &ctx)?;
+            Params::Manifold { a, b, r }
+        }
+    };
+    Ok(Claim {
+        spec,
+        source: file.to_path_buf(),
+        params,
+        width_bound,
+        target_width,
+    })
+}
+
+/// Read, parse and validate every claim of a TOML claim file.
+pub fn load_file(path: &Path) -> Result<Vec<Claim>, ClaimError> {
+    let file_err = |field: &str, message: String| ClaimError {
+        file: path.to_path_buf(),
+        id: "?".into(),
+        field: field.into(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| file_err("-", format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(file_err(
+            "-",
+            format!("file is larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| file_err("-", format!("cannot read: {e}")))?;
+    parse_claims(&text, path)
+}
+
+/// Parse and validate claims from TOML text (`path` is used in error messages only).
+pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
+    let file_err = |field: &str, message: String| ClaimError {
+        file: path.to_path_buf(),
+        id: "?".into(),
+        field: field.into(),
+        message,
+    };
+    let doc: toml::Table = toml::from_str(text)
+        .map_err(|e| file_err("-", format!("not valid TOML: {}", e.message())))?;
+    if let Some(k) = doc.keys().find(|k| k.as_str() != "claim") {
+        return Err(file_err(
+            k,
+            "unknown top-level key (a claim file holds only [[claim]] tables)".into(),
+        ));
+    }
+    let claims = match doc.get("claim") {
+        Some(toml::Value::Array(a)) => a,
+        Some(_) => {
+            return Err(file_err(
+                "claim",
+                "must be an array of tables ([[claim]])".into(),
+            ))
+        }
+        None => return Err(file_err("claim", "no [[claim]] table in the file".into())),
+    };
+    if claims.len() > MAX_CLAIMS_PER_FILE {
+        return Err(file_err(
+            "claim",
+            format!("more than {MAX_CLAIMS_PER_FILE} claims"),
+        ));
+    }
+    let mut out = Vec::with_capacity(claims.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, value) in claims.iter().enumerate() {
+        let id = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{}", i + 1));
+        let spec: ClaimSpec = value.clone().try_into().map_err(|e: toml::de::Error| {
+            let msg = e.message().to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.contains("field") || msg.contains("variant"))
+                .unwrap_or("-")
+                .to_string();
+            ClaimError {
+                file: path.to_path_buf(),
+                id: id.clone(),
+                field,
+                message: msg,
+            }
+        })?;
+        if !seen.insert(spec.id.clone()) {
+            return Err(ClaimError {
+                file: path.to_path_buf(),
+                id: spec.id.clone(),
+                field: "id".into(),
+                message: "duplicate id in this file".into(),
+            });
+        }
+        out.push(validate(spec, path)?);
+    }
+    Ok(out)
+}
