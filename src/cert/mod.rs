@@ -109,6 +109,9 @@ pub struct Certificate {
     pub loss_convention: String,
     /// The exact inputs, as written in the claim file (decimal or rational strings).
     pub inputs: serde_json::Value,
+    /// The exact values the inputs expand to (generated vectors included), as decimal or
+    /// rational strings; vectors longer than 64 entries are given by count and digest only.
+    pub exact_inputs: serde_json::Value,
     /// The enclosures that decided the verdict.
     pub enclosures: Vec<EnclosureRecord>,
     /// How far the deciding quantity is from the decision threshold (decimal, rounded towards

@@ -51,6 +51,33 @@ fn width_met(claim: &Claim, e: &Evaluation) -> bool {
     }
 }
 
+/// Longest vector written out in full in a certificate.
+pub const FULL_VECTOR_UP_TO: usize = 64;
+
+fn exact_vector(v: &[Rational]) -> serde_json::Value {
+    let strings: Vec<String> = v.iter().map(|q| q.to_string()).collect();
+    if v.len() <= FULL_VECTOR_UP_TO {
+        serde_json::json!(strings)
+    } else {
+        serde_json::json!({ "len": v.len(), "fnv1a64": format!("{:016x}", fnv1a64(strings.join(",").as_bytes())) })
+    }
+}
+
+fn exact_inputs(params: &Params) -> serde_json::Value {
+    match params {
+        Params::Diagonalise { matrix, lambda } => serde_json::json!({
+            "K": matrix.order(),
+            "lambda": exact_vector(lambda),
+        }),
+        Params::Manifold { a, b, r } => serde_json::json!({
+            "K": a.len(),
+            "d": r.len(),
+            "a": exact_vector(a),
+            "b": exact_vector(b),
+        }),
+    }
+}
+
 /// FNV-1a 64-bit digest (not cryptographic: it identifies a claim's parameters for resume).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
@@ -131,6 +158,7 @@ pub fn certify(claim: &Claim) -> Certificate {
         precision_bits: prec,
         loss_convention: LOSS_CONVENTION.into(),
         inputs: serde_json::to_value(spec).unwrap_or(serde_json::Value::Null),
+        exact_inputs: exact_inputs(&claim.params),
         enclosures: eval.enclosures,
         margin,
         checks,

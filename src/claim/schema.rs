@@ -605,6 +605,8 @@ pub fn load_file(path: &Path) -> Result<Vec<Claim>, ClaimError> {
 
 /// Parse and validate claims from TOML text (`path` is used in error messages only).
 pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
+    let path_ref = path;
+    let path_buf = |p: &Path| p.to_path_buf();
     let file_err = |field: &str, message: String| ClaimError {
         file: path.to_path_buf(),
         id: "?".into(),
@@ -643,16 +645,25 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
             .and_then(|v| v.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", i + 1));
-        let spec: ClaimSpec = value.clone().try_into().map_err(|e: toml::de::Error| {
-            let msg = e.message().to_string();
-            let field = msg
+        let spec: ClaimSpec = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = inner.message().to_string();
+            // For a missing or unknown field serde names it in the message; else use the path.
+            // serde names a missing field in the message (the path stops at its parent); an
+            // unknown field is already the last element of the path.
+            let named = msg
                 .split('`')
                 .nth(1)
-                .filter(|_| msg.contains("field") || msg.contains("variant"))
-                .unwrap_or("-")
-                .to_string();
+                .filter(|_| msg.starts_with("missing field"));
+            let field = match (named, path.as_str()) {
+                (Some(f), ".") => f.to_string(),
+                (Some(f), p) => format!("{p}.{f}"),
+                (None, ".") => "-".to_string(),
+                (None, p) => p.to_string(),
+            };
             ClaimError {
-                file: path.to_path_buf(),
+                file: path_buf(path_ref),
                 id: id.clone(),
                 field,
                 message: msg,

@@ -8,12 +8,12 @@ use crate::cert::Certificate;
 /// A plain-text verdict table, one row per certificate, in the given order.
 ///
 /// Columns: id, claim, verdict, expected (`ok` when equal, `MISMATCH` otherwise), backend,
-/// bits, margin, time.
+/// bits, widest deciding enclosure (rounded up), margin, time.
 pub fn verdict_table(certs: &[Certificate]) -> String {
     let header = [
         "id", "claim", "verdict", "expect", "backend", "bits", "margin", "time",
     ];
-    let rows: Vec<[String; 8]> = certs
+    let rows: Vec<[String; 9]> = certs
         .iter()
         .map(|c| {
             [
@@ -27,6 +27,9 @@ pub fn verdict_table(certs: &[Certificate]) -> String {
                 },
                 c.backend.clone(),
                 c.precision_bits.to_string(),
+                c.escalation
+                    .last()
+                    .map_or("-".into(), |s| s.max_width.clone()),
                 c.margin.clone().unwrap_or_else(|| "-".into()),
                 format_ms(c.elapsed_ms),
             ]
