@@ -1,4 +1,58 @@
-//! hadacert (crate docs are completed below).
+//! # hadacert
+//!
+//! Certified numerics for the claims of "Diagonalizing the Softmax: Hadamard Initialization for
+//! Tractable Cross-Entropy Dynamics". Each claim in a claim file is evaluated with interval
+//! arithmetic (inari, or MPFR intervals at any precision) and answered with a certificate:
+//! *proved*, *refuted* or *undecided*, with the enclosures that decided it.
+//!
+//! ## Code map
+//!
+//! Data flows one way: claim file -> [`claim::Claim`] -> evaluation on a backend ->
+//! [`cert::Certificate`] -> [`report`] or snapshot.
+//!
+//! | module | what it holds |
+//! |--------|---------------|
+//! | [`arith`] | the numeric traits ([`arith::Ring`], [`arith::Field`], [`arith::Real`], [`arith::Enclosure`]) and the backends: f64, inari ([`arith::Ival`]), MPFR intervals ([`arith::MpfrInterval`]), exact rationals ([`arith::Exact`]); exact parsing of decimal/rational inputs |
+//! | [`model`] | Hadamard matrices (Sylvester, Paley, equivalence transforms) as integers, the fast Walsh-Hadamard transform, softmax and log-sum-exp, the logits `Q diag(lambda) Q^T` and `Q^T S Q`, the mean cross-entropy loss and gradient flow of the full matrices, the exact XOR-structure check |
+//! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold |
+//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2), precision escalation |
+//! | [`cert`] | certificates, verdicts, atomic writing |
+//! | [`report`] | the verdict table, made from certificates only |
+//! | [`cli`] | the `hadacert` command (a thin shell) |
+//!
+//! ## Invariants
+//!
+//! * Only `arith` names `inari` or `rug::Float`; `model` and `spectral` are generic over the
+//!   numeric traits and do no I/O.
+//! * *Proved* and *refuted* come only from types implementing [`arith::Enclosure`] (inari and
+//!   MPFR intervals, outward rounding on every operation, transcendental functions included).
+//!   f64 implements [`arith::Real`] but not `Enclosure`, so it cannot reach a verdict; claim
+//!   files asking for it are refused.
+//! * A not-finite enclosure (infinite end or NaN) answers every `certainly_*` question with
+//!   `false`, so it never proves or refutes anything.
+//! * Inputs are exact decimal or rational strings, parsed into `rug::Rational` without passing
+//!   through f64, and converted to a backend with outward rounding.
+//! * Hadamard matrices stay integer: `Q diag(x) Q^T = Had diag(x) Had / K`, so no `sqrt(K)` is
+//!   rounded (C2 encloses `1/sqrt(K)` where it truly needs `Q`).
+//! * Only `claim` and `cert` serialise; `report` reads certificates and never recomputes.
+//!   There is no global configuration: backend and precision are arguments and appear in every
+//!   certificate.
+//!
+//! ## Conventions
+//!
+//! The loss is the *mean* cross-entropy `L = (1/K) sum_k [lse(Z_:k) - Z_kk]`; time is the time of
+//! its gradient flow (the summed loss runs K times faster). Precision is in bits; inari is 53.
+//!
+//! ```
+//! use hadacert::arith::{Enclosure, Field, MpfrInterval};
+//! use hadacert::spectral::field::enclose_spectral_softmax;
+//! use rug::Rational;
+//! // s_0 = 1 exactly for every lambda (columns of S sum to 1): the enclosure contains 1.
+//! let lam: Vec<MpfrInterval> = (0..8).map(|m| MpfrInterval::from_rational(&Rational::from((m, 2)), 128)).collect();
+//! let s = enclose_spectral_softmax(&lam).s;
+//! assert!(s[0].contains_rational(&Rational::from(1)) && s[0].width_upper() < 1e-35);
+//! ```
+
 pub mod arith;
 pub mod cert;
 pub mod claim;
