@@ -163,6 +163,24 @@ impl MpfrInterval {
     }
 }
 
+/// The hull of `op` over the four corners `(a_end, b_end)`: `op` returns each corner's value
+/// rounded down and up; a NaN anywhere poisons the result (never certifies).
+fn corner_hull(
+    a: &MpfrInterval,
+    b: &MpfrInterval,
+    p: u32,
+    op: impl Fn(&Float, &Float) -> (Float, Float),
+) -> MpfrInterval {
+    let (mut lo, mut hi) = op(&a.lo, &b.lo);
+    for (x, y) in [(&a.lo, &b.hi), (&a.hi, &b.lo), (&a.hi, &b.hi)] {
+        let (d, u) = op(x, y);
+        lo = min_nan(lo, d);
+        hi = max_nan(hi, u);
+    }
+    debug_assert!(lo.prec() == p || lo.is_nan());
+    MpfrInterval { lo, hi }
+}
+
 impl num_traits::Zero for MpfrInterval {
     fn zero() -> Self {
         MpfrInterval::point(Float::new(CONST_PREC))
@@ -211,34 +229,14 @@ impl Mul<&MpfrInterval> for MpfrInterval {
                 hi: round_up(p, &self.hi * &rhs.hi),
             };
         }
-        let ends = [
-            (&self.lo, &rhs.lo),
-            (&self.lo, &rhs.hi),
-            (&self.hi, &rhs.lo),
-            (&self.hi, &rhs.hi),
-        ];
-        let mut lo: Option<Float> = None;
-        let mut hi: Option<Float> = None;
-        for (x, y) in ends {
+        corner_hull(&self, rhs, p, |x, y| {
             // 0 * inf would be NaN; in interval arithmetic the product set is {0} there.
-            let (d, u) = if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
+            if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
                 (Float::new(p), Float::new(p))
             } else {
                 (round_down(p, x * y), round_up(p, x * y))
-            };
-            lo = Some(match lo {
-                None => d,
-                Some(l) => min_nan(l, d),
-            });
-            hi = Some(match hi {
-                None => u,
-                Some(h) => max_nan(h, u),
-            });
-        }
-        MpfrInterval {
-            lo: lo.unwrap_or_else(|| Float::new(p)),
-            hi: hi.unwrap_or_else(|| Float::new(p)),
-        }
+            }
+        })
     }
 }
 
@@ -253,16 +251,8 @@ impl Div<&MpfrInterval> for MpfrInterval {
         if rhs.lo.cmp0() != Some(Ordering::Greater) && rhs.hi.cmp0() != Some(Ordering::Less) {
             return entire(p);
         }
-        let ends = [
-            (&self.lo, &rhs.lo),
-            (&self.lo, &rhs.hi),
-            (&self.hi, &rhs.lo),
-            (&self.hi, &rhs.hi),
-        ];
-        let mut lo: Option<Float> = None;
-        let mut hi: Option<Float> = None;
-        for (x, y) in ends {
-            let (d, u) = if x.is_infinite() && y.is_infinite() {
+        corner_hull(&self, rhs, p, |x, y| {
+            if x.is_infinite() && y.is_infinite() {
                 // inf / inf: the quotient set of an unbounded numerator is unbounded.
                 (
                     Float::with_val(p, Special::NegInfinity),
@@ -270,20 +260,8 @@ impl Div<&MpfrInterval> for MpfrInterval {
                 )
             } else {
                 (round_down(p, x / y), round_up(p, x / y))
-            };
-            lo = Some(match lo {
-                None => d,
-                Some(l) => min_nan(l, d),
-            });
-            hi = Some(match hi {
-                None => u,
-                Some(h) => max_nan(h, u),
-            });
-        }
-        MpfrInterval {
-            lo: lo.unwrap_or_else(|| Float::new(p)),
-            hi: hi.unwrap_or_else(|| Float::new(p)),
-        }
+            }
+        })
     }
 }
 
