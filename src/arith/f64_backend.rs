@@ -48,18 +48,6 @@ impl Real for f64 {
     fn ei(&self) -> Self {
         Float::with_val(53, *self).eint().to_f64()
     }
-    fn hull(&self, other: &Self) -> Self {
-        f64::max(*self, *other)
-    }
-    fn max(&self, other: &Self) -> Self {
-        f64::max(*self, *other)
-    }
-    fn min(&self, other: &Self) -> Self {
-        f64::min(*self, *other)
-    }
-    fn abs(&self) -> Self {
-        f64::abs(*self)
-    }
     fn from_f64(x: f64, _prec: u32) -> Self {
         x
     }

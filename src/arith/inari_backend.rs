@@ -213,6 +213,17 @@ impl Real for Ival {
             from_ends(f64::NEG_INFINITY, hi)
         }
     }
+    fn from_f64(x: f64, _prec: u32) -> Self {
+        from_ends(x, x)
+    }
+}
+
+/// An empty-domain result: inari's EMPTY would be dropped silently by later operations, so the
+/// crate uses ENTIRE, which is sound and never certifies.
+const ENTIRE_NAN: Ival = ENTIRE;
+
+impl Enclosure for Ival {
+    const BACKEND: &'static str = "inari";
     fn hull(&self, other: &Self) -> Self {
         Ival(self.0.convex_hull(other.0))
     }
@@ -225,17 +236,7 @@ impl Real for Ival {
     fn abs(&self) -> Self {
         Ival(self.0.abs())
     }
-    fn from_f64(x: f64, _prec: u32) -> Self {
-        from_ends(x, x)
-    }
-}
 
-/// An empty-domain result: inari's EMPTY would be dropped silently by later operations, so the
-/// crate uses ENTIRE, which is sound and never certifies.
-const ENTIRE_NAN: Ival = ENTIRE;
-
-impl Enclosure for Ival {
-    const BACKEND: &'static str = "inari";
     fn lower_f64(&self) -> f64 {
         if self.0.is_empty() {
             f64::NAN

@@ -100,14 +100,6 @@ pub trait Real: Field {
     /// Encloses the exponential integral `Ei(x)` (principal value), defined for `x != 0`;
     /// an argument containing 0 gives an enclosure unbounded below.
     fn ei(&self) -> Self;
-    /// Encloses every value of `self` and `other` (convex hull). For f64: the larger value (approx).
-    fn hull(&self, other: &Self) -> Self;
-    /// An enclosure-or-approx of `max(self, other)` (pointwise maximum of the sets).
-    fn max(&self, other: &Self) -> Self;
-    /// An enclosure-or-approx of `min(self, other)`.
-    fn min(&self, other: &Self) -> Self;
-    /// An enclosure of |x|.
-    fn abs(&self) -> Self;
     /// Encloses the f64 value `x` exactly when `prec >= 53`, outward otherwise.
     fn from_f64(x: f64, prec: u32) -> Self;
 }
@@ -152,6 +144,15 @@ pub trait Enclosure: Real {
     fn to_decimal_bounds(&self, digits: usize) -> (String, String);
     /// Intersection of two enclosures of the same quantity (None when disjoint).
     fn intersect(&self, other: &Self) -> Option<Self>;
+
+    /// Encloses every value of `self` and `other` (convex hull).
+    fn hull(&self, other: &Self) -> Self;
+    /// Encloses `max(x, y)` for every x in `self`, y in `other`.
+    fn max(&self, other: &Self) -> Self;
+    /// Encloses `min(x, y)` for every x in `self`, y in `other`.
+    fn min(&self, other: &Self) -> Self;
+    /// Encloses `|x|`.
+    fn abs(&self) -> Self;
 
     /// Every point is > 0.
     fn certainly_positive(&self) -> bool {

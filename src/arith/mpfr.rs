@@ -429,6 +429,19 @@ impl Real for MpfrInterval {
             }
         }
     }
+    fn from_f64(x: f64, prec: u32) -> Self {
+        if x.is_nan() {
+            return nan(prec);
+        }
+        MpfrInterval {
+            lo: round_down(prec, x),
+            hi: round_up(prec, x),
+        }
+    }
+}
+
+impl Enclosure for MpfrInterval {
+    const BACKEND: &'static str = "mpfr";
     fn hull(&self, other: &Self) -> Self {
         let p = self.pair_prec(other);
         MpfrInterval {
@@ -464,19 +477,7 @@ impl Real for MpfrInterval {
             }
         }
     }
-    fn from_f64(x: f64, prec: u32) -> Self {
-        if x.is_nan() {
-            return nan(prec);
-        }
-        MpfrInterval {
-            lo: round_down(prec, x),
-            hi: round_up(prec, x),
-        }
-    }
-}
 
-impl Enclosure for MpfrInterval {
-    const BACKEND: &'static str = "mpfr";
     fn lower_f64(&self) -> f64 {
         if self.lo.is_nan() || self.hi.is_nan() {
             return f64::NAN;

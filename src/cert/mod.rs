@@ -129,6 +129,36 @@ pub struct Certificate {
     pub crate_version: String,
     /// Wall-clock time of the evaluation in milliseconds (redacted in snapshots).
     pub elapsed_ms: u64,
+    /// Certified time series (trajectory claims): enclosures over consecutive time intervals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<Series>,
+}
+
+/// Enclosures of one quantity along a certified trajectory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// What is enclosed (`V`, `loss`, `lambda_3`, ...).
+    pub name: String,
+    /// One point per integration step.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// The enclosure of a quantity over the whole time interval `[t0, t1]` (one integration step),
+/// and at its end time `t1`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// Step start time (exact decimal).
+    pub t0: String,
+    /// Step end time (exact decimal).
+    pub t1: String,
+    /// Lower end over [t0, t1], rounded down.
+    pub lower: String,
+    /// Upper end over [t0, t1], rounded up.
+    pub upper: String,
+    /// Lower end at t1, rounded down.
+    pub end_lower: String,
+    /// Upper end at t1, rounded up.
+    pub end_upper: String,
 }
 
 /// The loss convention written into every certificate.

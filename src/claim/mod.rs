@@ -167,5 +167,6 @@ pub fn certify(claim: &Claim) -> Certificate {
         claim_digest: claim_digest(spec),
         crate_version: env!("CARGO_PKG_VERSION").into(),
         elapsed_ms: start.elapsed().as_millis() as u64,
+        series: Vec::new(),
     }
 }
