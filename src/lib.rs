@@ -58,5 +58,6 @@ pub mod cert;
 pub mod claim;
 pub mod cli;
 pub mod model;
+pub mod ode;
 pub mod report;
 pub mod spectral;

@@ -224,6 +224,13 @@ const ENTIRE_NAN: Ival = ENTIRE;
 
 impl Enclosure for Ival {
     const BACKEND: &'static str = "inari";
+    fn subset(&self, other: &Self) -> bool {
+        self.is_finite() && other.is_finite() && self.0.subset(other.0)
+    }
+    fn mid_point(&self) -> Self {
+        let m = if self.is_finite() { self.0.mid() } else { 0.0 };
+        from_ends(m, m)
+    }
     fn hull(&self, other: &Self) -> Self {
         Ival(self.0.convex_hull(other.0))
     }

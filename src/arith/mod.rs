@@ -153,6 +153,12 @@ pub trait Enclosure: Real {
     fn min(&self, other: &Self) -> Self;
     /// Encloses `|x|`.
     fn abs(&self) -> Self;
+    /// Every point of `self` lies in `other` (exact comparison of the ends; false if either is
+    /// not finite).
+    fn subset(&self, other: &Self) -> bool;
+    /// A single point of the working precision near the middle of the enclosure, as a thin
+    /// enclosure (the exact point itself; used as a centre, never as a bound).
+    fn mid_point(&self) -> Self;
 
     /// Every point is > 0.
     fn certainly_positive(&self) -> bool {

@@ -442,6 +442,15 @@ impl Real for MpfrInterval {
 
 impl Enclosure for MpfrInterval {
     const BACKEND: &'static str = "mpfr";
+    fn subset(&self, other: &Self) -> bool {
+        self.is_finite() && other.is_finite() && self.lo >= other.lo && self.hi <= other.hi
+    }
+    fn mid_point(&self) -> Self {
+        if !self.is_finite() {
+            return MpfrInterval::point(Float::with_val(self.prec(), 0));
+        }
+        MpfrInterval::point(self.approx_mid())
+    }
     fn hull(&self, other: &Self) -> Self {
         let p = self.pair_prec(other);
         MpfrInterval {

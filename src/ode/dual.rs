@@ -1,0 +1,243 @@
+//! First-order forward-mode automatic differentiation: a value with its gradient with respect
+//! to the n initial conditions. Used as the coefficient type of Taylor arithmetic, it gives
+//! the Jacobians `d x_k / d x_0` of the Taylor coefficients (enclosures, for interval `T`).
+
+use crate::arith::{Field, Real, Ring};
+use rug::Rational;
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// `value + sum_i grad_i dx_i`. An empty gradient means all zeros (constants).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dual<T> {
+    /// The value.
+    pub value: T,
+    /// The gradient (empty for constants).
+    pub grad: Vec<T>,
+}
+
+impl<T: Real> Dual<T> {
+    /// The i-th of n independent variables, with value `value`.
+    pub fn variable(value: T, i: usize, n: usize) -> Self {
+        let p = value.prec();
+        let grad = (0..n).map(|j| T::from_i64((i == j) as i64, p)).collect();
+        Dual { value, grad }
+    }
+
+    fn constant(value: T) -> Self {
+        Dual {
+            value,
+            grad: Vec::new(),
+        }
+    }
+
+    /// `self` with gradient scaled by `d` (chain rule for a unary function with derivative d).
+    fn chain(value: T, grad: &[T], d: &T) -> Self {
+        Dual {
+            value,
+            grad: grad.iter().map(|g| g.clone() * d).collect(),
+        }
+    }
+
+    /// Gradient component i (0 for constants).
+    pub fn partial(&self, i: usize) -> T {
+        self.grad
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| T::from_i64(0, self.value.prec()))
+    }
+}
+
+fn combine<T: Real>(
+    a: &[T],
+    b: &[T],
+    f: impl Fn(&T, &T) -> T,
+    one_sided: impl Fn(&T, bool) -> T,
+) -> Vec<T> {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => Vec::new(),
+        (false, true) => a.iter().map(|x| one_sided(x, true)).collect(),
+        (true, false) => b.iter().map(|y| one_sided(y, false)).collect(),
+        (false, false) => a.iter().zip(b).map(|(x, y)| f(x, y)).collect(),
+    }
+}
+
+impl<T: Real> num_traits::Zero for Dual<T> {
+    fn zero() -> Self {
+        Dual::constant(T::zero())
+    }
+    fn is_zero(&self) -> bool {
+        self.value.is_zero() && self.grad.iter().all(|g| g.is_zero())
+    }
+}
+
+impl<T: Real> num_traits::One for Dual<T> {
+    fn one() -> Self {
+        Dual::constant(T::one())
+    }
+}
+
+impl<'a, T: Real> Add<&'a Dual<T>> for Dual<T> {
+    type Output = Dual<T>;
+    fn add(self, rhs: &'a Dual<T>) -> Dual<T> {
+        let grad = combine(
+            &self.grad,
+            &rhs.grad,
+            |x, y| x.clone() + y,
+            |x, _| x.clone(),
+        );
+        Dual {
+            value: self.value + &rhs.value,
+            grad,
+        }
+    }
+}
+
+impl<'a, T: Real> Sub<&'a Dual<T>> for Dual<T> {
+    type Output = Dual<T>;
+    fn sub(self, rhs: &'a Dual<T>) -> Dual<T> {
+        let grad = combine(
+            &self.grad,
+            &rhs.grad,
+            |x, y| x.clone() - y,
+            |x, left| if left { x.clone() } else { -x.clone() },
+        );
+        Dual {
+            value: self.value - &rhs.value,
+            grad,
+        }
+    }
+}
+
+impl<'a, T: Real> Mul<&'a Dual<T>> for Dual<T> {
+    type Output = Dual<T>;
+    fn mul(self, rhs: &'a Dual<T>) -> Dual<T> {
+        let (a, b) = (&self.value, &rhs.value);
+        let grad = combine(
+            &self.grad,
+            &rhs.grad,
+            |x, y| x.clone() * b + &(y.clone() * a),
+            |x, left| if left { x.clone() * b } else { x.clone() * a },
+        );
+        Dual {
+            value: self.value.clone() * &rhs.value,
+            grad,
+        }
+    }
+}
+
+impl<'a, T: Real> Div<&'a Dual<T>> for Dual<T> {
+    type Output = Dual<T>;
+    fn div(self, rhs: &'a Dual<T>) -> Dual<T> {
+        // (a/b)' = (a' - (a/b) b') / b
+        let q = self.value.clone() / &rhs.value;
+        let grad = combine(
+            &self.grad,
+            &rhs.grad,
+            |x, y| (x.clone() - &(q.clone() * y)) / &rhs.value,
+            |x, left| {
+                if left {
+                    x.clone() / &rhs.value
+                } else {
+                    -(q.clone() * x) / &rhs.value
+                }
+            },
+        );
+        Dual { value: q, grad }
+    }
+}
+
+macro_rules! owned_forwarding {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl<T: Real> $tr<Dual<T>> for Dual<T> {
+            type Output = Dual<T>;
+            fn $f(self, rhs: Dual<T>) -> Dual<T> { $tr::$f(self, &rhs) }
+        }
+        impl<T: Real> $tra<Dual<T>> for Dual<T> {
+            fn $fa(&mut self, rhs: Dual<T>) { *self = $tr::$f(self.clone(), &rhs); }
+        }
+        impl<'a, T: Real> $tra<&'a Dual<T>> for Dual<T> {
+            fn $fa(&mut self, rhs: &'a Dual<T>) { *self = $tr::$f(self.clone(), rhs); }
+        }
+    )*};
+}
+
+owned_forwarding! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+}
+
+impl<T: Real> Div<Dual<T>> for Dual<T> {
+    type Output = Dual<T>;
+    fn div(self, rhs: Dual<T>) -> Dual<T> {
+        self / &rhs
+    }
+}
+
+impl<T: Real> Neg for Dual<T> {
+    type Output = Dual<T>;
+    fn neg(self) -> Dual<T> {
+        Dual {
+            value: -self.value,
+            grad: self.grad.into_iter().map(|g| -g).collect(),
+        }
+    }
+}
+
+impl<T: Real> Ring for Dual<T> {
+    fn prec(&self) -> u32 {
+        self.value.prec()
+    }
+    fn from_i64(n: i64, prec: u32) -> Self {
+        Dual::constant(T::from_i64(n, prec))
+    }
+    fn mul_pow2(&self, k: i32) -> Self {
+        Dual {
+            value: self.value.mul_pow2(k),
+            grad: self.grad.iter().map(|g| g.mul_pow2(k)).collect(),
+        }
+    }
+    fn approx_f64(&self) -> f64 {
+        self.value.approx_f64()
+    }
+}
+
+impl<T: Real> Field for Dual<T> {
+    fn from_rational(q: &Rational, prec: u32) -> Self {
+        Dual::constant(T::from_rational(q, prec))
+    }
+    fn recip(&self) -> Self {
+        Dual::from_i64(1, self.prec()) / self
+    }
+}
+
+impl<T: Real> Real for Dual<T> {
+    fn exp(&self) -> Self {
+        let v = self.value.exp();
+        Dual::chain(v.clone(), &self.grad, &v)
+    }
+    fn exp_m1(&self) -> Self {
+        let d = self.value.exp();
+        Dual::chain(self.value.exp_m1(), &self.grad, &d)
+    }
+    fn ln(&self) -> Self {
+        let d = self.value.recip();
+        Dual::chain(self.value.ln(), &self.grad, &d)
+    }
+    fn ln_1p(&self) -> Self {
+        let d = (T::one() + &self.value).recip();
+        Dual::chain(self.value.ln_1p(), &self.grad, &d)
+    }
+    fn sqrt(&self) -> Self {
+        let v = self.value.sqrt();
+        let d = v.mul_pow2(1).recip();
+        Dual::chain(v, &self.grad, &d)
+    }
+    fn ei(&self) -> Self {
+        let d = self.value.exp() / &self.value;
+        Dual::chain(self.value.ei(), &self.grad, &d)
+    }
+    fn from_f64(x: f64, prec: u32) -> Self {
+        Dual::constant(T::from_f64(x, prec))
+    }
+}

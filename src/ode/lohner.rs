@@ -1,0 +1,483 @@
+//! The validated Taylor step with Lohner's QR set representation.
+//!
+//! The set at time `t` is `{ c + A r : r in [r] }` with `c` a point, `A` a point matrix (exact
+//! floating-point entries) and `[r]` an interval vector. One step of size h:
+//!
+//! 1. `X = c + A [r]` (interval box); the vector field is recorded at `mid(X)`;
+//! 2. a-priori enclosure `B ⊇ X + [0, h] F(B)` by Picard iteration with inflation: the
+//!    inclusion proves that every solution from `X` exists on `[0, h]` and stays in `B`;
+//! 3. `x(h; x0) = T_q(x0) + sum_{q <= k < p} x_k(x0) h^k + h^p x_p(ξ)`, `ξ ∈ B`, so for all
+//!    `x0 ∈ X`: `x(h; x0) ∈ y + J (x0 - c)` with `y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)`
+//!    and `J = sum_{k<q} D x_k(X) h^k` (mean-value form of the low-order part; Jacobians by
+//!    dual numbers);
+//! 4. Lohner: `M = J A`, `A' = Q` from a QR factorisation of `mid(M)` (columns sorted by size),
+//!    `c' = mid(y)`, `[r'] = (Q^{-1} M)[r] + Q^{-1}(y - c')` with `Q^{-1}` enclosed by a
+//!    Neumann series around `Q^T`; the box at `t + h` is `(c' + A'[r']) ∩ (y + M [r])`;
+//! 5. the enclosure over the whole step is `(sum_{k<p} x_k(X) [0,h]^k + [0,h]^p x_p(B)) ∩ B`.
+//!
+//! The order p follows the precision and the step size the tolerance: `h` is chosen so that
+//! `|x_k| h^k <= tol` for the last two coefficients, then halved until the a-priori enclosure
+//! validates; below `min_step` the integrator stops with [`IntegrationError::StepTooSmall`].
+
+use super::dual::Dual;
+use super::tape::record;
+use super::taylor::{horner, taylor_coefficients, TaylorError};
+use super::VectorField;
+use crate::arith::Enclosure;
+use nalgebra::DMatrix;
+use rug::Rational;
+
+/// Knobs of the integrator; `Default` picks everything from the precision.
+#[derive(Clone, Debug)]
+pub struct SolverOptions {
+    /// Taylor order p (default: from the precision, `max(12, bits / 3 + 4)`, at most 100).
+    pub order: Option<usize>,
+    /// Order q of the Jacobian (mean-value) part (default 10, at most p).
+    pub jacobian_order: usize,
+    /// Local error target per step (default `2^(8 - bits)` times the state's scale).
+    pub tolerance: Option<f64>,
+    /// Smallest step before giving up.
+    pub min_step: f64,
+    /// Largest step.
+    pub max_step: f64,
+    /// Largest number of steps.
+    pub max_steps: usize,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverOptions {
+            order: None,
+            jacobian_order: 10,
+            tolerance: None,
+            min_step: 1e-10,
+            max_step: f64::INFINITY,
+            max_steps: 200_000,
+        }
+    }
+}
+
+/// One validated step.
+#[derive(Clone, Debug)]
+pub struct Step<T> {
+    /// Start time (exact).
+    pub t0: Rational,
+    /// End time (exact).
+    pub t1: Rational,
+    /// Encloses `x(t1)` for every start in the initial set.
+    pub end: Vec<T>,
+    /// Encloses `x(t)` for every `t` in `[t0, t1]` and every start in the initial set.
+    pub range: Vec<T>,
+}
+
+/// A validated trajectory: the initial set and every step.
+#[derive(Clone, Debug)]
+pub struct Trajectory<T> {
+    /// The initial enclosure.
+    pub start: Vec<T>,
+    /// The steps, consecutive in time.
+    pub steps: Vec<Step<T>>,
+    /// The Taylor order used.
+    pub order: usize,
+}
+
+impl<T: Enclosure> Trajectory<T> {
+    /// Encloses the solution at the final time.
+    pub fn end(&self) -> &[T] {
+        self.steps.last().map_or(&self.start, |s| &s.end)
+    }
+
+    /// The last time reached (exact).
+    pub fn end_time(&self) -> Rational {
+        self.steps
+            .last()
+            .map_or_else(Rational::new, |s| s.t1.clone())
+    }
+
+    /// Encloses `x(t)` at an exact time `t` inside the trajectory: the end enclosure when `t`
+    /// is a step boundary, otherwise the step's range enclosure. None outside `[0, end]`.
+    pub fn at(&self, t: &Rational) -> Option<&[T]> {
+        if *t == 0 {
+            return Some(&self.start);
+        }
+        self.steps
+            .iter()
+            .find(|s| s.t1 == *t)
+            .map(|s| s.end.as_slice())
+            .or_else(|| {
+                self.steps
+                    .iter()
+                    .find(|s| s.t0 <= *t && *t <= s.t1)
+                    .map(|s| s.range.as_slice())
+            })
+    }
+}
+
+/// Why the integrator stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntegrationError {
+    /// No step above the floor could be validated.
+    #[error("could not validate a step at t = {t}: {reason}; step {h:e} is below the floor {floor:e}; last enclosure {enclosure:?}")]
+    StepTooSmall {
+        /// Time reached (approx).
+        t: f64,
+        /// The last step tried.
+        h: f64,
+        /// The floor.
+        floor: f64,
+        /// What failed.
+        reason: String,
+        /// The last enclosure, as (lower, upper) decimal strings.
+        enclosure: Vec<(String, String)>,
+    },
+    /// Taylor arithmetic failed.
+    #[error(transparent)]
+    Taylor(#[from] TaylorError),
+    /// The enclosure stopped being finite.
+    #[error("the enclosure is no longer finite at t = {t}")]
+    NotFinite {
+        /// Time reached (approx).
+        t: f64,
+    },
+    /// More steps than allowed.
+    #[error("more than {steps} steps before t = {t}")]
+    TooManySteps {
+        /// Time reached (approx).
+        t: f64,
+        /// The limit.
+        steps: usize,
+    },
+}
+
+fn matvec<T: Enclosure>(a: &DMatrix<T>, r: &[T]) -> Vec<T> {
+    (0..a.nrows())
+        .map(|i| {
+            let mut acc = a[(i, 0)].clone() * &r[0];
+            for j in 1..r.len() {
+                acc += a[(i, j)].clone() * &r[j];
+            }
+            acc
+        })
+        .collect()
+}
+
+fn describe<T: Enclosure>(x: &[T]) -> Vec<(String, String)> {
+    x.iter().map(|v| v.to_decimal_bounds(17)).collect()
+}
+
+/// A-priori enclosure: B with `X + [0,h] F(B) ⊆ B`, returning the tighter `X + [0,h] F(B)`.
+fn apriori<T: Enclosure, F: VectorField>(
+    field: &F,
+    x: &[T],
+    hbox: &T,
+    prec: u32,
+) -> Option<Vec<T>> {
+    let fx = field.eval(x);
+    let mut b: Vec<T> = x
+        .iter()
+        .zip(&fx)
+        .map(|(xi, fi)| xi.clone() + &(hbox.clone() * fi))
+        .collect();
+    for _ in 0..12 {
+        // inflate by 10% of the width plus a tiny absolute amount
+        let inflated: Vec<T> = b
+            .iter()
+            .map(|bi| {
+                let w = bi.width_upper() * 0.1 + bi.mag_upper() * 1e-12 + 1e-300;
+                let e = T::from_f64(w, prec);
+                bi.clone() + &(-e.clone()).hull(&e)
+            })
+            .collect();
+        let fb = field.eval(&inflated);
+        let next: Vec<T> = x
+            .iter()
+            .zip(&fb)
+            .map(|(xi, fi)| xi.clone() + &(hbox.clone() * fi))
+            .collect();
+        if next.iter().zip(&inflated).all(|(n, b)| n.subset(b)) {
+            return Some(next);
+        }
+        if !next.iter().all(|n| n.is_finite()) {
+            return None;
+        }
+        b = next;
+    }
+    None
+}
+
+/// Enclose `Q^{-1}` for a point matrix `Q` (given as an enclosure `q` of it) near-orthogonal:
+/// with `P = Q^T` and `E = P Q - I`, `||E||_inf <= eps < 1/2`, `(I + E)^{-1} ∈ I - E ± eps^2/(1-eps)`.
+fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> Option<DMatrix<T>> {
+    let n = q.nrows();
+    let p = q.transpose();
+    let mut e = &p * q;
+    for i in 0..n {
+        e[(i, i)] -= T::one();
+    }
+    let mut eps = T::zero();
+    for i in 0..n {
+        let mut row = T::zero();
+        for j in 0..n {
+            row += T::from_f64(e[(i, j)].mag_upper(), prec);
+        }
+        eps = eps.max(&row);
+    }
+    let eps_up = eps.upper_f64();
+    if !(eps_up < 0.5) {
+        return None;
+    }
+    let eps_t = T::from_f64(eps_up, prec);
+    let eta = (eps_t.clone() * &eps_t / (T::one() - &eps_t)).upper_f64();
+    let eta_t = T::from_f64(eta, prec);
+    let band = (-eta_t.clone()).hull(&eta_t);
+    let inv_ie = DMatrix::from_fn(n, n, |i, j| {
+        let id = if i == j { T::one() } else { T::zero() };
+        id - &e[(i, j)] + &band
+    });
+    Some(inv_ie * p)
+}
+
+/// Integrate `x' = F(x)` from the initial enclosure `x0` over `[0, t_end]`.
+///
+/// Guarantee: for every step, `end` encloses `x(t1)` and `range` encloses `x(t)` on
+/// `[t0, t1]`, for every solution starting in `x0`. On failure, an error says where and why;
+/// no partial result is passed off as complete.
+pub fn integrate<T: Enclosure, F: VectorField>(
+    field: &F,
+    x0: &[T],
+    t_end: &Rational,
+    opts: &SolverOptions,
+) -> Result<Trajectory<T>, IntegrationError> {
+    let n = field.dim();
+    assert_eq!(x0.len(), n, "initial value has the wrong dimension");
+    let prec = x0.iter().map(|x| x.prec()).max().unwrap_or(53);
+    let p = opts
+        .order
+        .unwrap_or(((prec / 3 + 4) as usize).clamp(12, 100));
+    let q = opts.jacobian_order.clamp(1, p);
+    let mut c: Vec<T> = x0.iter().map(|x| x.mid_point()).collect();
+    let mut a: DMatrix<T> = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
+    let mut r: Vec<T> = x0.iter().zip(&c).map(|(x, ci)| x.clone() - ci).collect();
+    let mut box_now: Vec<T> = x0.to_vec();
+    let mut t = Rational::new();
+    let mut steps: Vec<Step<T>> = Vec::new();
+    if x0.iter().any(|x| !x.is_finite()) {
+        return Err(IntegrationError::NotFinite { t: 0.0 });
+    }
+    while t < *t_end {
+        if steps.len() >= opts.max_steps {
+            return Err(IntegrationError::TooManySteps {
+                t: t.to_f64(),
+                steps: opts.max_steps,
+            });
+        }
+        let x_box: Vec<T> = matvec(&a, &r)
+            .into_iter()
+            .zip(&c)
+            .map(|(ar, ci)| ar + ci)
+            .collect();
+        let x_box: Vec<T> = x_box
+            .iter()
+            .zip(&box_now)
+            .map(|(u, v)| u.intersect(v).unwrap_or_else(|| v.clone()))
+            .collect();
+        let at: Vec<f64> = x_box.iter().map(|x| x.approx_f64()).collect();
+        let tape = record(&at, |v| field.eval(v));
+        let coefs_x = taylor_coefficients(&tape, &x_box, p, prec)?;
+
+        // Step size from the last two coefficients.
+        let scale = 1.0 + x_box.iter().map(|x| x.mag_upper()).fold(0.0, f64::max);
+        let tol = opts
+            .tolerance
+            .unwrap_or_else(|| 2f64.powi(8 - prec.min(1000) as i32) * scale);
+        let mut h = opts.max_step;
+        for k in [p - 1, p] {
+            let m = coefs_x
+                .iter()
+                .map(|ci| ci[k].mag_upper())
+                .fold(0.0, f64::max);
+            if m > 0.0 && m.is_finite() {
+                h = h.min(0.9 * (tol / m).powf(1.0 / k as f64));
+            }
+        }
+        if !h.is_finite() {
+            h = 1.0;
+        }
+        let remaining = Rational::from(t_end - &t);
+        // Find h: the a-priori enclosure B must validate and the Lagrange remainder
+        // h^p x_p(B) must be within the tolerance (x_p over the wide box B is what limits h).
+        let (h_rat, b, coefs_b) = loop {
+            if h < opts.min_step {
+                return Err(IntegrationError::StepTooSmall {
+                    t: t.to_f64(),
+                    h,
+                    floor: opts.min_step,
+                    reason: "no step validated the a-priori enclosure X + [0,h] F(B) ⊆ B with a remainder within tolerance".into(),
+                    enclosure: describe(&x_box),
+                });
+            }
+            let h_try = Rational::from_f64(h).unwrap_or_else(Rational::new);
+            let h_rat = if h_try >= remaining {
+                remaining.clone()
+            } else {
+                h_try
+            };
+            let ht = T::from_rational(&h_rat, prec);
+            let hbox = T::zero().hull(&ht);
+            let Some(b) = apriori(field, &x_box, &hbox, prec) else {
+                h /= 2.0;
+                continue;
+            };
+            let coefs_b = taylor_coefficients(&tape, &b, p, prec)?;
+            let hf = h_rat.to_f64();
+            let rem = coefs_b
+                .iter()
+                .map(|ci| ci[p].mag_upper())
+                .fold(0.0, f64::max)
+                * hf.powi(p as i32);
+            if rem.is_finite() && rem <= 4.0 * tol {
+                break (h_rat, b, coefs_b);
+            }
+            let shrink = if rem.is_finite() && rem > 0.0 {
+                0.9 * (tol / rem).powf(1.0 / p as f64)
+            } else {
+                0.5
+            };
+            h = hf * shrink.clamp(0.1, 0.9);
+        };
+        let ht = T::from_rational(&h_rat, prec);
+        let hbox = T::zero().hull(&ht);
+        let coefs_c = taylor_coefficients(&tape, &c, q.saturating_sub(1), prec)?;
+        // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
+        let duals: Vec<Dual<T>> = x_box
+            .iter()
+            .zip(&c)
+            .enumerate()
+            .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
+            .collect();
+        let coefs_d = taylor_coefficients(&tape, &duals, q.saturating_sub(1), prec)?;
+
+        let mut h_pow_q = T::one();
+        for _ in 0..q {
+            h_pow_q = h_pow_q * &ht;
+        }
+        let mut h_pow_p = h_pow_q.clone();
+        for _ in q..p {
+            h_pow_p = h_pow_p * &ht;
+        }
+        // y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)
+        let y: Vec<T> = (0..n)
+            .map(|i| {
+                let low = horner(&coefs_c[i][..q], &ht);
+                let tail = if q < p {
+                    horner(&coefs_x[i][q..p], &ht) * &h_pow_q
+                } else {
+                    T::zero()
+                };
+                low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
+            })
+            .collect();
+        // J = sum_{k<q} D x_k(X) h^k
+        let jac = DMatrix::from_fn(n, n, |i, j| {
+            let col: Vec<T> = coefs_d[i][..q].iter().map(|d| d.partial(j)).collect();
+            horner(&col, &ht)
+        });
+        let m = &jac * &a;
+        let direct: Vec<T> = matvec(&m, &r)
+            .into_iter()
+            .zip(&y)
+            .map(|(mr, yi)| mr + yi)
+            .collect();
+        let c1: Vec<T> = y.iter().map(|v| v.mid_point()).collect();
+
+        // Lohner: sort columns of M by |column| * width(r_j), QR of mid(M).
+        let mut order: Vec<usize> = (0..n).collect();
+        let weight = |j: usize| {
+            let norm: f64 = (0..n)
+                .map(|i| m[(i, j)].approx_f64().powi(2))
+                .sum::<f64>()
+                .sqrt();
+            norm * r[j].width_upper()
+        };
+        let weights: Vec<f64> = (0..n).map(weight).collect();
+        order.sort_by(|&x, &z| {
+            weights[z]
+                .partial_cmp(&weights[x])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let m_sorted = DMatrix::from_fn(n, n, |i, j| m[(i, order[j])].clone());
+        let r_sorted: Vec<T> = order.iter().map(|&j| r[j].clone()).collect();
+        let mid = DMatrix::from_fn(n, n, |i, j| m_sorted[(i, j)].approx_f64());
+        let qf = if mid.iter().all(|v| v.is_finite()) {
+            nalgebra::linalg::QR::new(mid).q()
+        } else {
+            DMatrix::identity(n, n)
+        };
+        let q_t = DMatrix::from_fn(n, n, |i, j| T::from_f64(qf[(i, j)], prec));
+        let (new_a, new_r) = match enclose_inverse_near_orthogonal(&q_t, prec) {
+            Some(inv) => {
+                let b_m = &inv * &m_sorted;
+                let shift: Vec<T> = y.iter().zip(&c1).map(|(yi, ci)| yi.clone() - ci).collect();
+                let r1: Vec<T> = matvec(&b_m, &r_sorted)
+                    .into_iter()
+                    .zip(matvec(&inv, &shift))
+                    .map(|(u, v)| u + &v)
+                    .collect();
+                (q_t, r1)
+            }
+            None => {
+                // Fall back to a plain box: A = I, r = box - c.
+                let id = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
+                (
+                    id,
+                    direct
+                        .iter()
+                        .zip(&c1)
+                        .map(|(d, ci)| d.clone() - ci)
+                        .collect(),
+                )
+            }
+        };
+        let lohner_box: Vec<T> = matvec(&new_a, &new_r)
+            .into_iter()
+            .zip(&c1)
+            .map(|(u, ci)| u + ci)
+            .collect();
+        let end: Vec<T> = lohner_box
+            .iter()
+            .zip(&direct)
+            .map(|(u, v)| u.intersect(v).unwrap_or_else(|| v.clone()))
+            .collect();
+        if end.iter().any(|e| !e.is_finite()) {
+            return Err(IntegrationError::NotFinite { t: t.to_f64() });
+        }
+        // Range over [t, t + h].
+        let range: Vec<T> = (0..n)
+            .map(|i| {
+                let mut hp = T::one();
+                for _ in 0..p {
+                    hp = hp * &hbox;
+                }
+                let poly = horner(&coefs_x[i][..p], &hbox) + &(coefs_b[i][p].clone() * &hp);
+                poly.intersect(&b[i]).unwrap_or_else(|| b[i].clone())
+            })
+            .collect();
+        let t1 = Rational::from(&t + &h_rat);
+        steps.push(Step {
+            t0: t.clone(),
+            t1: t1.clone(),
+            end: end.clone(),
+            range,
+        });
+        t = t1;
+        c = c1;
+        a = new_a;
+        r = new_r;
+        box_now = end;
+    }
+    Ok(Trajectory {
+        start: x0.to_vec(),
+        steps,
+        order: p,
+    })
+}
