@@ -169,3 +169,30 @@ fn nc_ray_time_matches_arb() {
     }
     let _ = Float::new(2);
 }
+
+#[test]
+fn lyapunov_and_its_rate_match_arb() {
+    use hadacert::spectral::lyapunov::{enclose_lyapunov, enclose_lyapunov_rate};
+    let v = vectors();
+    let lam = lam8::<MpfrInterval>(200);
+    let field = enclose_balanced_field(&lam);
+    let vv = enclose_lyapunov(&lam);
+    assert!(intersects(
+        &vv,
+        &ball(v["K8_lam=0,1/2..7/2: V"].as_str().unwrap())
+    ));
+    let dv = enclose_lyapunov_rate(&lam, &field);
+    assert!(
+        intersects(&dv, &ball(v["K8_lam=0,1/2..7/2: dV/dt"].as_str().unwrap())),
+        "{dv:?}"
+    );
+    assert!(dv.certainly_negative() && dv.width_upper() < 1e-50);
+    let lam16: Vec<Ival> = (0..16)
+        .map(|m| Ival::from_rational(&Rational::from((m, 3)), 53))
+        .collect();
+    let dv16 = enclose_lyapunov_rate(&lam16, &enclose_balanced_field(&lam16));
+    assert!(intersects(
+        &dv16,
+        &ball(v["K16_lam=0,1/3..15/3: dV/dt"].as_str().unwrap())
+    ));
+}

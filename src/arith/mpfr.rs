@@ -7,6 +7,7 @@
 
 use super::{Enclosure, Field, Real, Ring};
 use rug::float::{Round, Special};
+use rug::ops::{AddAssignRound, MulAssignRound, SubAssignRound};
 use rug::{Assign, Float, Rational};
 use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -196,48 +197,110 @@ impl num_traits::One for MpfrInterval {
     }
 }
 
-impl Add<&MpfrInterval> for MpfrInterval {
-    type Output = MpfrInterval;
-    fn add(self, rhs: &MpfrInterval) -> MpfrInterval {
-        let p = self.pair_prec(rhs);
-        let lo = round_down(p, &self.lo + &rhs.lo);
-        let hi = round_up(p, &self.hi + &rhs.hi);
-        MpfrInterval { lo, hi }
-    }
-}
-
-impl Sub<&MpfrInterval> for MpfrInterval {
-    type Output = MpfrInterval;
-    fn sub(self, rhs: &MpfrInterval) -> MpfrInterval {
-        let p = self.pair_prec(rhs);
-        let lo = round_down(p, &self.lo - &rhs.hi);
-        let hi = round_up(p, &self.hi - &rhs.lo);
-        MpfrInterval { lo, hi }
-    }
-}
-
-impl Mul<&MpfrInterval> for MpfrInterval {
-    type Output = MpfrInterval;
-    fn mul(self, rhs: &MpfrInterval) -> MpfrInterval {
-        let p = self.pair_prec(rhs);
-        // Fast paths by sign keep the common case at two multiplications.
-        let a_nonneg = self.lo.is_sign_positive() && !self.lo.is_nan();
-        let b_nonneg = rhs.lo.is_sign_positive() && !rhs.lo.is_nan();
-        if a_nonneg && b_nonneg && self.is_finite() && rhs.is_finite() {
-            return MpfrInterval {
-                lo: round_down(p, &self.lo * &rhs.lo),
-                hi: round_up(p, &self.hi * &rhs.hi),
-            };
+impl MpfrInterval {
+    /// Raise both ends to at least `p` bits (exact: more bits never round).
+    fn raise_prec(&mut self, p: u32) {
+        if self.lo.prec() < p {
+            self.lo.set_prec(p);
         }
-        corner_hull(&self, rhs, p, |x, y| {
-            // 0 * inf would be NaN; in interval arithmetic the product set is {0} there.
-            if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
-                (Float::new(p), Float::new(p))
-            } else {
-                (round_down(p, x * y), round_up(p, x * y))
-            }
-        })
+        if self.hi.prec() < p {
+            self.hi.set_prec(p);
+        }
     }
+}
+
+/// `x` has been rounded down in place; step it down if MPFR's ternary value says otherwise.
+fn fix_down(x: &mut Float, dir: Ordering) {
+    if dir == Ordering::Greater {
+        x.next_down();
+    }
+}
+
+/// `x` has been rounded up in place; step it up if MPFR's ternary value says otherwise.
+fn fix_up(x: &mut Float, dir: Ordering) {
+    if dir == Ordering::Less {
+        x.next_up();
+    }
+}
+
+impl<'a> AddAssign<&'a MpfrInterval> for MpfrInterval {
+    /// In place (no allocation at equal precision): `[a + c rounded down, b + d rounded up]`.
+    fn add_assign(&mut self, rhs: &'a MpfrInterval) {
+        self.raise_prec(rhs.prec());
+        let d = self.lo.add_assign_round(&rhs.lo, Round::Down);
+        fix_down(&mut self.lo, d);
+        let u = self.hi.add_assign_round(&rhs.hi, Round::Up);
+        fix_up(&mut self.hi, u);
+    }
+}
+
+impl<'a> SubAssign<&'a MpfrInterval> for MpfrInterval {
+    /// In place: `[a - d rounded down, b - c rounded up]`.
+    fn sub_assign(&mut self, rhs: &'a MpfrInterval) {
+        self.raise_prec(rhs.prec());
+        let d = self.lo.sub_assign_round(&rhs.hi, Round::Down);
+        fix_down(&mut self.lo, d);
+        let u = self.hi.sub_assign_round(&rhs.lo, Round::Up);
+        fix_up(&mut self.hi, u);
+    }
+}
+
+impl<'a> MulAssign<&'a MpfrInterval> for MpfrInterval {
+    /// In place when both factors are finite and non-negative (two roundings); otherwise the
+    /// four-corner hull.
+    fn mul_assign(&mut self, rhs: &'a MpfrInterval) {
+        let both_nonneg = self.lo.cmp0().is_some_and(|o| o != Ordering::Less)
+            && rhs.lo.cmp0().is_some_and(|o| o != Ordering::Less)
+            && self.hi.is_finite()
+            && rhs.hi.is_finite();
+        if both_nonneg {
+            self.raise_prec(rhs.prec());
+            let d = self.lo.mul_assign_round(&rhs.lo, Round::Down);
+            fix_down(&mut self.lo, d);
+            let u = self.hi.mul_assign_round(&rhs.hi, Round::Up);
+            fix_up(&mut self.hi, u);
+        } else {
+            let p = self.pair_prec(rhs);
+            *self = corner_hull(self, rhs, p, |x, y| {
+                // 0 * inf would be NaN; in interval arithmetic the product set is {0} there.
+                if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
+                    (Float::new(p), Float::new(p))
+                } else {
+                    (round_down(p, x * y), round_up(p, x * y))
+                }
+            });
+        }
+    }
+}
+
+macro_rules! via_assign {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl<'a> $tr<&'a MpfrInterval> for MpfrInterval {
+            type Output = MpfrInterval;
+            fn $f(mut self, rhs: &'a MpfrInterval) -> MpfrInterval {
+                $tra::$fa(&mut self, rhs);
+                self
+            }
+        }
+        impl $tr<MpfrInterval> for MpfrInterval {
+            type Output = MpfrInterval;
+            fn $f(mut self, rhs: MpfrInterval) -> MpfrInterval {
+                $tra::$fa(&mut self, &rhs);
+                self
+            }
+        }
+        impl $tra<MpfrInterval> for MpfrInterval {
+            fn $fa(&mut self, rhs: MpfrInterval) {
+                $tra::$fa(self, &rhs);
+            }
+        }
+    )*};
+}
+
+via_assign! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
 }
 
 impl Div<&MpfrInterval> for MpfrInterval {
@@ -274,27 +337,6 @@ impl Neg for MpfrInterval {
             hi: -self.lo,
         }
     }
-}
-
-macro_rules! owned_ops {
-    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
-        impl $tr<MpfrInterval> for MpfrInterval {
-            type Output = MpfrInterval;
-            fn $f(self, rhs: MpfrInterval) -> MpfrInterval { $tr::$f(self, &rhs) }
-        }
-        impl $tra<MpfrInterval> for MpfrInterval {
-            fn $fa(&mut self, rhs: MpfrInterval) { *self = $tr::$f(std::mem::replace(self, <MpfrInterval as num_traits::Zero>::zero()), &rhs); }
-        }
-        impl<'a> $tra<&'a MpfrInterval> for MpfrInterval {
-            fn $fa(&mut self, rhs: &'a MpfrInterval) { *self = $tr::$f(std::mem::replace(self, <MpfrInterval as num_traits::Zero>::zero()), rhs); }
-        }
-    )*};
-}
-
-owned_ops! {
-    Add add AddAssign add_assign;
-    Sub sub SubAssign sub_assign;
-    Mul mul MulAssign mul_assign;
 }
 
 impl Div<MpfrInterval> for MpfrInterval {

@@ -1,5 +1,9 @@
-//! The reduced spectral dynamics of MATH.md section 4: for `lambda` the singular-value products,
-//! `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, and the vector fields of the balanced and
-//! unbalanced flows. Generic over the numeric traits; no I/O.
+//! The reduced spectral dynamics of MATH.md sections 4-8: for `lambda` the singular-value
+//! products, `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`; the balanced and unbalanced
+//! vector fields; the Lyapunov function V and metrics M1-M4; the NC ray and its closed-form
+//! time. Generic over the numeric traits; no I/O.
 
 pub mod field;
+pub mod flows;
+pub mod lyapunov;
+pub mod ncray;
