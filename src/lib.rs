@@ -17,7 +17,8 @@
 //! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold |
 //! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2), precision escalation |
 //! | [`cert`] | certificates, verdicts, atomic writing |
-//! | [`report`] | the verdict table, made from certificates only |
+//! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
+//! | [`sweep`] | sharding a run (`certify --shard i/n`) and merging shard folders |
 //! | [`cli`] | the `hadacert` command (a thin shell) |
 //!
 //! ## Invariants
@@ -61,3 +62,4 @@ pub mod model;
 pub mod ode;
 pub mod report;
 pub mod spectral;
+pub mod sweep;

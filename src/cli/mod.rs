@@ -1,6 +1,7 @@
-//! The command-line interface: a thin shell over [`crate::claim`], [`crate::cert`] and
-//! [`crate::report`]. Parses arguments, finds claim files, runs claims in parallel, writes
-//! certificates atomically and prints the verdict table.
+//! The command-line interface: a thin shell over [`crate::claim`], [`crate::cert`],
+//! [`crate::report`] and [`crate::sweep`]. Parses arguments, finds claim files, runs claims in
+//! parallel, writes certificates atomically and prints the verdict table; `report`, `regress`
+//! and `merge` work on folders of certificates only.
 
 use crate::arith::BackendKind;
 use crate::cert::{self, Certificate};
@@ -24,6 +25,62 @@ pub struct Cli {
 enum Command {
     /// Certify claims (default: every claim file under proofs-data/) and print the verdict table.
     Certify(CertifyArgs),
+    /// Turn a folder of certificates into appendix material: LaTeX, Markdown and CSV tables per
+    /// claim family, SVG plots of certified series. Never recomputes anything.
+    Report(ReportArgs),
+    /// Compare fresh certificates against pinned ones: exit 1 on any regression, 2 on an
+    /// unreadable or invalid certificate.
+    Regress(RegressArgs),
+    /// Merge the certificate folders of shards (`certify --shard i/n`) into one folder.
+    Merge(MergeArgs),
+}
+
+/// Options of `hadacert report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Folder of certificates to report on.
+    #[arg(long, default_value = "certificates")]
+    certs: PathBuf,
+    /// Folder for the tables, plots and report.md.
+    #[arg(long)]
+    out: PathBuf,
+    /// Leave the time column out of the tables (reproducible output).
+    #[arg(long)]
+    no_times: bool,
+    /// Most significant digits printed for a certified value.
+    #[arg(long, default_value_t = 12)]
+    digits: usize,
+}
+
+/// Options of `hadacert regress`.
+#[derive(clap::Args, Debug)]
+pub struct RegressArgs {
+    /// Folder of pinned certificates (the reference).
+    #[arg(long)]
+    pinned: PathBuf,
+    /// Folder of freshly computed certificates.
+    #[arg(long)]
+    fresh: PathBuf,
+    /// Largest accepted growth of an enclosure's width (fresh <= F * pinned).
+    #[arg(long, default_value = "4")]
+    width_factor: String,
+}
+
+/// Options of `hadacert merge`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Shard folders to merge.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Folder for the merged certificates (empty, or holding only certificates being merged).
+    #[arg(long)]
+    out: PathBuf,
+    /// Claim files or folders: check that every claim has exactly one certificate.
+    #[arg(long)]
+    claims: Vec<PathBuf>,
+    /// With --claims: only the claims whose id matches one of these globs (as given to certify).
+    #[arg(long)]
+    only: Vec<String>,
 }
 
 /// Options of `hadacert certify`.
@@ -34,9 +91,14 @@ pub struct CertifyArgs {
     /// Folder for the JSON certificates (one per claim, written atomically).
     #[arg(long, default_value = "certificates")]
     out: PathBuf,
-    /// Only claims whose id matches this glob (e.g. 'C1-*').
+    /// Only claims whose id matches this glob (e.g. 'C1-*'); repeat to keep the claims matching
+    /// any of several globs.
     #[arg(long)]
-    only: Option<String>,
+    only: Vec<String>,
+    /// Certify only shard i of n (1-based): the claims at positions p = i-1 mod n of the sorted
+    /// ids (after --only). Merge the shard folders with `hadacert merge`.
+    #[arg(long)]
+    shard: Option<crate::sweep::Shard>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -55,16 +117,105 @@ pub struct CertifyArgs {
 /// or an I/O failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Certify(args) => match run_certify(&args) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::from(1),
-            Err(msg) => {
-                eprintln!("hadacert: {msg}");
-                ExitCode::from(2)
-            }
-        },
+    let result = match cli.command {
+        Command::Certify(args) => run_certify(&args),
+        Command::Report(args) => run_report(&args).map(|()| true),
+        Command::Regress(args) => run_regress(&args),
+        Command::Merge(args) => run_merge(&args),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(msg) => {
+            eprintln!("hadacert: {msg}");
+            ExitCode::from(2)
+        }
     }
+}
+
+fn run_report(args: &ReportArgs) -> Result<(), String> {
+    let loaded = crate::report::folder::read_folder(&args.certs).map_err(|e| e.to_string())?;
+    if loaded.is_empty() {
+        return Err(format!(
+            "{}: no certificates (*.json) to report on",
+            args.certs.display()
+        ));
+    }
+    let certs: Vec<Certificate> = loaded.into_iter().map(|l| l.cert).collect();
+    let opts = crate::report::TableOptions {
+        times: !args.no_times,
+        max_digits: args.digits.max(1),
+    };
+    let summary = crate::report::write_report(&certs, &args.out, &opts)?;
+    println!("{}", crate::report::summary_line(&certs));
+    println!(
+        "report: tables for {} ({} files), {} plot(s) in {}",
+        summary.families.join(", "),
+        summary.files.len(),
+        summary.plots.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn run_regress(args: &RegressArgs) -> Result<bool, String> {
+    let factor = crate::report::regress::parse_factor(&args.width_factor)
+        .map_err(|e| format!("--width-factor: {e}"))?;
+    let report = crate::report::regress::compare_folders(&args.pinned, &args.fresh, &factor)
+        .map_err(|e| format!("unreadable certificate: {e}"))?;
+    print!("{}", report.render(&factor));
+    Ok(report.regressions() == 0)
+}
+
+fn run_merge(args: &MergeArgs) -> Result<bool, String> {
+    let expected = if args.claims.is_empty() {
+        None
+    } else {
+        let claims = select_claims(&args.claims, &args.only)?;
+        Some(claims.iter().map(|c| c.spec.id.clone()).collect::<Vec<_>>())
+    };
+    match crate::sweep::merge(&args.shards, &args.out, expected.as_deref()) {
+        Ok(summary) => {
+            for d in &summary.duplicates {
+                eprintln!("hadacert merge: duplicate {d}");
+            }
+            println!(
+                "merge: {} certificates from {} shard folder(s) in {}",
+                summary.written,
+                args.shards.len(),
+                args.out.display()
+            );
+            Ok(true)
+        }
+        Err(crate::sweep::MergeError::Inconsistent(problems)) => {
+            eprintln!(
+                "hadacert merge: {} problem(s); nothing written:\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Load the claims of `paths` and keep those whose id matches any of `only` (all if empty).
+fn select_claims(paths: &[PathBuf], only: &[String]) -> Result<Vec<Claim>, String> {
+    let mut claims = load_claims(paths).map_err(|errs| {
+        format!(
+            "{} error(s) in claim files:\n  {}",
+            errs.len(),
+            errs.join("\n  ")
+        )
+    })?;
+    if !only.is_empty() {
+        let pats = only
+            .iter()
+            .map(|p| glob::Pattern::new(p).map_err(|e| format!("--only `{p}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        claims.retain(|c| pats.iter().any(|p| p.matches(&c.spec.id)));
+    }
+    Ok(claims)
 }
 
 /// Every `*.toml` file under `path` (sorted), or `path` itself if it is a file.
@@ -164,19 +315,21 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
     } else {
         args.paths.clone()
     };
-    let mut claims = load_claims(&paths).map_err(|errs| {
-        format!(
-            "{} error(s) in claim files:\n  {}",
-            errs.len(),
-            errs.join("\n  ")
-        )
-    })?;
-    if let Some(pattern) = &args.only {
-        let pat = glob::Pattern::new(pattern).map_err(|e| format!("--only `{pattern}`: {e}"))?;
-        claims.retain(|c| pat.matches(&c.spec.id));
-    }
+    let mut claims = select_claims(&paths, &args.only)?;
     if claims.is_empty() {
         return Err("no claims to certify".into());
+    }
+    if let Some(shard) = args.shard {
+        let ids: Vec<&str> = claims.iter().map(|c| c.spec.id.as_str()).collect();
+        let member = shard.members(&ids);
+        let mut keep = member.into_iter();
+        claims.retain(|_| keep.next().unwrap_or(false));
+        if claims.is_empty() {
+            std::fs::create_dir_all(&args.out)
+                .map_err(|e| format!("{}: {e}", args.out.display()))?;
+            println!("shard {shard}: no claims (fewer claims than shards)");
+            return Ok(true);
+        }
     }
     apply_overrides(&mut claims, args)?;
     let certs = certify_all(&claims, &args.out, args.jobs, args.resume)?;

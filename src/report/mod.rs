@@ -1,9 +1,29 @@
 //! Reports made from certificates only (never recomputed): the verdict table printed by
-//! `certify`.
+//! `certify`, the appendix material of `hadacert report` (LaTeX, Markdown and CSV tables per
+//! claim family, SVG plots of certified series), and the regression check of `hadacert regress`.
 //!
-//! Architecture invariant: this module reads [`Certificate`]s and knows nothing of backends.
+//! Architecture invariant: this module reads [`Certificate`]s and knows nothing of backends:
+//! it does not use `arith`, `model` or `spectral`. Every number it prints comes from the
+//! decimal strings of a certificate, handled exactly (`rug::Rational`), and shows only the
+//! digits the enclosure proves ([`digits`]).
+//!
+//! | file | what it holds |
+//! |------|---------------|
+//! | [`digits`] | certified digits of an enclosure; bounds rounded the safe way; exact decimal parsing |
+//! | [`folder`] | strict reading of a folder of certificates (bad files are named, never skipped) |
+//! | [`tables`] | one table per claim family, rendered as LaTeX (booktabs), Markdown, CSV |
+//! | [`plot`] | SVG enclosure-band plots of certified series |
+//! | [`regress`] | fresh certificates against pinned ones |
 
-use crate::cert::Certificate;
+pub mod digits;
+pub mod folder;
+pub mod plot;
+pub mod regress;
+pub mod tables;
+
+use crate::cert::{file_stem, Certificate, Verdict};
+use std::path::{Path, PathBuf};
+pub use tables::TableOptions;
 
 /// A plain-text verdict table, one row per certificate, in the given order.
 ///
@@ -11,7 +31,7 @@ use crate::cert::Certificate;
 /// bits, widest deciding enclosure (rounded up), margin, time.
 pub fn verdict_table(certs: &[Certificate]) -> String {
     let header = [
-        "id", "claim", "verdict", "expect", "backend", "bits", "margin", "time",
+        "id", "claim", "verdict", "expect", "backend", "bits", "widest", "margin", "time",
     ];
     let rows: Vec<[String; 9]> = certs
         .iter()
@@ -79,7 +99,107 @@ pub fn verdict_table(certs: &[Certificate]) -> String {
     out
 }
 
-fn format_ms(ms: u64) -> String {
+/// What [`write_report`] wrote.
+#[derive(Clone, Debug, Default)]
+pub struct ReportSummary {
+    /// Certificates read.
+    pub certificates: usize,
+    /// Families with a table, in report order.
+    pub families: Vec<String>,
+    /// Every file written (tables, plots, index).
+    pub files: Vec<PathBuf>,
+    /// The SVG plots among them.
+    pub plots: Vec<PathBuf>,
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Write the appendix material for `certs` into `out`:
+///
+/// * `<family>.tex`, `<family>.md`, `<family>.csv` for every claim family present (see
+///   [`tables`]; unknown families get the generic table);
+/// * `plots/<id>.<series>.svg` for every series of every certificate that has one;
+/// * `report.md`: a summary line, every Markdown table, and the plots.
+///
+/// Existing files of the same names are replaced; nothing else in `out` is touched.
+pub fn write_report(
+    certs: &[Certificate],
+    out: &Path,
+    opts: &TableOptions,
+) -> Result<ReportSummary, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut summary = ReportSummary {
+        certificates: certs.len(),
+        ..ReportSummary::default()
+    };
+    let tables = tables::family_tables(certs, opts);
+    let mut index = String::from("# hadacert report\n\n");
+    index.push_str(&format!("{}\n", summary_line(certs)));
+    index.push_str(
+        "\nNumbers show only certified digits: `0.1234…` means every value in the enclosure \
+         begins 0.1234; `1.000(1)` means within one unit of the last digit; bounds are rounded \
+         the safe way.\n",
+    );
+    for t in &tables {
+        for (ext, text) in [
+            ("tex", t.to_latex()),
+            ("md", t.to_markdown()),
+            ("csv", t.to_csv()),
+        ] {
+            let path = out.join(format!("{}.{ext}", t.stem));
+            write_file(&path, &text)?;
+            summary.files.push(path);
+        }
+        index.push_str(&format!("\n## {}\n\n{}", t.family, t.to_markdown()));
+        summary.families.push(t.family.clone());
+    }
+    let mut with_series: Vec<&Certificate> =
+        certs.iter().filter(|c| !c.series.is_empty()).collect();
+    with_series.sort_by(|a, b| a.id.cmp(&b.id));
+    if !with_series.is_empty() {
+        let dir = out.join("plots");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        index.push_str("\n## Plots\n\n");
+        for c in with_series {
+            let mut used = std::collections::BTreeSet::new();
+            for s in &c.series {
+                let base = format!("{}.{}", file_stem(&c.id), file_stem(&s.name));
+                let mut name = format!("{base}.svg");
+                let mut k = 2;
+                while !used.insert(name.clone()) {
+                    name = format!("{base}-{k}.svg");
+                    k += 1;
+                }
+                let path = dir.join(&name);
+                write_file(&path, &plot::series_svg(c, s)?)?;
+                index.push_str(&format!("![{}: {}](plots/{name})\n\n", c.id, s.name));
+                summary.plots.push(path.clone());
+                summary.files.push(path);
+            }
+        }
+    }
+    let path = out.join("report.md");
+    write_file(&path, &index)?;
+    summary.files.push(path);
+    Ok(summary)
+}
+
+/// `26 certificates: 20 proved, 5 refuted, 1 undecided; 0 differ from expect`.
+pub fn summary_line(certs: &[Certificate]) -> String {
+    let count = |v: Verdict| certs.iter().filter(|c| c.verdict == v).count();
+    format!(
+        "{} certificates: {} proved, {} refuted, {} undecided; {} differ from expect",
+        certs.len(),
+        count(Verdict::Proved),
+        count(Verdict::Refuted),
+        count(Verdict::Undecided),
+        certs.iter().filter(|c| c.verdict != c.expect).count()
+    )
+}
+
+pub(crate) fn format_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {

@@ -1,0 +1,230 @@
+//! SVG plots of certified time series ([`crate::cert::Series`]) drawn as enclosure bands.
+//!
+//! Each step `[t0, t1]` of a series encloses the quantity over the whole step in
+//! `[lower, upper]`; the plot fills the box `[t0, t1] x [lower, upper]` of every step (one polygon
+//! per run of finite steps: the upper staircase forward, the lower staircase back). No line is
+//! drawn through midpoints: the band is what is proved. The decimal ends are converted to f64 for
+//! drawing with outward rounding (lower ends and `t0` down, upper ends and `t1` up), so the drawn
+//! band contains the certified one; steps that are not finite are left out and counted in the
+//! caption, which also gives the widest step enclosure (rounded up).
+//!
+//! Text uses plotters' built-in size estimate and is written as SVG `<text>`: no font files are
+//! read, so plotting works on a machine with no fonts installed.
+
+use super::digits::{parse_decimal, round_bound, Bound, Direction};
+use crate::cert::{Certificate, Series};
+use plotters::prelude::*;
+use rug::Rational;
+
+/// Width and height of a plot in pixels.
+pub const SIZE: (u32, u32) = (720, 420);
+
+/// `q` as f64 rounded in `dir` (the f64 is on the safe side of `q`).
+fn to_f64_dir(q: &Rational, dir: Direction) -> f64 {
+    let x = q.to_f64();
+    if !x.is_finite() {
+        return x;
+    }
+    let Some(back) = Rational::from_f64(x) else {
+        return x;
+    };
+    match dir {
+        Direction::Down if back > *q => next_toward(x, f64::NEG_INFINITY),
+        Direction::Up if back < *q => next_toward(x, f64::INFINITY),
+        _ => x,
+    }
+}
+
+/// The neighbouring f64 of a finite `x` towards `to` (written out: `f64::next_up` needs a newer
+/// Rust than the crate's minimum).
+fn next_toward(x: f64, to: f64) -> f64 {
+    fn up(x: f64) -> f64 {
+        if x == 0.0 {
+            f64::from_bits(1)
+        } else if x > 0.0 {
+            f64::from_bits(x.to_bits() + 1)
+        } else {
+            f64::from_bits(x.to_bits() - 1)
+        }
+    }
+    if to > x {
+        up(x)
+    } else {
+        -up(-x)
+    }
+}
+
+fn end(s: &str, dir: Direction) -> Option<f64> {
+    match parse_decimal(s).ok()? {
+        Bound::Finite(q) => Some(to_f64_dir(&q, dir)),
+        _ => None,
+    }
+}
+
+/// A step as drawn: `(t0, t1, lower, upper)` rounded outward.
+type Step = (f64, f64, f64, f64);
+
+fn steps(series: &Series) -> (Vec<Option<Step>>, Option<Rational>) {
+    let mut widest: Option<Rational> = None;
+    let drawn = series
+        .points
+        .iter()
+        .map(|p| {
+            let step = (
+                end(&p.t0, Direction::Down)?,
+                end(&p.t1, Direction::Up)?,
+                end(&p.lower, Direction::Down)?,
+                end(&p.upper, Direction::Up)?,
+            );
+            if let (Ok(Bound::Finite(l)), Ok(Bound::Finite(u))) =
+                (parse_decimal(&p.lower), parse_decimal(&p.upper))
+            {
+                let w = Rational::from(u - l);
+                if widest.as_ref().map_or(true, |m| w > *m) {
+                    widest = Some(w);
+                }
+            }
+            [step.0, step.1, step.2, step.3]
+                .iter()
+                .all(|v| v.is_finite())
+                .then_some(step)
+        })
+        .collect();
+    (drawn, widest)
+}
+
+/// Runs of consecutive finite steps, each as one closed polygon.
+fn bands(steps: &[Option<Step>]) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut run: Vec<Step> = Vec::new();
+    let flush = |run: &mut Vec<Step>, out: &mut Vec<Vec<(f64, f64)>>| {
+        if run.is_empty() {
+            return;
+        }
+        let mut poly = Vec::with_capacity(4 * run.len());
+        for &(t0, t1, _, hi) in run.iter() {
+            poly.push((t0, hi));
+            poly.push((t1, hi));
+        }
+        for &(t0, t1, lo, _) in run.iter().rev() {
+            poly.push((t1, lo));
+            poly.push((t0, lo));
+        }
+        out.push(poly);
+        run.clear();
+    };
+    for s in steps {
+        match s {
+            Some(step) => run.push(*step),
+            None => flush(&mut run, &mut out),
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// Render one series of `cert` as an SVG document.
+pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String> {
+    let (drawn, widest) = steps(series);
+    let finite: Vec<Step> = drawn.iter().flatten().copied().collect();
+    let skipped = drawn.len() - finite.len();
+    let (mut x0, mut x1, mut y0, mut y1) = finite.iter().fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(a, b, c, d), &(t0, t1, lo, hi)| (a.min(t0), b.max(t1), c.min(lo), d.max(hi)),
+    );
+    if finite.is_empty() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let pad = if y1 > y0 {
+        (y1 - y0) * 0.05
+    } else if y0 != 0.0 {
+        y0.abs() * 0.05
+    } else {
+        1.0
+    };
+    (y0, y1) = (y0 - pad, y1 + pad);
+    let mut caption = format!("{}: {}", cert.id, series.name);
+    let mut note = match &widest {
+        Some(w) => format!(
+            "band: enclosure over each step; widest {}",
+            round_bound(w, Direction::Up, 2).to_text()
+        ),
+        None => "band: enclosure over each step".to_string(),
+    };
+    if skipped > 0 {
+        note.push_str(&format!("; {skipped} step(s) not finite, not drawn"));
+    }
+    if caption.len() > 90 {
+        caption.truncate(90);
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let err = |e: &dyn std::fmt::Display| format!("plotting {}: {e}", caption);
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("t")
+            .y_desc(series.name.as_str())
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(|e| err(&e))?;
+        let fill = RGBColor(31, 119, 180).mix(0.45).filled();
+        chart
+            .draw_series(bands(&drawn).into_iter().map(|p| Polygon::new(p, fill)))
+            .map_err(|e| err(&e))?;
+        root.draw(&Text::new(
+            note,
+            (90, (SIZE.1 - 16) as i32),
+            ("sans-serif", 11).into_font().color(&BLACK.mix(0.7)),
+        ))
+        .map_err(|e| err(&e))?;
+        root.present().map_err(|e| err(&e))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outward_conversion() {
+        let tenth = Rational::from((1, 10));
+        let down = to_f64_dir(&tenth, Direction::Down);
+        let up = to_f64_dir(&tenth, Direction::Up);
+        assert!(Rational::from_f64(down).unwrap() <= tenth);
+        assert!(Rational::from_f64(up).unwrap() >= tenth);
+        assert!(down < up);
+        let half = Rational::from((1, 2));
+        assert_eq!(to_f64_dir(&half, Direction::Down), 0.5);
+        assert_eq!(to_f64_dir(&half, Direction::Up), 0.5);
+    }
+
+    #[test]
+    fn bands_split_at_gaps() {
+        let s = |t: f64| Some((t, t + 1.0, t, t + 0.5));
+        let b = bands(&[s(0.0), s(1.0), None, s(3.0)]);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].len(), 8);
+        assert_eq!(b[0][0], (0.0, 0.5));
+        assert_eq!(b[0][3], (2.0, 1.5));
+        assert_eq!(b[0][4], (2.0, 1.0));
+        assert_eq!(b[1].len(), 4);
+    }
+}

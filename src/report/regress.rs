@@ -1,0 +1,445 @@
+//! Regression checks: fresh certificates against pinned ones.
+//!
+//! A fresh folder passes when it has the same set of ids as the pinned folder and, for every id,
+//! the same verdict, the same claim inputs, every pinned enclosure (matched by name) still
+//! present, every fresh enclosure intersecting its pinned namesake, and no width grown by more
+//! than the width factor `F` (`fresh width <= F * pinned width`, compared exactly). Series
+//! (trajectory certificates) are compared step by step in the same way, on the same time grid.
+//! An enclosure that only the fresh certificate has is a note, not a regression; timings,
+//! versions and digests are not compared.
+//!
+//! All comparisons are exact (`rug::Rational` from the stored decimal strings). An end that is
+//! NaN counts as unbounded (a not-finite enclosure says nothing).
+
+use super::digits::{parse_decimal, round_bound, Bound, Direction};
+use super::folder::{read_folder, BadCertificate, LoadedCertificate};
+use crate::cert::Certificate;
+use rug::Rational;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Most step-level findings listed per series before the rest are counted.
+const MAX_STEP_FINDINGS: usize = 5;
+
+/// An interval end on the extended line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ext {
+    NegInf,
+    Fin(Rational),
+    PosInf,
+}
+
+fn end(s: &str, is_lower: bool) -> Ext {
+    match parse_decimal(s) {
+        Ok(Bound::Finite(q)) => Ext::Fin(q),
+        Ok(Bound::NegInf) => Ext::NegInf,
+        Ok(Bound::PosInf) => Ext::PosInf,
+        // NaN (validated files have no other case): unbounded on that side.
+        _ if is_lower => Ext::NegInf,
+        _ => Ext::PosInf,
+    }
+}
+
+fn width(lo: &Ext, hi: &Ext) -> Option<Rational> {
+    match (lo, hi) {
+        (Ext::Fin(l), Ext::Fin(h)) => Some(Rational::from(h - l)),
+        _ => None,
+    }
+}
+
+fn show_width(w: &Option<Rational>) -> String {
+    match w {
+        Some(w) => round_bound(w, Direction::Up, 3).to_text(),
+        None => "inf".into(),
+    }
+}
+
+/// What is wrong with one interval of the fresh certificate, if anything.
+fn compare_interval(
+    what: &str,
+    pinned: (&str, &str),
+    fresh: (&str, &str),
+    factor: &Rational,
+) -> Option<String> {
+    let (pl, ph) = (end(pinned.0, true), end(pinned.1, false));
+    let (fl, fh) = (end(fresh.0, true), end(fresh.1, false));
+    let lo = (&pl).max(&fl);
+    let hi = (&ph).min(&fh);
+    let lines = |headline: String, widths: bool| {
+        let (pw, fw) = (width(&pl, &ph), width(&fl, &fh));
+        let (pws, fws) = if widths {
+            (
+                format!("  width {}", show_width(&pw)),
+                format!("  width {}", show_width(&fw)),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        format!(
+            "{headline}\n      pinned [{}, {}]{pws}\n      fresh  [{}, {}]{fws}",
+            pinned.0, pinned.1, fresh.0, fresh.1
+        )
+    };
+    if lo > hi {
+        return Some(lines(
+            format!("{what}: no longer intersects the pinned enclosure"),
+            false,
+        ));
+    }
+    let grown = match (width(&pl, &ph), width(&fl, &fh)) {
+        (_, None) if !matches!((&pl, &ph), (Ext::Fin(_), Ext::Fin(_))) => None,
+        (Some(_), None) => Some("is no longer finite".to_string()),
+        (Some(pw), Some(fw)) if fw > Rational::from(factor * &pw) => Some(if pw == 0 {
+            "widened from a point".to_string()
+        } else {
+            let ratio = Rational::from(&fw / &pw);
+            format!(
+                "widened {}x (more than the allowed {}x)",
+                round_bound(&ratio, Direction::Down, 3).to_text(),
+                round_bound(factor, Direction::Down, 6).to_text()
+            )
+        }),
+        _ => None,
+    };
+    grown.map(|g| lines(format!("{what}: {g}"), true))
+}
+
+/// The findings for one id.
+#[derive(Clone, Debug, Default)]
+pub struct CertDiff {
+    /// Claim id.
+    pub id: String,
+    /// Regressions, each a readable (possibly multi-line) text.
+    pub regressions: Vec<String>,
+    /// Differences that are not regressions.
+    pub notes: Vec<String>,
+}
+
+/// The outcome of a comparison.
+#[derive(Clone, Debug, Default)]
+pub struct RegressReport {
+    /// Certificates compared (ids present on both sides).
+    pub compared: usize,
+    /// Enclosures (and series steps) compared.
+    pub enclosures: usize,
+    /// Ids pinned but missing from the fresh folder.
+    pub missing: Vec<String>,
+    /// Ids in the fresh folder but not pinned.
+    pub unpinned: Vec<String>,
+    /// Per-id findings (only ids with something to say).
+    pub diffs: Vec<CertDiff>,
+}
+
+impl RegressReport {
+    /// Number of regressions (missing and unpinned ids included).
+    pub fn regressions(&self) -> usize {
+        self.missing.len()
+            + self.unpinned.len()
+            + self
+                .diffs
+                .iter()
+                .map(|d| d.regressions.len())
+                .sum::<usize>()
+    }
+
+    /// The readable diff: one block per id with regressions, then notes, then a summary line.
+    pub fn render(&self, factor: &Rational) -> String {
+        let mut out = String::new();
+        for id in &self.missing {
+            out.push_str(&format!(
+                "REGRESSION {id}: pinned, but missing from the fresh certificates\n"
+            ));
+        }
+        for id in &self.unpinned {
+            out.push_str(&format!(
+                "REGRESSION {id}: fresh certificate with no pinned counterpart (pin it or drop it)\n"
+            ));
+        }
+        for d in self.diffs.iter().filter(|d| !d.regressions.is_empty()) {
+            out.push_str(&format!("REGRESSION {}:\n", d.id));
+            for r in &d.regressions {
+                out.push_str(&format!("  - {r}\n"));
+            }
+        }
+        for d in &self.diffs {
+            for n in &d.notes {
+                out.push_str(&format!("note {}: {n}\n", d.id));
+            }
+        }
+        let f = round_bound(factor, Direction::Down, 6).to_text();
+        if self.regressions() == 0 {
+            out.push_str(&format!(
+                "regress: ok: {} certificates, {} enclosures compared; verdicts equal, every \
+                 enclosure intersects its pinned one, widths within {f}x\n",
+                self.compared, self.enclosures
+            ));
+        } else {
+            let ids = self.missing.len()
+                + self.unpinned.len()
+                + self
+                    .diffs
+                    .iter()
+                    .filter(|d| !d.regressions.is_empty())
+                    .count();
+            out.push_str(&format!(
+                "regress: FAILED: {} regression(s) in {ids} certificate(s); {} certificates compared (width factor {f})\n",
+                self.regressions(),
+                self.compared
+            ));
+        }
+        out
+    }
+}
+
+/// Compare two folders (read strictly: an unreadable, truncated or invalid file is an error
+/// naming it).
+pub fn compare_folders(
+    pinned: &Path,
+    fresh: &Path,
+    factor: &Rational,
+) -> Result<RegressReport, BadCertificate> {
+    let p = read_folder(pinned)?;
+    let f = read_folder(fresh)?;
+    Ok(compare(&p, &f, factor))
+}
+
+/// Compare loaded certificates.
+pub fn compare(
+    pinned: &[LoadedCertificate],
+    fresh: &[LoadedCertificate],
+    factor: &Rational,
+) -> RegressReport {
+    let pmap: BTreeMap<&str, &Certificate> = pinned
+        .iter()
+        .map(|l| (l.cert.id.as_str(), &l.cert))
+        .collect();
+    let fmap: BTreeMap<&str, &Certificate> = fresh
+        .iter()
+        .map(|l| (l.cert.id.as_str(), &l.cert))
+        .collect();
+    let mut report = RegressReport::default();
+    for id in pmap.keys() {
+        if !fmap.contains_key(id) {
+            report.missing.push(id.to_string());
+        }
+    }
+    for id in fmap.keys() {
+        if !pmap.contains_key(id) {
+            report.unpinned.push(id.to_string());
+        }
+    }
+    for (id, p) in &pmap {
+        let Some(f) = fmap.get(id) else { continue };
+        report.compared += 1;
+        let (diff, n) = compare_one(p, f, factor);
+        report.enclosures += n;
+        if !diff.regressions.is_empty() || !diff.notes.is_empty() {
+            report.diffs.push(diff);
+        }
+    }
+    report
+}
+
+/// Key enclosures by (name, occurrence) so repeated names still pair up in order.
+fn keyed(c: &Certificate) -> BTreeMap<(String, usize), (&str, &str)> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    c.enclosures
+        .iter()
+        .map(|e| {
+            let n = seen.entry(e.name.as_str()).or_default();
+            *n += 1;
+            ((e.name.clone(), *n), (e.lower.as_str(), e.upper.as_str()))
+        })
+        .collect()
+}
+
+fn label((name, n): &(String, usize)) -> String {
+    if *n == 1 {
+        format!("enclosure `{name}`")
+    } else {
+        format!("enclosure `{name}` (occurrence {n})")
+    }
+}
+
+fn compare_one(p: &Certificate, f: &Certificate, factor: &Rational) -> (CertDiff, usize) {
+    let mut d = CertDiff {
+        id: p.id.clone(),
+        ..CertDiff::default()
+    };
+    let mut count = 0;
+    if p.verdict != f.verdict {
+        d.regressions.push(format!(
+            "verdict changed: pinned {}, fresh {}",
+            p.verdict, f.verdict
+        ));
+    }
+    if p.claim != f.claim {
+        d.regressions.push(format!(
+            "claim family changed: pinned {}, fresh {}",
+            p.claim, f.claim
+        ));
+    }
+    if p.inputs != f.inputs {
+        d.regressions.push(
+            "claim inputs differ from the pinned ones (the claim changed: re-pin it deliberately)"
+                .into(),
+        );
+    }
+    if p.precision_bits != f.precision_bits {
+        d.notes.push(format!(
+            "verdict reached at {} bits (pinned: {})",
+            f.precision_bits, p.precision_bits
+        ));
+    }
+    let (pe, fe) = (keyed(p), keyed(f));
+    for (key, pv) in &pe {
+        match fe.get(key) {
+            None => d.regressions.push(format!(
+                "{}: pinned, but missing from the fresh certificate",
+                label(key)
+            )),
+            Some(fv) => {
+                count += 1;
+                if let Some(r) = compare_interval(&label(key), *pv, *fv, factor) {
+                    d.regressions.push(r);
+                }
+            }
+        }
+    }
+    for key in fe.keys().filter(|k| !pe.contains_key(*k)) {
+        d.notes.push(format!("{} is new (not pinned)", label(key)));
+    }
+    for ps in &p.series {
+        let Some(fs) = f.series.iter().find(|s| s.name == ps.name) else {
+            d.regressions.push(format!(
+                "series `{}`: pinned, but missing from the fresh certificate",
+                ps.name
+            ));
+            continue;
+        };
+        if ps.points.len() != fs.points.len() {
+            d.regressions.push(format!(
+                "series `{}`: {} steps, pinned {}",
+                ps.name,
+                fs.points.len(),
+                ps.points.len()
+            ));
+            continue;
+        }
+        let mut findings = Vec::new();
+        for (i, (pp, fp)) in ps.points.iter().zip(&fs.points).enumerate() {
+            let same_t = |a: &str, b: &str| {
+                parse_decimal(a).ok() == parse_decimal(b).ok() && parse_decimal(a).is_ok()
+            };
+            if !same_t(&pp.t0, &fp.t0) || !same_t(&pp.t1, &fp.t1) {
+                findings.push(format!(
+                    "series `{}` step {i}: time grid changed: pinned [{}, {}], fresh [{}, {}]",
+                    ps.name, pp.t0, pp.t1, fp.t0, fp.t1
+                ));
+                break;
+            }
+            count += 2;
+            let what = format!("series `{}` step {i} [t = {}, {}]", ps.name, pp.t0, pp.t1);
+            if let Some(r) = compare_interval(
+                &what,
+                (&pp.lower, &pp.upper),
+                (&fp.lower, &fp.upper),
+                factor,
+            ) {
+                findings.push(r);
+            }
+            if let Some(r) = compare_interval(
+                &format!("{what} at t1"),
+                (&pp.end_lower, &pp.end_upper),
+                (&fp.end_lower, &fp.end_upper),
+                factor,
+            ) {
+                findings.push(r);
+            }
+        }
+        let extra = findings.len().saturating_sub(MAX_STEP_FINDINGS);
+        d.regressions
+            .extend(findings.into_iter().take(MAX_STEP_FINDINGS));
+        if extra > 0 {
+            d.regressions.push(format!(
+                "series `{}`: {extra} more step regression(s)",
+                ps.name
+            ));
+        }
+    }
+    for fs in f
+        .series
+        .iter()
+        .filter(|s| !p.series.iter().any(|ps| ps.name == s.name))
+    {
+        d.notes
+            .push(format!("series `{}` is new (not pinned)", fs.name));
+    }
+    (d, count)
+}
+
+/// Parse a width factor (an exact decimal or rational `p/q`, at least 1).
+pub fn parse_factor(s: &str) -> Result<Rational, String> {
+    let q = if let Some((n, d)) = s.split_once('/') {
+        let n: rug::Integer = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number"))?;
+        let d: rug::Integer = d
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number"))?;
+        if d == 0 {
+            return Err(format!("`{s}`: zero denominator"));
+        }
+        Rational::from((n, d))
+    } else {
+        match parse_decimal(s)? {
+            Bound::Finite(q) => q,
+            _ => return Err(format!("`{s}` is not finite")),
+        }
+    };
+    if q.cmp(&Rational::from(1)) == Ordering::Less {
+        return Err(format!("the width factor must be at least 1, got {s}"));
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: i32) -> Rational {
+        Rational::from(x)
+    }
+
+    #[test]
+    fn intervals() {
+        assert!(compare_interval("x", ("1", "2"), ("1.5", "2.5"), &f(4)).is_none());
+        let r = compare_interval("x", ("1", "2"), ("2.5", "3"), &f(4)).unwrap();
+        assert!(
+            r.contains("no longer intersects") && r.contains("pinned [1, 2]"),
+            "{r}"
+        );
+        let r = compare_interval("x", ("1", "1.1"), ("0", "2"), &f(4)).unwrap();
+        assert!(r.contains("widened 20x"), "{r}");
+        assert!(compare_interval("x", ("1", "1.1"), ("1", "1.4"), &f(4)).is_none());
+        assert!(compare_interval("x", ("1", "1.1"), ("1", "1.41"), &f(4)).is_some());
+        assert!(compare_interval("x", ("1", "2"), ("-inf", "2"), &f(4)).is_some());
+        assert!(compare_interval("x", ("-inf", "2"), ("NaN", "NaN"), &f(4)).is_none());
+        assert!(compare_interval("x", ("1", "1"), ("1", "1"), &f(4)).is_none());
+        assert!(compare_interval("x", ("1", "1"), ("1", "1.1"), &f(4))
+            .unwrap()
+            .contains("from a point"));
+    }
+
+    #[test]
+    fn factors() {
+        assert_eq!(parse_factor("4").unwrap(), f(4));
+        assert_eq!(parse_factor("2.5").unwrap(), Rational::from((5, 2)));
+        assert_eq!(parse_factor("3/2").unwrap(), Rational::from((3, 2)));
+        assert!(parse_factor("0.5").is_err());
+        assert!(parse_factor("x").is_err());
+    }
+}
