@@ -180,6 +180,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         checks,
         margin,
         max_width: if all_finite { widest.0 } else { f64::INFINITY },
+        series: vec![],
     }
 }
 

@@ -7,6 +7,8 @@
 pub mod diagonalise;
 pub mod manifold;
 pub mod schema;
+pub mod slowdown;
+pub mod trajectory;
 
 pub use schema::{load_file, parse_claims, Claim, ClaimError, ClaimSpec, Params};
 
@@ -28,11 +30,15 @@ pub struct Evaluation {
     pub margin: Option<String>,
     /// Largest width among the deciding enclosures (f64 rounded up; +inf if not finite).
     pub max_width: f64,
+    /// Certified time series (trajectory kinds).
+    pub series: Vec<crate::cert::Series>,
 }
 
 fn statement(kind: &str) -> &'static str {
     match kind {
         "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
+        "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
+        "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
         _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
     }
 }
@@ -41,6 +47,8 @@ fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     match claim.params {
         Params::Diagonalise { .. } => diagonalise::evaluate::<T>(claim, prec),
         Params::Manifold { .. } => manifold::evaluate::<T>(claim, prec),
+        Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
+        Params::Slowdown { .. } => slowdown::evaluate::<T>(claim, prec),
     }
 }
 
@@ -74,6 +82,23 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "d": r.len(),
             "a": exact_vector(a),
             "b": exact_vector(b),
+        }),
+        Params::Trajectory {
+            k, start, horizon, ..
+        } => serde_json::json!({
+            "K": k,
+            "start": exact_vector(start),
+            "horizon": horizon.to_string(),
+        }),
+        Params::Slowdown {
+            start,
+            horizon,
+            ray_times,
+            ..
+        } => serde_json::json!({
+            "start": exact_vector(start),
+            "horizon": horizon.to_string(),
+            "ray_times": ray_times.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
         }),
     }
 }
@@ -167,6 +192,6 @@ pub fn certify(claim: &Claim) -> Certificate {
         claim_digest: claim_digest(spec),
         crate_version: env!("CARGO_PKG_VERSION").into(),
         elapsed_ms: start.elapsed().as_millis() as u64,
-        series: Vec::new(),
+        series: eval.series,
     }
 }

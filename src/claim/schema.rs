@@ -147,40 +147,122 @@ pub struct ClaimSpec {
     #[serde(default = "default_prec")]
     pub precision_bits: u32,
     /// Escalation: double the MPFR precision until the deciding widths are <= this...
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_width: Option<String>,
     /// ...or this precision is reached.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_precision_bits: Option<u32>,
     /// C1/C1r: the matrix.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<MatrixSpec>,
     /// C1/C1r: the spectrum lambda.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda: Option<VectorSpec>,
     /// C1/C1r/C2: largest accepted width of an off-diagonal enclosure for *proved*.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width_bound: Option<String>,
     /// C2: singular values of W.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<VectorSpec>,
     /// C2: singular values of H.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b: Option<VectorSpec>,
     /// C2: the embedding R.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingSpec>,
+    /// trajectory: the reduced flow, `balanced`, `unbalanced` or `nc_ray`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+    /// trajectory: the start (lambda for `balanced`, a for `unbalanced`, `[l]` for `nc_ray`);
+    /// C6: the balanced start on which the margin bound is checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<VectorSpec>,
+    /// trajectory (`unbalanced`): b.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_b: Option<VectorSpec>,
+    /// trajectory / C6: the time horizon T (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<String>,
+    /// trajectory: the bounds to certify (all must hold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bounds: Vec<BoundSpec>,
+    /// trajectory / C6: local error tolerance of the integrator (default: from the precision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<String>,
+    /// C6: class counts K of the slowdown table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ks: Option<Vec<usize>>,
+    /// C6: start l0 of the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l0: Option<String>,
+    /// C6: targets L of the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ls: Option<Vec<String>>,
+    /// C6: K of the integrator check on the NC ray.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ray_k: Option<usize>,
+    /// C6: start of the integrator check on the NC ray.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ray_l0: Option<String>,
+    /// C6: exact times t* at which the closed form over the enclosure of l(t*) must contain t*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ray_times: Option<Vec<String>>,
     /// Free text shown in reports.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+/// A bound on a quantity along a certified trajectory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundSpec {
+    /// `V`, `loss`, `M1`..`M4`, `lambda_<m>`, `a_<m>`, `b_<m>`, or `l` (NC ray).
+    pub quantity: String,
+    /// `end` (at the horizon) or `all` (over every step, start included).
+    pub at: String,
+    /// The quantity is certified to be < this.
+    #[serde(default)]
+    pub below: Option<String>,
+    /// The quantity is certified to be > this.
+    #[serde(default)]
+    pub above: Option<String>,
+}
+
+/// A validated bound.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    /// Quantity name (validated).
+    pub quantity: String,
+    /// Over every step (true) or at the end only.
+    pub everywhere: bool,
+    /// Strict upper bound.
+    pub below: Option<Rational>,
+    /// Strict lower bound.
+    pub above: Option<Rational>,
+}
+
+/// The reduced flows a trajectory claim can integrate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// `lambda' = (2/K) lambda (1 - s)`.
+    Balanced,
+    /// `a' = (1/K)(1 - s) b`, `b' = (1/K)(1 - s) a`.
+    Unbalanced,
+    /// `l' = 2 l / (exp(l) + K - 1)`.
+    NcRay,
+}
+
+/// Largest horizon accepted by trajectory and C6 claims.
+pub const MAX_HORIZON: i64 = 1_000_000;
+/// Largest K for trajectory claims.
+pub const MAX_TRAJECTORY_K: usize = 1024;
 
 fn default_prec() -> u32 {
     128
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 3] = ["C1", "C1r", "C2"];
+pub const KNOWN_KINDS: [&str; 5] = ["C1", "C1r", "C2", "trajectory", "C6"];
 
 /// A validated claim, ready for evaluation.
 #[derive(Clone, Debug)]
@@ -215,6 +297,42 @@ pub enum Params {
         b: Vec<Rational>,
         /// R (d x K), exact, row-major `r[i][m]`.
         r: Vec<Vec<Rational>>,
+    },
+    /// trajectory.
+    Trajectory {
+        /// Which flow.
+        flow: Flow,
+        /// K (the number of classes; the ray has one state variable).
+        k: usize,
+        /// Start state, exact (for `unbalanced`: a then b).
+        start: Vec<Rational>,
+        /// Horizon, exact.
+        horizon: Rational,
+        /// Bounds to certify.
+        bounds: Vec<Bound>,
+        /// Integrator tolerance.
+        tolerance: Option<f64>,
+    },
+    /// C6.
+    Slowdown {
+        /// Table K values.
+        ks: Vec<usize>,
+        /// Table start.
+        l0: Rational,
+        /// Table targets.
+        ls: Vec<Rational>,
+        /// Ray check K.
+        ray_k: usize,
+        /// Ray check start.
+        ray_l0: Rational,
+        /// Ray check times (increasing).
+        ray_times: Vec<Rational>,
+        /// Balanced start for the margin bound.
+        start: Vec<Rational>,
+        /// Horizon for the margin-bound trajectory.
+        horizon: Rational,
+        /// Integrator tolerance.
+        tolerance: Option<f64>,
     },
 }
 
@@ -456,6 +574,233 @@ fn build_embedding(
     }
 }
 
+fn horizon(spec: &ClaimSpec, ctx: &Ctx) -> Result<Rational, ClaimError> {
+    let h = exact(
+        ctx,
+        "horizon",
+        spec.horizon
+            .as_deref()
+            .ok_or_else(|| ctx.err("horizon", "missing"))?,
+    )?;
+    if h <= 0 || h > MAX_HORIZON {
+        return Err(ctx.err("horizon", format!("must be in (0, {MAX_HORIZON}]")));
+    }
+    Ok(h)
+}
+
+fn tolerance(spec: &ClaimSpec, ctx: &Ctx) -> Result<Option<f64>, ClaimError> {
+    match &spec.tolerance {
+        None => Ok(None),
+        Some(t) => {
+            let q = exact(ctx, "tolerance", t)?;
+            let f = q.to_f64();
+            if !(f > 0.0 && f < 1.0) {
+                return Err(ctx.err("tolerance", "must be in (0, 1)"));
+            }
+            Ok(Some(f))
+        }
+    }
+}
+
+fn known_quantity(q: &str, flow: Flow, k: usize) -> bool {
+    let index = |prefix: &str| {
+        q.strip_prefix(prefix)
+            .and_then(|m| m.parse::<usize>().ok())
+            .is_some_and(|m| m < k)
+    };
+    match flow {
+        Flow::Balanced => matches!(q, "V" | "loss" | "M1" | "M2" | "M3" | "M4") || index("lambda_"),
+        Flow::Unbalanced => {
+            matches!(q, "V" | "loss") || index("a_") || index("b_") || index("lambda_")
+        }
+        Flow::NcRay => matches!(q, "l" | "loss"),
+    }
+}
+
+fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
+    let flow = match spec.flow.as_deref() {
+        Some("balanced") => Flow::Balanced,
+        Some("unbalanced") => Flow::Unbalanced,
+        Some("nc_ray") => Flow::NcRay,
+        Some(other) => {
+            return Err(ctx.err(
+                "flow",
+                format!("unknown flow `{other}` (balanced, unbalanced, nc_ray)"),
+            ))
+        }
+        None => return Err(ctx.err("flow", "missing (balanced, unbalanced or nc_ray)")),
+    };
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing"))?;
+    let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
+    let k = match flow {
+        Flow::NcRay => {
+            if start.len() != 1 {
+                return Err(ctx.err(
+                    "start",
+                    "the NC ray has one state variable l: give one value",
+                ));
+            }
+            let k = spec
+                .ray_k
+                .ok_or_else(|| ctx.err("ray_k", "missing: K of the NC ray"))?;
+            if !(2..=1 << 20).contains(&k) {
+                return Err(ctx.err("ray_k", "must be in 2..=2^20"));
+            }
+            k
+        }
+        _ => {
+            let k = start.len();
+            if !k.is_power_of_two() || k < 2 || k > MAX_TRAJECTORY_K {
+                return Err(ctx.err(
+                    "start",
+                    format!("has length {k}: K must be a power of two in 2..={MAX_TRAJECTORY_K}"),
+                ));
+            }
+            k
+        }
+    };
+    if flow == Flow::Unbalanced {
+        let b = expand_vector(
+            spec.start_b
+                .as_ref()
+                .ok_or_else(|| ctx.err("start_b", "missing: b of the unbalanced start"))?,
+            "start_b",
+            file,
+            &spec.id,
+        )?;
+        if b.len() != k {
+            return Err(ctx.err(
+                "start_b",
+                format!("has length {} but `start` has length {k}", b.len()),
+            ));
+        }
+        start.extend(b);
+    }
+    let horizon = horizon(spec, ctx)?;
+    if spec.bounds.is_empty() {
+        return Err(ctx.err(
+            "bounds",
+            "missing: at least one [[claim.bounds]] to certify",
+        ));
+    }
+    let mut bounds = Vec::new();
+    for (i, b) in spec.bounds.iter().enumerate() {
+        let f = |name: &str| format!("bounds[{i}].{name}");
+        if !known_quantity(&b.quantity, flow, k) {
+            return Err(ctx.err(
+                &f("quantity"),
+                format!("unknown quantity `{}` for this flow", b.quantity),
+            ));
+        }
+        let everywhere = match b.at.as_str() {
+            "end" => false,
+            "all" => true,
+            other => return Err(ctx.err(&f("at"), format!("`{other}`: expected `end` or `all`"))),
+        };
+        let below = b
+            .below
+            .as_deref()
+            .map(|t| exact(ctx, &f("below"), t))
+            .transpose()?;
+        let above = b
+            .above
+            .as_deref()
+            .map(|t| exact(ctx, &f("above"), t))
+            .transpose()?;
+        if below.is_none() && above.is_none() {
+            return Err(ctx.err(&f("below"), "give `below`, `above` or both"));
+        }
+        bounds.push(Bound {
+            quantity: b.quantity.clone(),
+            everywhere,
+            below,
+            above,
+        });
+    }
+    Ok(Params::Trajectory {
+        flow,
+        k,
+        start,
+        horizon,
+        bounds,
+        tolerance: tolerance(spec, ctx)?,
+    })
+}
+
+fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
+    let ks = spec.ks.clone().ok_or_else(|| ctx.err("ks", "missing"))?;
+    if ks.is_empty() || ks.iter().any(|&k| !(2..=1 << 20).contains(&k)) {
+        return Err(ctx.err("ks", "must be a non-empty list of K in 2..=2^20"));
+    }
+    let positive = |field: &str, t: &str| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, t)?;
+        if q <= 0 || q > 10_000 {
+            return Err(ctx.err(field, "must be in (0, 10000]"));
+        }
+        Ok(q)
+    };
+    let l0 = positive(
+        "l0",
+        spec.l0.as_deref().ok_or_else(|| ctx.err("l0", "missing"))?,
+    )?;
+    let ls_text = spec.ls.clone().ok_or_else(|| ctx.err("ls", "missing"))?;
+    let ls = ls_text
+        .iter()
+        .enumerate()
+        .map(|(i, t)| positive(&format!("ls[{i}]"), t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ray_k = spec.ray_k.ok_or_else(|| ctx.err("ray_k", "missing"))?;
+    if !(2..=1 << 20).contains(&ray_k) {
+        return Err(ctx.err("ray_k", "must be in 2..=2^20"));
+    }
+    let ray_l0 = positive(
+        "ray_l0",
+        spec.ray_l0
+            .as_deref()
+            .ok_or_else(|| ctx.err("ray_l0", "missing"))?,
+    )?;
+    let times_text = spec
+        .ray_times
+        .clone()
+        .ok_or_else(|| ctx.err("ray_times", "missing"))?;
+    let mut ray_times = Vec::new();
+    for (i, t) in times_text.iter().enumerate() {
+        let q = exact(ctx, &format!("ray_times[{i}]"), t)?;
+        if q <= 0 || q > MAX_HORIZON || ray_times.last().is_some_and(|p: &Rational| q <= *p) {
+            return Err(ctx.err(
+                &format!("ray_times[{i}]"),
+                format!("times must increase within (0, {MAX_HORIZON}]"),
+            ));
+        }
+        ray_times.push(q);
+    }
+    let start = expand_vector(
+        spec.start
+            .as_ref()
+            .ok_or_else(|| ctx.err("start", "missing: balanced start for the margin bound"))?,
+        "start",
+        file,
+        &spec.id,
+    )?;
+    if !start.len().is_power_of_two() || start.len() < 2 || start.len() > MAX_TRAJECTORY_K {
+        return Err(ctx.err("start", "length must be a power of two in 2..=1024"));
+    }
+    Ok(Params::Slowdown {
+        ks,
+        l0,
+        ls,
+        ray_k,
+        ray_l0,
+        ray_times,
+        start,
+        horizon: horizon(spec, ctx)?,
+        tolerance: tolerance(spec, ctx)?,
+    })
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
@@ -546,6 +891,8 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
             }
             Params::Diagonalise { matrix, lambda }
         }
+        "trajectory" => validate_trajectory(&spec, file, &ctx)?,
+        "C6" => validate_slowdown(&spec, file, &ctx)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;
