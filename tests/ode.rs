@@ -100,3 +100,130 @@ fn cross_entropy_flow_3d() {
     );
     assert!(w < 1e-11, "width {w}");
 }
+
+/// A non-validated reference: fixed-step Taylor series of order 30 at 512 bits, stepping from
+/// the midpoint of each step's result (no a-priori enclosure, no remainder, no QR).
+fn reference_solution<F: hadacert::ode::VectorField>(
+    field: &F,
+    x0: &[Rational],
+    t_end: &Rational,
+    steps: u32,
+) -> Vec<Rational> {
+    use hadacert::arith::Ring;
+    use hadacert::ode::tape::record;
+    use hadacert::ode::taylor::{horner, taylor_coefficients};
+    let prec = 512;
+    let h = MpfrInterval::from_rational(&Rational::from(t_end / steps), prec);
+    let mut x: Vec<MpfrInterval> = x0
+        .iter()
+        .map(|q| MpfrInterval::from_rational(q, prec))
+        .collect();
+    for _ in 0..steps {
+        let at: Vec<f64> = x.iter().map(|v| v.approx_f64()).collect();
+        let tape = record(&at, |v| field.eval(v));
+        let c = taylor_coefficients(&tape, &x, 30, prec).unwrap();
+        x = c.iter().map(|ci| horner(ci, &h).mid_point()).collect();
+    }
+    x.iter().map(|v| v.lower_exact().unwrap()).collect()
+}
+
+#[test]
+fn balanced_flow_enclosures_contain_a_high_precision_reference() {
+    use hadacert::claim::schema::SplitMix64;
+    use hadacert::spectral::flows::BalancedFlow;
+    for (k, seed) in [(4usize, 1u64), (8, 2), (16, 3)] {
+        let mut rng = SplitMix64(seed);
+        let start: Vec<Rational> = (0..k)
+            .map(|m| {
+                if m == 0 {
+                    Rational::new()
+                } else {
+                    Rational::from((1 + rng.below(300), 100))
+                }
+            })
+            .collect();
+        let t_end = Rational::from(4);
+        let reference = reference_solution(&BalancedFlow(k), &start, &t_end, 256);
+        let x_inari: Vec<Ival> = start.iter().map(|q| Ival::from_rational(q, 53)).collect();
+        let tr = integrate(
+            &BalancedFlow(k),
+            &x_inari,
+            &t_end,
+            &SolverOptions::default(),
+        )
+        .unwrap();
+        let x_mpfr: Vec<MpfrInterval> = start
+            .iter()
+            .map(|q| MpfrInterval::from_rational(q, 128))
+            .collect();
+        let trm = integrate(&BalancedFlow(k), &x_mpfr, &t_end, &SolverOptions::default()).unwrap();
+        for m in 0..k {
+            assert!(
+                tr.end()[m].contains_rational(&reference[m]),
+                "K={k} m={m}: inari {:?}",
+                tr.end()[m]
+            );
+            assert!(
+                trm.end()[m].contains_rational(&reference[m]),
+                "K={k} m={m}: mpfr {:?}",
+                trm.end()[m]
+            );
+            assert!(
+                trm.end()[m].width_upper() < 1e-30,
+                "K={k}: width {}",
+                trm.end()[m].width_upper()
+            );
+        }
+    }
+}
+
+#[test]
+fn nc_ray_enclosure_agrees_with_the_closed_form() {
+    use hadacert::spectral::flows::NcRayFlow;
+    use hadacert::spectral::ncray::enclose_nc_ray_time;
+    // l(t*) from l0 = 1, K = 4: the closed form T(1 -> l(t*)) must contain t* exactly.
+    for (t_star, prec) in [(q(3, 1), 53u32), (q(50, 1), 53), (q(50, 1), 192)] {
+        let x0 = vec![MpfrInterval::from_rational(&q(1, 1), prec)];
+        let tr = integrate(&NcRayFlow(4), &x0, &t_star, &SolverOptions::default()).unwrap();
+        let t = enclose_nc_ray_time(&x0[0], &tr.end()[0], 4);
+        assert!(
+            t.contains_rational(&t_star),
+            "{t:?} should contain {t_star}"
+        );
+        assert!(t.width_upper() < 2f64.powi(30 - prec as i32) * 50.0);
+    }
+}
+
+#[test]
+fn a_step_floor_is_reported_not_hidden() {
+    // x' = x^2 from 1 blows up at t = 1: integrating to t = 2 must fail with an error that
+    // names the time, never return an enclosure past the blow-up.
+    struct Blowup;
+    impl hadacert::ode::VectorField for Blowup {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn eval<S: hadacert::arith::Real>(&self, x: &[S]) -> Vec<S> {
+            vec![x[0].clone() * &x[0]]
+        }
+    }
+    let x0 = vec![Ival::from_rational(&q(1, 1), 53)];
+    let err = integrate(
+        &Blowup,
+        &x0,
+        &q(2, 1),
+        &SolverOptions {
+            min_step: 1e-6,
+            ..SolverOptions::default()
+        },
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    match err {
+        hadacert::ode::lohner::IntegrationError::StepTooSmall { t, .. } => {
+            assert!(t < 1.0 && t > 0.9, "{msg}")
+        }
+        hadacert::ode::lohner::IntegrationError::NotFinite { t } => assert!(t < 1.0, "{msg}"),
+        other => panic!("unexpected error {other}"),
+    }
+}
