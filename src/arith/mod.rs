@@ -71,6 +71,10 @@ pub trait Ring:
     fn mul_pow2(&self, k: i32) -> Self;
     /// Approximate value (midpoint for intervals), for display and search only: never certifies.
     fn approx_f64(&self) -> f64;
+    /// `self += a * b`, enclosing; backends override it to avoid temporaries in hot loops.
+    fn add_product(&mut self, a: &Self, b: &Self) {
+        *self += a.clone() * b;
+    }
 }
 
 /// Division and exact rational inputs.

@@ -245,9 +245,59 @@ impl<'a> SubAssign<&'a MpfrInterval> for MpfrInterval {
     }
 }
 
+/// Encloses the product set `{x y : x in a, y in b}`.
+///
+/// Finite factors use the classical sign-case analysis (two products, each rounded outward,
+/// except when both factors straddle 0: four); non-finite ends fall back to the four-corner
+/// hull, where `0 * inf` counts as 0.
+fn product(a: &MpfrInterval, b: &MpfrInterval) -> MpfrInterval {
+    let p = a.pair_prec(b);
+    if !(a.is_finite() && b.is_finite()) {
+        return corner_hull(a, b, p, |x, y| {
+            if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
+                (Float::new(p), Float::new(p))
+            } else {
+                (round_down(p, x * y), round_up(p, x * y))
+            }
+        });
+    }
+    let nonneg = |x: &MpfrInterval| x.lo.cmp0() != Some(Ordering::Less);
+    let nonpos = |x: &MpfrInterval| x.hi.cmp0() != Some(Ordering::Greater);
+    let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+    let (lo_pair, hi_pair) = if nonneg(a) {
+        if nonneg(b) {
+            ((a1, b1), (a2, b2))
+        } else if nonpos(b) {
+            ((a2, b1), (a1, b2))
+        } else {
+            ((a2, b1), (a2, b2))
+        }
+    } else if nonpos(a) {
+        if nonneg(b) {
+            ((a1, b2), (a2, b1))
+        } else if nonpos(b) {
+            ((a2, b2), (a1, b1))
+        } else {
+            ((a1, b2), (a1, b1))
+        }
+    } else if nonneg(b) {
+        ((a1, b2), (a2, b2))
+    } else if nonpos(b) {
+        ((a2, b1), (a1, b1))
+    } else {
+        let lo = min_nan(round_down(p, a1 * b2), round_down(p, a2 * b1));
+        let hi = max_nan(round_up(p, a1 * b1), round_up(p, a2 * b2));
+        return MpfrInterval { lo, hi };
+    };
+    MpfrInterval {
+        lo: round_down(p, lo_pair.0 * lo_pair.1),
+        hi: round_up(p, hi_pair.0 * hi_pair.1),
+    }
+}
+
 impl<'a> MulAssign<&'a MpfrInterval> for MpfrInterval {
     /// In place when both factors are finite and non-negative (two roundings); otherwise the
-    /// four-corner hull.
+    /// sign-case product.
     fn mul_assign(&mut self, rhs: &'a MpfrInterval) {
         let both_nonneg = self.lo.cmp0().is_some_and(|o| o != Ordering::Less)
             && rhs.lo.cmp0().is_some_and(|o| o != Ordering::Less)
@@ -260,15 +310,7 @@ impl<'a> MulAssign<&'a MpfrInterval> for MpfrInterval {
             let u = self.hi.mul_assign_round(&rhs.hi, Round::Up);
             fix_up(&mut self.hi, u);
         } else {
-            let p = self.pair_prec(rhs);
-            *self = corner_hull(self, rhs, p, |x, y| {
-                // 0 * inf would be NaN; in interval arithmetic the product set is {0} there.
-                if (x.is_zero() && y.is_infinite()) || (x.is_infinite() && y.is_zero()) {
-                    (Float::new(p), Float::new(p))
-                } else {
-                    (round_down(p, x * y), round_up(p, x * y))
-                }
-            });
+            *self = product(self, rhs);
         }
     }
 }
@@ -347,6 +389,9 @@ impl Div<MpfrInterval> for MpfrInterval {
 }
 
 impl Ring for MpfrInterval {
+    fn add_product(&mut self, a: &Self, b: &Self) {
+        *self += &product(a, b);
+    }
     fn prec(&self) -> u32 {
         self.lo.prec().max(self.hi.prec())
     }

@@ -67,7 +67,9 @@ pub fn taylor_coefficients<C: Real>(
             }
         })
         .collect();
-    let int = |k: usize| C::from_i64(k as i64, prec);
+    let ints: Vec<C> = (0..=order + 1)
+        .map(|k| C::from_i64(k as i64, prec))
+        .collect();
     for k in 0..=order {
         for (node, op) in tape.ops.iter().enumerate() {
             let v: C = match op {
@@ -94,17 +96,18 @@ pub fn taylor_coefficients<C: Real>(
                     let (a, b) = (&u[*a], &u[*b]);
                     let mut acc = a[0].clone() * &b[k];
                     for j in 1..=k {
-                        acc += a[j].clone() * &b[k - j];
+                        acc.add_product(&a[j], &b[k - j]);
                     }
                     acc
                 }
                 Op::Div(a, b) => {
                     // u_k = (a_k - sum_{j=1..k} b_j u_{k-j}) / b_0
-                    let mut acc = u[*a][k].clone();
+                    let acc = u[*a][k].clone();
+                    let mut s = zero.clone();
                     for j in 1..=k {
-                        acc -= u[*b][j].clone() * &u[node][k - j];
+                        s.add_product(&u[*b][j], &u[node][k - j]);
                     }
-                    acc / &u[*b][0]
+                    (acc - s) / &u[*b][0]
                 }
                 Op::Exp(a) => {
                     if k == 0 {
@@ -113,7 +116,7 @@ pub fn taylor_coefficients<C: Real>(
                         // k u_k = sum_{j=1..k} j a_j u_{k-j}
                         let mut acc = u[*a][1].clone() * &u[node][k - 1];
                         for j in 2..=k {
-                            acc += u[*a][j].clone() * &int(j) * &u[node][k - j];
+                            acc.add_product(&(u[*a][j].clone() * &ints[j]), &u[node][k - j]);
                         }
                         acc * &recip[k]
                     }
@@ -125,7 +128,7 @@ pub fn taylor_coefficients<C: Real>(
                         // a_0 u_k = a_k - (1/k) sum_{j=1..k-1} j u_j a_{k-j}
                         let mut s = zero.clone();
                         for j in 1..k {
-                            s += u[node][j].clone() * &int(j) * &u[*a][k - j];
+                            s.add_product(&(u[node][j].clone() * &ints[j]), &u[*a][k - j]);
                         }
                         (u[*a][k].clone() - s * &recip[k]) / &u[*a][0]
                     }
@@ -137,7 +140,7 @@ pub fn taylor_coefficients<C: Real>(
                         // 2 u_0 u_k = a_k - sum_{j=1..k-1} u_j u_{k-j}
                         let mut s = zero.clone();
                         for j in 1..k {
-                            s += u[node][j].clone() * &u[node][k - j];
+                            s.add_product(&u[node][j], &u[node][k - j]);
                         }
                         (u[*a][k].clone() - s) / &u[node][0].mul_pow2(1)
                     }
