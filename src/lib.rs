@@ -14,8 +14,9 @@
 //! |--------|---------------|
 //! | [`arith`] | the numeric traits ([`arith::Ring`], [`arith::Field`], [`arith::Real`], [`arith::Enclosure`]) and the backends: f64, inari ([`arith::Ival`]), MPFR intervals ([`arith::MpfrInterval`]), exact rationals ([`arith::Exact`]); exact parsing of decimal/rational inputs |
 //! | [`model`] | Hadamard matrices (Sylvester, Paley, equivalence transforms) as integers, the fast Walsh-Hadamard transform, softmax and log-sum-exp, the logits `Q diag(lambda) Q^T` and `Q^T S Q`, the mean cross-entropy loss and gradient flow of the full matrices, the exact XOR-structure check |
-//! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold |
-//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2), precision escalation |
+//! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4, the NC ray and its closed-form time |
+//! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
+//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6), precision escalation |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
 //! | [`sweep`] | sharding a run (`certify --shard i/n`) and merging shard folders |
@@ -23,8 +24,11 @@
 //!
 //! ## Invariants
 //!
-//! * Only `arith` names `inari` or `rug::Float`; `model` and `spectral` are generic over the
-//!   numeric traits and do no I/O.
+//! * Only `arith` names `inari` or `rug::Float`; `model`, `spectral` and `ode` are generic over
+//!   the numeric traits and do no I/O. Vector fields are written once and also run on the tape
+//!   recorder and on dual numbers inside the integrator.
+//! * The integrator never returns a non-enclosure: a step that cannot be validated is halved;
+//!   below a floor it stops with an error naming the time, the step and the enclosure.
 //! * *Proved* and *refuted* come only from types implementing [`arith::Enclosure`] (inari and
 //!   MPFR intervals, outward rounding on every operation, transcendental functions included).
 //!   f64 implements [`arith::Real`] but not `Enclosure`, so it cannot reach a verdict; claim
