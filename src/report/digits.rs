@@ -84,8 +84,9 @@ impl Bound {
     }
 }
 
-/// Parse a decimal string exactly: `[+-]digits[.digits][(e|E)[+-]digits]` (digits may be
-/// absent on one side of the point), or `inf`, `-inf`, `+inf`, `NaN` (any case).
+/// Parse a certificate number exactly: a decimal `[+-]digits[.digits][(e|E)[+-]digits]`
+/// (digits may be absent on one side of the point), a rational `[+-]digits/digits` (as the
+/// step times of validated trajectories), or `inf`, `-inf`, `+inf`, `NaN` (any case).
 pub fn parse_decimal(s: &str) -> Result<Bound, String> {
     let t = s.trim();
     if t.len() > MAX_DECIMAL_LEN {
@@ -98,6 +99,20 @@ pub fn parse_decimal(s: &str) -> Result<Bound, String> {
         _ => {}
     }
     let bad = || format!("`{s}` is not a decimal number");
+    if let Some((n, d)) = t.split_once('/') {
+        let digits = n.strip_prefix(['+', '-']).unwrap_or(n);
+        let ok = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        if !ok(digits) || !ok(d) {
+            return Err(bad());
+        }
+        let num =
+            Integer::from_str_radix(n.strip_prefix('+').unwrap_or(n), 10).map_err(|_| bad())?;
+        let den = Integer::from_str_radix(d, 10).map_err(|_| bad())?;
+        if den == 0 {
+            return Err(format!("`{s}`: zero denominator"));
+        }
+        return Ok(Bound::Finite(Rational::from((num, den))));
+    }
     let (neg, rest) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
@@ -682,6 +697,10 @@ mod tests {
             Bound::Finite(Rational::from(-250))
         );
         assert_eq!(parse_decimal("NaN").unwrap(), Bound::NaN);
+        assert_eq!(
+            parse_decimal("-6/4").unwrap(),
+            Bound::Finite(Rational::from((-3, 2)))
+        );
         assert!(certified_digits("2", "1", None).is_err());
     }
 

@@ -21,7 +21,7 @@ pub mod plot;
 pub mod regress;
 pub mod tables;
 
-use crate::cert::{file_stem, Certificate, Verdict};
+use crate::cert::{file_stem, Certificate};
 use std::path::{Path, PathBuf};
 pub use tables::TableOptions;
 
@@ -82,20 +82,10 @@ pub fn verdict_table(certs: &[Certificate]) -> String {
         out.push_str(&line(r));
         out.push('\n');
     }
-    let proved = certs
-        .iter()
-        .filter(|c| c.verdict == crate::cert::Verdict::Proved)
-        .count();
-    let refuted = certs
-        .iter()
-        .filter(|c| c.verdict == crate::cert::Verdict::Refuted)
-        .count();
-    let undecided = certs.len() - proved - refuted;
-    let mismatches = certs.iter().filter(|c| c.verdict != c.expect).count();
-    out.push_str(&format!(
-        "{} claims: {proved} proved, {refuted} refuted, {undecided} undecided; {mismatches} differ from expect\n",
-        certs.len()
-    ));
+    // "26 claims: 20 proved, ...": the summary line, counting claims.
+    let summary = summary_line(certs);
+    out.push_str(&summary.replacen("certificates:", "claims:", 1));
+    out.push('\n');
     out
 }
 
@@ -186,15 +176,25 @@ pub fn write_report(
     Ok(summary)
 }
 
-/// `26 certificates: 20 proved, 5 refuted, 1 undecided; 0 differ from expect`.
+/// `26 certificates: 20 proved, 5 refuted, 1 undecided; 0 differ from expect` (every verdict
+/// present is counted, whatever verdicts the certificates may carry).
 pub fn summary_line(certs: &[Certificate]) -> String {
-    let count = |v: Verdict| certs.iter().filter(|c| c.verdict == v).count();
+    let mut counts: Vec<(String, usize)> = ["proved", "refuted", "undecided"]
+        .iter()
+        .map(|v| (v.to_string(), 0))
+        .collect();
+    for c in certs {
+        let v = c.verdict.to_string();
+        match counts.iter_mut().find(|(name, _)| *name == v) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
     format!(
-        "{} certificates: {} proved, {} refuted, {} undecided; {} differ from expect",
+        "{} certificates: {}; {} differ from expect",
         certs.len(),
-        count(Verdict::Proved),
-        count(Verdict::Refuted),
-        count(Verdict::Undecided),
+        parts.join(", "),
         certs.iter().filter(|c| c.verdict != c.expect).count()
     )
 }

@@ -5,8 +5,9 @@
 //! per run of finite steps: the upper staircase forward, the lower staircase back). No line is
 //! drawn through midpoints: the band is what is proved. The decimal ends are converted to f64 for
 //! drawing with outward rounding (lower ends and `t0` down, upper ends and `t1` up), so the drawn
-//! band contains the certified one; steps that are not finite are left out and counted in the
-//! caption, which also gives the widest step enclosure (rounded up).
+//! band contains the certified one up to the backend's rounding to whole pixels; steps that are
+//! not finite are left out and counted in the note under the plot, which also gives the widest
+//! step enclosure (rounded up).
 //!
 //! Text uses plotters' built-in size estimate and is written as SVG `<text>`: no font files are
 //! read, so plotting works on a machine with no fonts installed.
@@ -173,6 +174,7 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
         let mut chart = ChartBuilder::on(&root)
             .caption(&caption, ("sans-serif", 18))
             .margin(12)
+            .margin_bottom(26)
             .x_label_area_size(40)
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)

@@ -310,11 +310,27 @@ fn compare_one(p: &Certificate, f: &Certificate, factor: &Rational) -> (CertDiff
     for key in fe.keys().filter(|k| !pe.contains_key(*k)) {
         d.notes.push(format!("{} is new (not pinned)", label(key)));
     }
-    for ps in &p.series {
-        let Some(fs) = f.series.iter().find(|s| s.name == ps.name) else {
+    // Series pair up by (name, occurrence), like enclosures: a certificate may hold several
+    // series of the same quantity.
+    let occurrence = |series: &[crate::cert::Series], k: usize| {
+        series[..k]
+            .iter()
+            .filter(|s| s.name == series[k].name)
+            .count()
+    };
+    for (k, ps) in p.series.iter().enumerate() {
+        let n = occurrence(&p.series, k);
+        let found = (0..f.series.len())
+            .find(|&j| f.series[j].name == ps.name && occurrence(&f.series, j) == n);
+        let Some(fs) = found.map(|j| &f.series[j]) else {
             d.regressions.push(format!(
-                "series `{}`: pinned, but missing from the fresh certificate",
-                ps.name
+                "series `{}`{}: pinned, but missing from the fresh certificate",
+                ps.name,
+                if n > 0 {
+                    format!(" (occurrence {})", n + 1)
+                } else {
+                    String::new()
+                }
             ));
             continue;
         };
@@ -368,13 +384,14 @@ fn compare_one(p: &Certificate, f: &Certificate, factor: &Rational) -> (CertDiff
             ));
         }
     }
-    for fs in f
-        .series
-        .iter()
-        .filter(|s| !p.series.iter().any(|ps| ps.name == s.name))
-    {
-        d.notes
-            .push(format!("series `{}` is new (not pinned)", fs.name));
+    for (j, fs) in f.series.iter().enumerate() {
+        let n = occurrence(&f.series, j);
+        if !(0..p.series.len())
+            .any(|k| p.series[k].name == fs.name && occurrence(&p.series, k) == n)
+        {
+            d.notes
+                .push(format!("series `{}` is new (not pinned)", fs.name));
+        }
     }
     (d, count)
 }

@@ -1,7 +1,7 @@
 //! Appendix tables, one per claim family, each rendered as LaTeX (booktabs), Markdown and CSV.
 //!
 //! Known families (C1, C1r, C2) have their own columns; every other family gets a generic
-//! table (id, verdict, backend, bits, margin, first enclosure), so a new claim kind shows up in
+//! table (id, verdict, backend, bits, margin, one enclosure), so a new claim kind shows up in
 //! the report before it has a table of its own. Numbers are printed with only the digits their
 //! enclosures certify ([`super::digits`]); one-sided bounds are rounded the safe way. The CSV
 //! carries, for every enclosure-backed column, the enclosure's lower and upper ends as stored in
@@ -300,9 +300,9 @@ fn c1_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
     Table {
         family: "C1".into(),
         stem: "C1".into(),
-        caption: "C1: a Sylvester Q diagonalises softmax(Q diag(lambda) Q^T). Bound: the largest \
-                  |off-diagonal| of Q^T S Q, rounded up; bits: the precision at which the verdict \
-                  was reached."
+        caption: "C1: a Sylvester Q diagonalises softmax(Q diag(lambda) Q^T). Bound: an upper bound \
+                  on every |off-diagonal| entry of Q^T S Q, rounded up; bits: the precision at \
+                  which the verdict was reached."
             .into(),
         latex_caption: "C1: a Sylvester $Q$ diagonalises $\\mathrm{softmax}(Q\\,\\mathrm{diag}(\\lambda)\\,Q^\\top)$. \
                         Bound: an upper bound on every $|(Q^\\top S Q)_{ij}|$, $i \\ne j$, rounded up; \
@@ -486,19 +486,14 @@ fn generic_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> T
             col("backend", "backend", "backend", "l"),
             col("bits", "bits", "bits", "r"),
             col("margin", "margin ≥", "margin $\\ge$", "r"),
-            col(
-                "enclosure",
-                "first enclosure",
-                "first enclosure",
-                "p{3.4cm}",
-            ),
+            col("enclosure", "enclosure", "enclosure", "p{3.4cm}"),
             enc_col("value", "value", "value"),
         ],
     );
     let rows = certs
         .iter()
         .map(|c| {
-            let first = c.enclosures.first();
+            let first = first_informative(c);
             with_time(
                 opts,
                 c,
@@ -518,17 +513,32 @@ fn generic_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> T
         family: family.into(),
         stem: crate::cert::file_stem(family),
         caption: format!(
-            "{family}: verdicts, margins (rounded down) and the first enclosure of each \
-             certificate (certified digits only)."
+            "{family}: verdicts, margins (rounded down) and one enclosure of each certificate \
+             (the first that excludes 0; certified digits only)."
         ),
         latex_caption: format!(
-            "{}: verdicts, margins (rounded down) and the first enclosure of each certificate \
-             (certified digits only).",
+            "{}: verdicts, margins (rounded down) and one enclosure of each certificate (the \
+             first that excludes 0; certified digits only).",
             latex_escape(family)
         ),
         columns,
         rows,
     }
+}
+
+/// The enclosure a generic table shows: the first one that excludes 0 (it has digits to
+/// show), else the first one.
+fn first_informative(c: &Certificate) -> Option<&EnclosureRecord> {
+    let excludes_zero = |e: &&EnclosureRecord| {
+        matches!(
+            (parse_decimal(&e.lower), parse_decimal(&e.upper)),
+            (Ok(Bound::Finite(l)), Ok(Bound::Finite(u))) if l > 0 || u < 0
+        )
+    };
+    c.enclosures
+        .iter()
+        .find(excludes_zero)
+        .or(c.enclosures.first())
 }
 
 /// Escape text for LaTeX (outside math).
@@ -542,6 +552,9 @@ pub fn latex_escape(s: &str) -> String {
                 out.push(ch);
             }
             '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
             '~' => out.push_str("\\textasciitilde{}"),
             '—' => out.push_str("---"),
             '≤' => out.push_str("$\\le$"),
@@ -682,6 +695,10 @@ mod tests {
     fn escapes() {
         assert_eq!(latex_escape("a_b & 50% {x}"), "a\\_b \\& 50\\% \\{x\\}");
         assert_eq!(latex_escape("Q^T"), "Q\\textasciicircum{}T");
+        assert_eq!(
+            latex_escape("1 -> 2 |x|"),
+            "1 -\\textgreater{} 2 \\textbar{}x\\textbar{}"
+        );
         assert_eq!(csv_field("(2, 0)"), "\"(2, 0)\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(entry_of("off-diagonal (Q^T S Q)_2,0 excluding 0"), "(2, 0)");
