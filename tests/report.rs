@@ -440,8 +440,8 @@ fn check_printer(lo: &str, hi: &str, cap: Option<usize>) -> Result<(), TestCaseE
     } else if form != Form::Exact && l != h {
         // No finer unit works: no multiple of u/10 lies in [h - u/10, l + u/10].
         let v = Rational::from(&u / 10u32);
-        let kmin = Integer::from(Rational::from(Rational::from(&h - &v) / &v).ceil_ref());
-        let kmax = Integer::from(Rational::from(Rational::from(&l + &v) / &v).floor_ref());
+        let kmin = Integer::from((Rational::from(&h - &v) / &v).ceil_ref());
+        let kmax = Integer::from((Rational::from(&l + &v) / &v).floor_ref());
         prop_assert!(
             kmin > kmax,
             "{} is not the finest: unit {} also works",
@@ -472,7 +472,7 @@ proptest! {
                                  below in 0i64..1000, above in 0i64..1000, shift in -3i32..3,
                                  cap in proptest::option::of(1usize..20)) {
         let centre = Rational::from(c) * pow10((e + k) as i64);
-        let lo = Rational::from(&centre - Rational::from(below) * pow10((e + shift) as i64));
+        let lo = &centre - Rational::from(below) * pow10((e + shift) as i64);
         let hi = centre + Rational::from(above) * pow10((e + shift - 1) as i64);
         let dec = hadacert::report::digits::exact_scientific;
         check_printer(&dec(&lo), &dec(&hi), cap)?;

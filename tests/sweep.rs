@@ -354,7 +354,8 @@ fn altered_pinned_certificates_fail_with_a_readable_diff() {
 #[test]
 fn truncated_or_edited_certificates_exit_2_naming_the_file() {
     let fresh = single_run();
-    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+    type Damage<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Damage, &str); 4] = [
         (
             "truncated",
             &|p| {

@@ -431,7 +431,7 @@ fn exact_decimal(x: &Rational) -> Option<(Integer, i64)> {
         return None;
     }
     let k = twos.max(fives) as i64;
-    let scaled = Rational::from(x * pow10(k));
+    let scaled = x * pow10(k);
     let mut m = scaled.numer().clone();
     let mut e = -k;
     while m.is_divisible_u(10) {
@@ -521,7 +521,7 @@ pub fn round_bound(x: &Rational, dir: Direction, sig: usize) -> CertifiedDecimal
     }
     let mag = Rational::from(x.abs_ref());
     let e = floor_log10(&mag) - sig + 1;
-    let scaled = Rational::from(x / pow10(e));
+    let scaled = x / pow10(e);
     let k = match dir {
         Direction::Down => Integer::from(scaled.floor_ref()),
         Direction::Up => Integer::from(scaled.ceil_ref()),

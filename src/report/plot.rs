@@ -80,7 +80,7 @@ fn steps(series: &Series) -> (Vec<Option<Step>>, Option<Rational>) {
             if let (Ok(Bound::Finite(l)), Ok(Bound::Finite(u))) =
                 (parse_decimal(&p.lower), parse_decimal(&p.upper))
             {
-                let w = Rational::from(u - l);
+                let w = u - l;
                 if widest.as_ref().map_or(true, |m| w > *m) {
                     widest = Some(w);
                 }

@@ -218,7 +218,7 @@ fn int_cell(v: Option<u64>) -> Cell {
     v.map_or_else(Cell::empty, |k| Cell::text(k.to_string()))
 }
 
-fn find<'a>(c: &'a Certificate, pred: impl Fn(&str) -> bool) -> Option<&'a EnclosureRecord> {
+fn find(c: &Certificate, pred: impl Fn(&str) -> bool) -> Option<&EnclosureRecord> {
     c.enclosures.iter().find(|e| pred(&e.name))
 }
 
@@ -581,9 +581,7 @@ fn csv_field(s: &str) -> String {
 
 fn radius(lower: &str, upper: &str) -> String {
     match (parse_decimal(lower), parse_decimal(upper)) {
-        (Ok(Bound::Finite(l)), Ok(Bound::Finite(u))) => {
-            exact_scientific(&(rug::Rational::from(u - l) / 2u32))
-        }
+        (Ok(Bound::Finite(l)), Ok(Bound::Finite(u))) => exact_scientific(&((u - l) / 2u32)),
         _ => "inf".into(),
     }
 }
