@@ -480,7 +480,7 @@ fn rotated_matches_dense_exact() {
 // XOR structure
 // ---------------------------------------------------------------------------------------------
 
-const SYLVESTER_COORDS: &str = "Sylvester coordinates of the fast form";
+const SYLVESTER_COORDS: &str = "rows labelled by the Sylvester rows of the fast form";
 const ROWS_AS_GIVEN: &str = "rows as given";
 
 #[test]
@@ -559,10 +559,10 @@ fn is_diagonal(m: &DMatrix<M>) -> bool {
     })
 }
 
-/// Row sign flips: `check_xor_structure` reports the structure of the *un-flipped* logits
-/// `D_r Z D_r` in Sylvester coordinates, which always holds for a fast-form matrix. The logits
-/// as given lose the XOR structure and `Q^T S Q` stops being diagonal, unless the flip pattern
-/// is a character `chi_c` (then `D_r Had = Had P` is a column permutation of `Had`).
+/// Row sign flips: the logits as given lose the XOR structure (and `check_xor_structure`,
+/// which checks the logits as given with rows labelled by the fast form, says so), and
+/// `Q^T S Q` stops being diagonal, unless the flip pattern is a character `chi_c` (then
+/// `D_r Had = Had P` is a column permutation of `Had`).
 #[test]
 fn row_sign_flips_keep_the_reported_structure_but_break_diagonalisation() {
     let k = 8;
@@ -587,9 +587,13 @@ fn row_sign_flips_keep_the_reported_structure_but_break_diagonalisation() {
     let hf = h.transform(&eq).unwrap();
     assert!(hf.is_hadamard() && hf.fast_form_consistent());
     let r = check_xor_structure(&hf, &lam);
-    assert!(r.holds, "the check is in Sylvester coordinates: {r:?}");
+    assert!(
+        !r.holds,
+        "a row flip that is not a character breaks the structure: {r:?}"
+    );
     assert_eq!(r.coordinates, SYLVESTER_COORDS);
-    // ... and that statement is about the un-flipped logits D Z D:
+    assert_eq!(r.first_violation, xor_violation(&exact_logits(&hf, &lam)));
+    // The un-flipped logits D Z D keep it:
     let z = exact_logits(&hf, &lam);
     let rho = |i: usize| if i == 3 { -1 } else { 1 };
     let unflipped: Vec<Vec<Rational>> = (0..k)

@@ -136,6 +136,11 @@ impl Ring for Ival {
         )
     }
     fn mul_pow2(&self, k: i32) -> Self {
+        if (-1022..=1023).contains(&k) {
+            // 2^k is an exact normal f64 here: one exact-scale interval multiplication.
+            let two_k = 2f64.powi(k);
+            return *self * from_ends(two_k, two_k);
+        }
         let two_k = from_ends(
             round_down(53, Float::with_val(2, 1) << k).to_f64_round(Round::Down),
             round_up(53, Float::with_val(2, 1) << k).to_f64_round(Round::Up),

@@ -172,7 +172,9 @@ pub trait Enclosure: Real {
     fn certainly_negative(&self) -> bool {
         self.is_finite() && self.upper_f64() < 0.0
     }
-    /// Some point may be 0.
+    /// The enclosure is finite and contains 0. A not-finite enclosure answers `false` here, so
+    /// `!contains_zero()` does *not* mean "excludes 0": use `certainly_positive` /
+    /// `certainly_negative` (or check `is_finite`) for that.
     fn contains_zero(&self) -> bool {
         self.contains_rational(&Rational::new())
     }

@@ -9,11 +9,11 @@ use rug::{Integer, Rational};
 /// Outcome of the exact XOR-structure check.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct XorStructure {
-    /// `Z_ij` depends only on `i XOR j` (in Sylvester coordinates for transformed matrices).
+    /// `Z_ij` depends only on `label(i) XOR label(j)` (labels: the Sylvester rows of the fast form).
     pub holds: bool,
     /// The first (i, j) where it fails, if any.
     pub first_violation: Option<(usize, usize)>,
-    /// Which coordinates were used: `"rows as given"` or `"Sylvester coordinates of the fast form"`.
+    /// Which labelling was used: `"rows as given"` or `"rows labelled by the Sylvester rows of the fast form"`.
     pub coordinates: String,
 }
 
@@ -30,13 +30,14 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
         .collect();
     match h.fast_form() {
         Some(ff) => {
-            // Y = Had diag(mu) Had in Sylvester coordinates, by two transforms per row.
+            // Y = Had diag(mu) Had in Sylvester coordinates, by one transform per row; then
+            // the logits as given: Z(i, l) = rho(r_i) rho(r_l) Y(r_i, r_l).
             let mut mu = vec![Integer::new(); k];
             for (j, v) in n.iter().enumerate() {
                 mu[ff.col_perm[j]] = v.clone();
             }
             let had = HadamardMatrix::sylvester(k).expect("fast form implies power of two");
-            (0..k)
+            let y: Vec<Vec<Integer>> = (0..k)
                 .map(|a| {
                     let mut row: Vec<Integer> = (0..k)
                         .map(|c| {
@@ -49,6 +50,21 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
                         .collect();
                     fwht(&mut row);
                     row
+                })
+                .collect();
+            (0..k)
+                .map(|i| {
+                    (0..k)
+                        .map(|l| {
+                            let (a, b) = (ff.row_perm[i], ff.row_perm[l]);
+                            let v = y[a][b].clone();
+                            if ff.row_sign[a] * ff.row_sign[b] > 0 {
+                                v
+                            } else {
+                                -v
+                            }
+                        })
+                        .collect()
                 })
                 .collect()
         }
@@ -74,10 +90,13 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
 
 /// Decide exactly whether the logits have the XOR (group-translation) structure.
 ///
-/// For a matrix with a fast form (a Sylvester matrix up to permutations and sign flips) the
-/// check first verifies entrywise that the matrix equals its fast form, then checks the
-/// structure in Sylvester coordinates; for other matrices it checks `Z_ij = Z_{0, i XOR j}` on
-/// the rows as given (an index `i XOR j >= K` is a violation).
+/// The logits are those of the matrix as given (row signs and permutations included). For a
+/// matrix with a fast form (a Sylvester matrix up to permutations and sign flips) the check
+/// first verifies entrywise that the matrix equals its fast form, then checks
+/// `Z_ij = Z_{i0, j'}` with rows labelled by the Sylvester row they come from (`i0` labelled 0,
+/// `j'` labelled `label(i) XOR label(j)`): a row permutation keeps the structure, a sign flip of
+/// rows that is not a character breaks it. For other matrices it checks `Z_ij = Z_{0, i XOR j}`
+/// on the rows as given (an index `i XOR j >= K` is a violation).
 ///
 /// ```
 /// use hadacert::model::{hadamard::HadamardMatrix, structure::check_xor_structure};
@@ -90,7 +109,7 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
 pub fn check_xor_structure(h: &HadamardMatrix, lambda: &[Rational]) -> XorStructure {
     let k = h.order();
     let coordinates = if h.fast_form().is_some() {
-        "Sylvester coordinates of the fast form"
+        "rows labelled by the Sylvester rows of the fast form"
     } else {
         "rows as given"
     };
@@ -103,10 +122,19 @@ pub fn check_xor_structure(h: &HadamardMatrix, lambda: &[Rational]) -> XorStruct
         return fail(0, 0);
     }
     let z = integer_logits(h, lambda);
+    // Row labels: the Sylvester row each row of H comes from (identity without a fast form).
+    let label: Vec<usize> = match h.fast_form() {
+        Some(ff) => ff.row_perm.clone(),
+        None => (0..k).collect(),
+    };
+    let mut row_of = vec![usize::MAX; k];
+    for (i, &a) in label.iter().enumerate() {
+        row_of[a] = i;
+    }
     for i in 0..k {
         for j in 0..k {
-            let x = i ^ j;
-            if x >= k || z[i][j] != z[0][x] {
+            let x = label[i] ^ label[j];
+            if x >= k || z[i][j] != z[row_of[0]][row_of[x]] {
                 return fail(i, j);
             }
         }
