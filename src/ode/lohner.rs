@@ -42,6 +42,10 @@ pub struct SolverOptions {
     pub max_step: f64,
     /// Largest number of steps.
     pub max_steps: usize,
+    /// Largest dimension for Lohner's QR representation (O(n^3) per step); above it the set
+    /// is a plain interval box moved by the interval Taylor series over X (O(n p^2) per step,
+    /// more wrapping).
+    pub lohner_max_dim: usize,
 }
 
 impl Default for SolverOptions {
@@ -53,6 +57,7 @@ impl Default for SolverOptions {
             min_step: 1e-10,
             max_step: f64::INFINITY,
             max_steps: 200_000,
+            lohner_max_dim: 64,
         }
     }
 }
@@ -347,107 +352,24 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         };
         let ht = T::from_rational(&h_rat, prec);
         let hbox = T::zero().hull(&ht);
-        let coefs_c = taylor_coefficients(&tape, &c, q.saturating_sub(1), prec)?;
-        // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
-        let duals: Vec<Dual<T>> = x_box
-            .iter()
-            .zip(&c)
-            .enumerate()
-            .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
-            .collect();
-        let coefs_d = taylor_coefficients(&tape, &duals, q.saturating_sub(1), prec)?;
-
-        let mut h_pow_q = T::one();
-        for _ in 0..q {
-            h_pow_q = h_pow_q * &ht;
-        }
-        let mut h_pow_p = h_pow_q.clone();
-        for _ in q..p {
+        let mut h_pow_p = T::one();
+        for _ in 0..p {
             h_pow_p = h_pow_p * &ht;
         }
-        // y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)
-        let y: Vec<T> = (0..n)
-            .map(|i| {
-                let low = horner(&coefs_c[i][..q], &ht);
-                let tail = if q < p {
-                    horner(&coefs_x[i][q..p], &ht) * &h_pow_q
-                } else {
-                    T::zero()
-                };
-                low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
-            })
-            .collect();
-        // J = sum_{k<q} D x_k(X) h^k
-        let jac = DMatrix::from_fn(n, n, |i, j| {
-            let col: Vec<T> = coefs_d[i][..q].iter().map(|d| d.partial(j)).collect();
-            horner(&col, &ht)
-        });
-        let m = &jac * &a;
-        let direct: Vec<T> = matvec(&m, &r)
-            .into_iter()
-            .zip(&y)
-            .map(|(mr, yi)| mr + yi)
-            .collect();
-        let c1: Vec<T> = y.iter().map(|v| v.mid_point()).collect();
-
-        // Lohner: sort columns of M by |column| * width(r_j), QR of mid(M).
-        let mut order: Vec<usize> = (0..n).collect();
-        let weight = |j: usize| {
-            let norm: f64 = (0..n)
-                .map(|i| m[(i, j)].approx_f64().powi(2))
-                .sum::<f64>()
-                .sqrt();
-            norm * r[j].width_upper()
-        };
-        let weights: Vec<f64> = (0..n).map(weight).collect();
-        order.sort_by(|&x, &z| {
-            weights[z]
-                .partial_cmp(&weights[x])
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let m_sorted = DMatrix::from_fn(n, n, |i, j| m[(i, order[j])].clone());
-        let r_sorted: Vec<T> = order.iter().map(|&j| r[j].clone()).collect();
-        let mid = DMatrix::from_fn(n, n, |i, j| m_sorted[(i, j)].approx_f64());
-        let qf = if mid.iter().all(|v| v.is_finite()) {
-            nalgebra::linalg::QR::new(mid).q()
+        let (end, new_c, new_a, new_r) = if n > opts.lohner_max_dim {
+            // Plain box: x(h; x0) ∈ sum_{k<p} x_k(X) h^k + h^p x_p(B).
+            let end: Vec<T> = (0..n)
+                .map(|i| horner(&coefs_x[i][..p], &ht) + &(coefs_b[i][p].clone() * &h_pow_p))
+                .collect();
+            let c1: Vec<T> = end.iter().map(|v| v.mid_point()).collect();
+            let r1: Vec<T> = end.iter().zip(&c1).map(|(e, ci)| e.clone() - ci).collect();
+            let id = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
+            (end, c1, id, r1)
         } else {
-            DMatrix::identity(n, n)
+            self::lohner_update(
+                &tape, &x_box, &c, &a, &r, &coefs_x, &coefs_b, &ht, p, q, prec,
+            )?
         };
-        let q_t = DMatrix::from_fn(n, n, |i, j| T::from_f64(qf[(i, j)], prec));
-        let (new_a, new_r) = match enclose_inverse_near_orthogonal(&q_t, prec) {
-            Some(inv) => {
-                let b_m = &inv * &m_sorted;
-                let shift: Vec<T> = y.iter().zip(&c1).map(|(yi, ci)| yi.clone() - ci).collect();
-                let r1: Vec<T> = matvec(&b_m, &r_sorted)
-                    .into_iter()
-                    .zip(matvec(&inv, &shift))
-                    .map(|(u, v)| u + &v)
-                    .collect();
-                (q_t, r1)
-            }
-            None => {
-                // Fall back to a plain box: A = I, r = box - c.
-                let id = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
-                (
-                    id,
-                    direct
-                        .iter()
-                        .zip(&c1)
-                        .map(|(d, ci)| d.clone() - ci)
-                        .collect(),
-                )
-            }
-        };
-        let lohner_box: Vec<T> = matvec(&new_a, &new_r)
-            .into_iter()
-            .zip(&c1)
-            .map(|(u, ci)| u + ci)
-            .collect();
-        let end: Vec<T> = lohner_box
-            .iter()
-            .zip(&direct)
-            .map(|(u, v)| u.intersect(v).unwrap_or_else(|| v.clone()))
-            .collect();
         if end.iter().any(|e| !e.is_finite()) {
             return Err(IntegrationError::NotFinite { t: t.to_f64() });
         }
@@ -470,7 +392,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             range,
         });
         t = t1;
-        c = c1;
+        c = new_c;
         a = new_a;
         r = new_r;
         box_now = end;
@@ -480,4 +402,126 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         steps,
         order: p,
     })
+}
+
+/// Lohner's update (steps 3-4 of the module docs): returns the end box and the new `(c, A, r)`.
+#[allow(clippy::too_many_arguments)]
+fn lohner_update<T: Enclosure>(
+    tape: &super::tape::Tape,
+    x_box: &[T],
+    c: &[T],
+    a: &DMatrix<T>,
+    r: &[T],
+    coefs_x: &[Vec<T>],
+    coefs_b: &[Vec<T>],
+    ht: &T,
+    p: usize,
+    q: usize,
+    prec: u32,
+) -> Result<(Vec<T>, Vec<T>, DMatrix<T>, Vec<T>), IntegrationError> {
+    let n = x_box.len();
+    let ht = ht.clone();
+    let ht = &ht;
+    let coefs_c = taylor_coefficients(tape, &c, q.saturating_sub(1), prec)?;
+    // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
+    let duals: Vec<Dual<T>> = x_box
+        .iter()
+        .zip(c)
+        .enumerate()
+        .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
+        .collect();
+    let coefs_d = taylor_coefficients(tape, &duals, q.saturating_sub(1), prec)?;
+
+    let mut h_pow_q = T::one();
+    for _ in 0..q {
+        h_pow_q = h_pow_q * ht;
+    }
+    let mut h_pow_p = h_pow_q.clone();
+    for _ in q..p {
+        h_pow_p = h_pow_p * ht;
+    }
+    // y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)
+    let y: Vec<T> = (0..n)
+        .map(|i| {
+            let low = horner(&coefs_c[i][..q], ht);
+            let tail = if q < p {
+                horner(&coefs_x[i][q..p], ht) * &h_pow_q
+            } else {
+                T::zero()
+            };
+            low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
+        })
+        .collect();
+    // J = sum_{k<q} D x_k(X) h^k
+    let jac = DMatrix::from_fn(n, n, |i, j| {
+        let col: Vec<T> = coefs_d[i][..q].iter().map(|d| d.partial(j)).collect();
+        horner(&col, ht)
+    });
+    let m = &jac * a;
+    let direct: Vec<T> = matvec(&m, r)
+        .into_iter()
+        .zip(&y)
+        .map(|(mr, yi)| mr + yi)
+        .collect();
+    let c1: Vec<T> = y.iter().map(|v| v.mid_point()).collect();
+
+    // Lohner: sort columns of M by |column| * width(r_j), QR of mid(M).
+    let mut order: Vec<usize> = (0..n).collect();
+    let weight = |j: usize| {
+        let norm: f64 = (0..n)
+            .map(|i| m[(i, j)].approx_f64().powi(2))
+            .sum::<f64>()
+            .sqrt();
+        norm * r[j].width_upper()
+    };
+    let weights: Vec<f64> = (0..n).map(weight).collect();
+    order.sort_by(|&x, &z| {
+        weights[z]
+            .partial_cmp(&weights[x])
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let m_sorted = DMatrix::from_fn(n, n, |i, j| m[(i, order[j])].clone());
+    let r_sorted: Vec<T> = order.iter().map(|&j| r[j].clone()).collect();
+    let mid = DMatrix::from_fn(n, n, |i, j| m_sorted[(i, j)].approx_f64());
+    let qf = if mid.iter().all(|v| v.is_finite()) {
+        nalgebra::linalg::QR::new(mid).q()
+    } else {
+        DMatrix::identity(n, n)
+    };
+    let q_t = DMatrix::from_fn(n, n, |i, j| T::from_f64(qf[(i, j)], prec));
+    let (new_a, new_r) = match enclose_inverse_near_orthogonal(&q_t, prec) {
+        Some(inv) => {
+            let b_m = &inv * &m_sorted;
+            let shift: Vec<T> = y.iter().zip(&c1).map(|(yi, ci)| yi.clone() - ci).collect();
+            let r1: Vec<T> = matvec(&b_m, &r_sorted)
+                .into_iter()
+                .zip(matvec(&inv, &shift))
+                .map(|(u, v)| u + &v)
+                .collect();
+            (q_t, r1)
+        }
+        None => {
+            // Fall back to a plain box: A = I, r = box - c.
+            let id = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
+            (
+                id,
+                direct
+                    .iter()
+                    .zip(&c1)
+                    .map(|(d, ci)| d.clone() - ci)
+                    .collect(),
+            )
+        }
+    };
+    let lohner_box: Vec<T> = matvec(&new_a, &new_r)
+        .into_iter()
+        .zip(&c1)
+        .map(|(u, ci)| u + ci)
+        .collect();
+    let end: Vec<T> = lohner_box
+        .iter()
+        .zip(&direct)
+        .map(|(u, v)| u.intersect(v).unwrap_or_else(|| v.clone()))
+        .collect();
+    Ok((end, c1, new_a, new_r))
 }
