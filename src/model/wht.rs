@@ -4,7 +4,7 @@
 //! transform is generic over anything with `+` and `-`: the interval backends (each butterfly
 //! encloses `a + b` and `a - b`), f64, exact rationals and machine integers.
 
-use std::ops::{Add, Sub};
+use std::ops::{Add, AddAssign, Sub};
 
 /// Apply `Had_K` (unnormalised) to `x` in place; `x.len()` must be a power of two.
 ///
@@ -22,7 +22,10 @@ use std::ops::{Add, Sub};
 /// ```
 pub fn fwht<T>(x: &mut [T])
 where
-    T: Clone + for<'a> Add<&'a T, Output = T> + for<'a> Sub<&'a T, Output = T>,
+    T: Clone
+        + for<'a> Add<&'a T, Output = T>
+        + for<'a> Sub<&'a T, Output = T>
+        + for<'a> AddAssign<&'a T>,
 {
     let n = x.len();
     assert!(
@@ -34,9 +37,10 @@ where
         for block in x.chunks_mut(2 * h) {
             let (left, right) = block.split_at_mut(h);
             for (a, b) in left.iter_mut().zip(right.iter_mut()) {
-                let sum = a.clone() + &*b;
-                *b = a.clone() - &*b;
-                *a = sum;
+                // one temporary per butterfly: (a, b) <- (a + b, a - b)
+                let diff = a.clone() - &*b;
+                *a += &*b;
+                *b = diff;
             }
         }
         h *= 2;
