@@ -20,6 +20,10 @@ pub enum Verdict {
     Refuted,
     /// The enclosures were too wide (or not finite) to decide: says nothing about the claim.
     Undecided,
+    /// Not certified: the claim was simulated, and the certificate reports approximations
+    /// (no enclosures). Only the C8 evaluator ([`crate::claim::empirical`]) produces it, and it
+    /// produces nothing else.
+    Empirical,
 }
 
 impl std::fmt::Display for Verdict {
@@ -28,6 +32,7 @@ impl std::fmt::Display for Verdict {
             Verdict::Proved => "proved",
             Verdict::Refuted => "refuted",
             Verdict::Undecided => "undecided",
+            Verdict::Empirical => "empirical",
         })
     }
 }

@@ -3,8 +3,13 @@
 //!
 //! Data flow: claim file -> [`schema::Claim`] (validated, exact) -> evaluation on a backend
 //! (generic over [`Enclosure`], so f64 cannot reach this point) -> [`Certificate`].
+//!
+//! The one exception is C8 ([`empirical`]): a simulation, not a proof. It is dispatched before
+//! the backend choice, runs in f64 (compared with an MPFR run), and its verdict is always
+//! [`Verdict::Empirical`], which no other evaluator produces.
 
 pub mod diagonalise;
+pub mod empirical;
 pub mod manifold;
 pub mod schema;
 pub mod slowdown;
@@ -38,6 +43,7 @@ fn statement(kind: &str) -> &'static str {
     match kind {
         "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
         "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
+        "C8" => "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures",
         "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
         _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
     }
@@ -49,6 +55,9 @@ fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         Params::Manifold { .. } => manifold::evaluate::<T>(claim, prec),
         Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
         Params::Slowdown { .. } => slowdown::evaluate::<T>(claim, prec),
+        Params::Empirical { .. } => {
+            unreachable!("C8 is dispatched in `certify`, before any backend")
+        }
     }
 }
 
@@ -100,6 +109,28 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "horizon": horizon.to_string(),
             "ray_times": ray_times.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
         }),
+        Params::Empirical {
+            k,
+            seed,
+            init_scale,
+            horizon,
+            step,
+            n_steps,
+            ..
+        } => {
+            let (w, h) = empirical::initial_matrices(*k, *seed, init_scale);
+            serde_json::json!({
+                "K": k,
+                "d": k,
+                "seed": seed,
+                "init_scale": init_scale.to_string(),
+                "init_scale_f64": format!("{:e}", empirical::nearest_f64(init_scale)),
+                "init_fnv1a64": empirical::initial_digest(&w, &h),
+                "horizon": horizon.to_string(),
+                "step": step.to_string(),
+                "steps": n_steps,
+            })
+        }
     }
 }
 
@@ -126,6 +157,17 @@ pub fn claim_digest(spec: &ClaimSpec) -> String {
 /// target is never met the verdict is *undecided*, whatever the last step found.
 pub fn certify(claim: &Claim) -> Certificate {
     let start = Instant::now();
+    if let Params::Empirical { .. } = claim.params {
+        // C8: a simulation, not a proof. No backend choice, no escalation, no margin; the
+        // verdict is `empirical` and nothing else.
+        let eval = empirical::evaluate(claim);
+        assert_eq!(
+            eval.verdict,
+            Verdict::Empirical,
+            "C8 is only ever empirical"
+        );
+        return assemble(claim, eval, 53, vec![], start);
+    }
     let spec = &claim.spec;
     let mut steps = Vec::new();
     let (eval, prec) = match spec.backend {
@@ -151,6 +193,11 @@ pub fn certify(claim: &Claim) -> Certificate {
         }
         BackendKind::F64 => unreachable!("validation refuses f64 for certifying claims"),
     };
+    assert_ne!(
+        eval.verdict,
+        Verdict::Empirical,
+        "only the C8 evaluator produces `empirical`"
+    );
     if steps.is_empty() {
         steps.push(EscalationStep {
             precision_bits: prec,
@@ -173,11 +220,29 @@ pub fn certify(claim: &Claim) -> Certificate {
             margin = None;
         }
     }
+    let eval = Evaluation {
+        verdict,
+        checks,
+        margin,
+        ..eval
+    };
+    assemble(claim, eval, prec, steps, start)
+}
+
+/// The certificate of `claim` from its final evaluation.
+fn assemble(
+    claim: &Claim,
+    eval: Evaluation,
+    prec: u32,
+    steps: Vec<EscalationStep>,
+    start: Instant,
+) -> Certificate {
+    let spec = &claim.spec;
     Certificate {
         id: spec.id.clone(),
         claim: spec.kind.clone(),
         statement: statement(&spec.kind).into(),
-        verdict,
+        verdict: eval.verdict,
         expect: spec.expect,
         backend: spec.backend.name().into(),
         precision_bits: prec,
@@ -185,8 +250,8 @@ pub fn certify(claim: &Claim) -> Certificate {
         inputs: serde_json::to_value(spec).unwrap_or(serde_json::Value::Null),
         exact_inputs: exact_inputs(&claim.params),
         enclosures: eval.enclosures,
-        margin,
-        checks,
+        margin: eval.margin,
+        checks: eval.checks,
         escalation: steps,
         source: claim.source.display().to_string(),
         claim_digest: claim_digest(spec),

@@ -137,13 +137,15 @@ pub enum EmbeddingSpec {
 pub struct ClaimSpec {
     /// Unique id, `[A-Za-z0-9._-]+`; names the certificate file.
     pub id: String,
-    /// Claim family: `C1`, `C1r` or `C2`.
+    /// Claim family: one of [`KNOWN_KINDS`].
     pub kind: String,
     /// The verdict this claim should get.
     pub expect: Verdict,
-    /// `inari` or `mpfr` (`f64` never certifies and is refused).
+    /// `inari` or `mpfr`; `f64` never certifies and is refused, except by C8, which is a
+    /// simulation and requires it.
     pub backend: BackendKind,
-    /// MPFR precision in bits (ignored by inari, which is 53).
+    /// MPFR precision in bits (ignored by inari, which is 53); C8: the precision of the MPFR
+    /// comparison run.
     #[serde(default = "default_prec")]
     pub precision_bits: u32,
     /// Escalation: double the MPFR precision until the deciding widths are <= this...
@@ -207,6 +209,24 @@ pub struct ClaimSpec {
     /// C6: exact times t* at which the closed form over the enclosure of l(t*) must contain t*.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ray_times: Option<Vec<String>>,
+    /// C8: K (W is K x d, H is d x K, d = K; a power of two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<usize>,
+    /// C8: seed of the Gaussian initialisation (SplitMix64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// C8: standard deviation of every initial entry of W and H (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_scale: Option<String>,
+    /// C8: the fixed RK4 step (exact; must divide `horizon`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// C8: largest accepted `|f64 - mpfr| / max(1, |mpfr|)` over the samples (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
+    /// C8: largest accepted change of a sample when the step is halved, same measure (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_agreement: Option<String>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -262,7 +282,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 5] = ["C1", "C1r", "C2", "trajectory", "C6"];
+pub const KNOWN_KINDS: [&str; 6] = ["C1", "C1r", "C2", "trajectory", "C6", "C8"];
 
 /// A validated claim, ready for evaluation.
 #[derive(Clone, Debug)]
@@ -273,7 +293,7 @@ pub struct Claim {
     pub source: PathBuf,
     /// Parameters, validated and made exact.
     pub params: Params,
-    /// Width bound for *proved* (exact).
+    /// Width bound for *proved* (exact; 0 for C8, which proves nothing).
     pub width_bound: Rational,
     /// Escalation target (exact), if any.
     pub target_width: Option<Rational>,
@@ -333,6 +353,27 @@ pub enum Params {
         horizon: Rational,
         /// Integrator tolerance.
         tolerance: Option<f64>,
+    },
+    /// C8 (empirical: simulated, never certified).
+    Empirical {
+        /// K = d.
+        k: usize,
+        /// Seed of the Gaussian initialisation.
+        seed: u64,
+        /// Standard deviation of the initial entries.
+        init_scale: Rational,
+        /// Horizon T.
+        horizon: Rational,
+        /// RK4 step.
+        step: Rational,
+        /// T / step (an integer).
+        n_steps: u64,
+        /// Precision of the MPFR comparison run.
+        precision_bits: u32,
+        /// Accepted f64/MPFR disagreement.
+        agreement: Rational,
+        /// Accepted change under step halving.
+        step_agreement: Rational,
     },
 }
 
@@ -801,6 +842,76 @@ fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params,
     })
 }
 
+fn validate_empirical(spec: &ClaimSpec, ctx: &Ctx) -> Result<Params, ClaimError> {
+    use super::empirical::{MAX_EMPIRICAL_K, MAX_EMPIRICAL_STEPS};
+    for (field, present) in [
+        ("width_bound", spec.width_bound.is_some()),
+        ("target_width", spec.target_width.is_some()),
+        ("max_precision_bits", spec.max_precision_bits.is_some()),
+    ] {
+        if present {
+            return Err(ctx.err(
+                field,
+                "does not apply to C8: a simulation has no enclosures to bound or escalate",
+            ));
+        }
+    }
+    let missing = |field: &str| ctx.err(field, "missing (required by kind C8)");
+    let k = spec.k.ok_or_else(|| missing("k"))?;
+    if !k.is_power_of_two() || !(2..=MAX_EMPIRICAL_K).contains(&k) {
+        return Err(ctx.err(
+            "k",
+            format!("is {k}: K must be a power of two in 2..={MAX_EMPIRICAL_K} (Sylvester Q)"),
+        ));
+    }
+    let seed = spec.seed.ok_or_else(|| missing("seed"))?;
+    let in_range = |field: &str, text: Option<&str>, max: i32| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, text.ok_or_else(|| missing(field))?)?;
+        if q <= 0 || q > max {
+            return Err(ctx.err(field, format!("must be in (0, {max}]")));
+        }
+        Ok(q)
+    };
+    let init_scale = in_range("init_scale", spec.init_scale.as_deref(), 10)?;
+    let horizon = horizon(spec, ctx)?;
+    let step = in_range("step", spec.step.as_deref(), 10)?;
+    let ratio = Rational::from(&horizon / &step);
+    if *ratio.denom() != 1 {
+        return Err(ctx.err(
+            "step",
+            format!("must divide the horizon: horizon / step = {ratio} is not an integer"),
+        ));
+    }
+    let n_steps = ratio
+        .numer()
+        .to_u64()
+        .filter(|n| *n <= MAX_EMPIRICAL_STEPS)
+        .ok_or_else(|| {
+            ctx.err(
+                "step",
+                format!("horizon / step = {ratio} steps: at most {MAX_EMPIRICAL_STEPS}"),
+            )
+        })?;
+    let below_one = |field: &str, text: Option<&str>| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, text.ok_or_else(|| missing(field))?)?;
+        if q <= 0 || q >= 1 {
+            return Err(ctx.err(field, "must be in (0, 1)"));
+        }
+        Ok(q)
+    };
+    Ok(Params::Empirical {
+        k,
+        seed,
+        init_scale,
+        horizon,
+        step,
+        n_steps,
+        precision_bits: spec.precision_bits,
+        agreement: below_one("agreement", spec.agreement.as_deref())?,
+        step_agreement: below_one("step_agreement", spec.step_agreement.as_deref())?,
+    })
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
@@ -828,8 +939,34 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
             ),
         ));
     }
-    if spec.backend == BackendKind::F64 {
+    let empirical = spec.kind == "C8";
+    if spec.backend == BackendKind::F64 && !empirical {
         return Err(ctx.err("backend", "f64 never certifies: use `inari` or `mpfr`"));
+    }
+    if empirical && spec.backend != BackendKind::F64 {
+        return Err(ctx.err(
+            "backend",
+            "C8 is a simulation, not a certificate: backend must be `f64` (the MPFR comparison \
+             run uses `precision_bits`)",
+        ));
+    }
+    if empirical && spec.expect != Verdict::Empirical {
+        return Err(ctx.err(
+            "expect",
+            format!(
+                "C8 is simulated, never certified: expect must be `empirical`, not `{}`",
+                spec.expect
+            ),
+        ));
+    }
+    if !empirical && spec.expect == Verdict::Empirical {
+        return Err(ctx.err(
+            "expect",
+            format!(
+                "only C8 claims are empirical: a {} claim expects proved, refuted or undecided",
+                spec.kind
+            ),
+        ));
     }
     if !(MIN_PRECISION_BITS..=MAX_PRECISION_BITS).contains(&spec.precision_bits) {
         return Err(ctx.err(
@@ -844,6 +981,16 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
                 format!("must be in precision_bits..={MAX_PRECISION_BITS}"),
             ));
         }
+    }
+    if empirical {
+        let params = validate_empirical(&spec, &ctx)?;
+        return Ok(Claim {
+            spec,
+            source: file.to_path_buf(),
+            params,
+            width_bound: Rational::new(),
+            target_width: None,
+        });
     }
     let positive = |field: &str, text: &str| -> Result<Rational, ClaimError> {
         let q = exact(&ctx, field, text)?;

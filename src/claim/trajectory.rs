@@ -332,7 +332,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         margin: match verdict {
             Verdict::Proved => Some(format!("{margin:.6e}")),
             Verdict::Refuted => violation.map(|v| format!("{v:.6e}")),
-            Verdict::Undecided => None,
+            Verdict::Undecided | Verdict::Empirical => None,
         },
         max_width,
         series,
