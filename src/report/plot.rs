@@ -153,7 +153,13 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
     };
     (y0, y1) = (y0 - pad, y1 + pad);
     let mut caption = format!("{}: {}", cert.id, series.name);
+    // Verdict `empirical` (C8): point samples of a non-validated simulation (lower = upper),
+    // which have no band to fill: drawn as a line and labelled as approximations.
+    let empirical = cert.verdict == crate::cert::Verdict::Empirical;
     let mut note = match &widest {
+        _ if empirical => {
+            "line: approximate values of a non-validated simulation, NOT enclosures".to_string()
+        }
         Some(w) => format!(
             "band: enclosure over each step; widest {}",
             round_bound(w, Direction::Up, 2).to_text()
@@ -187,9 +193,19 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
             .draw()
             .map_err(|e| err(&e))?;
         let fill = RGBColor(31, 119, 180).mix(0.45).filled();
-        chart
-            .draw_series(bands(&drawn).into_iter().map(|p| Polygon::new(p, fill)))
-            .map_err(|e| err(&e))?;
+        if empirical {
+            let line = finite.iter().map(|&(_, t1, lo, _)| (t1, lo));
+            chart
+                .draw_series(LineSeries::new(
+                    line,
+                    RGBColor(31, 119, 180).stroke_width(2),
+                ))
+                .map_err(|e| err(&e))?;
+        } else {
+            chart
+                .draw_series(bands(&drawn).into_iter().map(|p| Polygon::new(p, fill)))
+                .map_err(|e| err(&e))?;
+        }
         root.draw(&Text::new(
             note,
             (90, (SIZE.1 - 16) as i32),

@@ -509,16 +509,27 @@ fn generic_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> T
             )
         })
         .collect();
+    // Verdict `empirical` (C8): a non-validated simulation, whose values are not enclosures.
+    let empirical = if certs
+        .iter()
+        .any(|c| c.verdict == crate::cert::Verdict::Empirical)
+    {
+        " Rows with verdict empirical are NOT certified: their value is an approximation from a \
+         non-validated simulation (lower = upper is not an enclosure), and none of its digits is \
+         certified."
+    } else {
+        ""
+    };
     Table {
         family: family.into(),
         stem: crate::cert::file_stem(family),
         caption: format!(
             "{family}: verdicts, margins (rounded down) and one enclosure of each certificate \
-             (the first that excludes 0; certified digits only)."
+             (the first that excludes 0; certified digits only).{empirical}"
         ),
         latex_caption: format!(
             "{}: verdicts, margins (rounded down) and one enclosure of each certificate (the \
-             first that excludes 0; certified digits only).",
+             first that excludes 0; certified digits only).{empirical}",
             latex_escape(family)
         ),
         columns,
