@@ -16,7 +16,7 @@
 //! | [`model`] | Hadamard matrices (Sylvester, Paley, equivalence transforms) as integers, the fast Walsh-Hadamard transform, softmax and log-sum-exp, the logits `Q diag(lambda) Q^T` and `Q^T S Q`, the mean cross-entropy loss and gradient flow of the full matrices, the exact XOR-structure check |
 //! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4, the NC ray and its closed-form time |
 //! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
-//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6), precision escalation |
+//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6, and the non-validated C8 simulation), precision escalation |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
 //! | [`sweep`] | sharding a run (`certify --shard i/n`) and merging shard folders |
@@ -31,8 +31,9 @@
 //!   below a floor it stops with an error naming the time, the step and the enclosure.
 //! * *Proved* and *refuted* come only from types implementing [`arith::Enclosure`] (inari and
 //!   MPFR intervals, outward rounding on every operation, transcendental functions included).
-//!   f64 implements [`arith::Real`] but not `Enclosure`, so it cannot reach a verdict; claim
-//!   files asking for it are refused.
+//!   f64 implements [`arith::Real`] but not `Enclosure`, so it cannot reach proved or refuted;
+//!   claim files asking for it are refused, except the empirical C8 simulation, whose only
+//!   possible verdict is `empirical` (never proved or refuted).
 //! * A not-finite enclosure (infinite end or NaN) answers every `certainly_*` question with
 //!   `false`, so it never proves or refutes anything.
 //! * Inputs are exact decimal or rational strings, parsed into `rug::Rational` without passing

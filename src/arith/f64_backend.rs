@@ -20,9 +20,9 @@ impl Ring for f64 {
 }
 
 impl Field for f64 {
-    /// Rounds to nearest: an approximation, not an enclosure.
+    /// Rounds to nearest (through a 53-bit MPFR rounding): an approximation, not an enclosure.
     fn from_rational(q: &Rational, _prec: u32) -> Self {
-        q.to_f64()
+        Float::with_val(53, q).to_f64()
     }
     fn recip(&self) -> Self {
         1.0 / self
