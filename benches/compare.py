@@ -388,7 +388,7 @@ def run(only):
         print("ode", file=sys.stderr, flush=True)
         horizons = [int(h) for h in os.environ.get("COMPARE_ODE_HORIZONS", "10,100").split(",")]
         for h in horizons:
-            if "scipy" in mods:
+            if "scipy" in mods and "numpy" in mods:
                 ode_scipy(mods["numpy"], mods["scipy"].integrate, h)
         if "mpmath" in mods:
             budget = float(os.environ.get("COMPARE_ODEFUN_BUDGET_S", "240"))
