@@ -142,7 +142,16 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                     "t* = {t_star}: {} steps, relative width {rel:.2e}",
                     tr.steps.len()
                 ));
-                if let Some(s) = series_of("l", Flow::NcRay, *ray_k, &tr) {
+                if let Some(mut s) = series_of("l", Flow::NcRay, *ray_k, &tr) {
+                    // The segment starts at t_now: shift its (exact) times onto the global clock.
+                    let shift = |t: &str| {
+                        t.parse::<Rational>()
+                            .map_or_else(|_| t.to_string(), |q| (q + &t_now).to_string())
+                    };
+                    for p in &mut s.points {
+                        p.t0 = shift(&p.t0);
+                        p.t1 = shift(&p.t1);
+                    }
                     ray_series.push(s);
                 }
                 l_now = vec![l_end];

@@ -166,6 +166,9 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
         ),
         None => "band: enclosure over each step".to_string(),
     };
+    if series.name == "l" && !empirical {
+        note.push_str("; red line: ln t + ln ln t (the asymptote up to O(1))");
+    }
     if skipped > 0 {
         note.push_str(&format!("; {skipped} step(s) not finite, not drawn"));
     }
@@ -205,6 +208,22 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
             chart
                 .draw_series(bands(&drawn).into_iter().map(|p| Polygon::new(p, fill)))
                 .map_err(|e| err(&e))?;
+            if series.name == "l" && x1 > 3.0 {
+                // NC ray (MATH.md section 8): l(t) = ln t + ln ln t + O(1), drawn for comparison.
+                let from = x0.max(3.0);
+                let curve = (0..=200)
+                    .map(|i| {
+                        let t = from + (x1 - from) * i as f64 / 200.0;
+                        (t, t.ln() + t.ln().ln())
+                    })
+                    .filter(|&(_, y)| y0 <= y && y <= y1);
+                chart
+                    .draw_series(LineSeries::new(
+                        curve,
+                        RGBColor(214, 39, 40).stroke_width(2),
+                    ))
+                    .map_err(|e| err(&e))?;
+            }
         }
         root.draw(&Text::new(
             note,

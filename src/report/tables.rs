@@ -177,7 +177,7 @@ pub struct Table {
 }
 
 /// Known families, in report order.
-pub const KNOWN_FAMILIES: [&str; 3] = ["C1", "C1r", "C2"];
+pub const KNOWN_FAMILIES: [&str; 5] = ["C1", "C1r", "C2", "C6", "trajectory"];
 
 /// One table per family present in `certs`: known families first (C1, C1r, C2), then the
 /// others by name.
@@ -204,6 +204,8 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
                 "C1" => c1_table(&members, opts),
                 "C1r" => c1r_table(&members, opts),
                 "C2" => c2_table(&members, opts),
+                "C6" => c6_table(&members, opts),
+                "trajectory" => trajectory_table(&members, opts),
                 _ => generic_table(f, &members, opts),
             }
         })
@@ -471,6 +473,149 @@ fn c2_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
                         off-diagonal: the widest off-diagonal enclosure of $Q^\\top W' R$ and \
                         $R^\\top H' Q$, ends rounded outward; loss: the mean cross-entropy of the \
                         full matrices (certified digits only)."
+            .into(),
+        columns,
+        rows,
+    }
+}
+
+/// `T(K=8: 1 -> 10)` -> (`8`, `10`); `T / (exp(L)/(2L)) (K=8, L=10)` -> (`8`, `10`).
+fn c6_key(name: &str) -> Option<(bool, String, String)> {
+    if let Some(rest) = name.strip_prefix("T / (exp(L)/(2L)) (K=") {
+        let (k, rest) = rest.split_once(", L=")?;
+        return Some((true, k.to_string(), rest.strip_suffix(')')?.to_string()));
+    }
+    let rest = name.strip_prefix("T(K=")?;
+    let (k, rest) = rest.split_once(": ")?;
+    let (_, l) = rest.split_once(" -> ")?;
+    Some((false, k.to_string(), l.strip_suffix(')')?.to_string()))
+}
+
+/// C6: one row per table entry `(K, L)` of every C6 certificate: the enclosed time
+/// `T(l0 -> L)` and the ratio `T / (exp(L) / (2L))`, certified digits only.
+fn c6_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
+    let columns = base_columns(
+        opts,
+        vec![
+            col("id", "id", "id", "l"),
+            col("K", "K", "$K$", "r"),
+            col("l0", "l0", "$\\ell_0$", "r"),
+            col("L", "L", "$L$", "r"),
+            enc_col("time", "T(l0 -> L)", "$T(\\ell_0 \\to L)$"),
+            enc_col("ratio", "T / (e^L / 2L)", "$T / (e^L / 2L)$"),
+        ],
+    );
+    let mut rows = Vec::new();
+    for c in certs {
+        let l0 = c
+            .inputs
+            .get("l0")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let times: Vec<(String, String, &EnclosureRecord)> = c
+            .enclosures
+            .iter()
+            .filter_map(|e| c6_key(&e.name).filter(|k| !k.0).map(|(_, k, l)| (k, l, e)))
+            .collect();
+        for (k, l, t) in times {
+            let ratio = c
+                .enclosures
+                .iter()
+                .find(|e| c6_key(&e.name) == Some((true, k.clone(), l.clone())));
+            rows.push(with_time(
+                opts,
+                c,
+                vec![
+                    Cell::code(&c.id),
+                    Cell::text(&k),
+                    Cell::text(&l0),
+                    Cell::text(&l),
+                    Cell::digits(t, opts.max_digits),
+                    ratio.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
+                ],
+            ));
+        }
+    }
+    Table {
+        family: "C6".into(),
+        stem: "C6".into(),
+        caption: "C6: time to grow from l0 to L on the NC ray, T = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)], \
+                  and its ratio to the asymptote e^L / (2L), which tends to 1 (certified digits only)."
+            .into(),
+        latex_caption: "C6: time to grow from $\\ell_0$ to $L$ on the NC ray, $T = \\frac{1}{2}[\\mathrm{Ei}(L) - \\mathrm{Ei}(\\ell_0) + (K-1)\\ln(L/\\ell_0)]$, \
+                        and its ratio to the asymptote $e^L/(2L)$, which tends to 1 (certified digits only)."
+            .into(),
+        columns,
+        rows,
+    }
+}
+
+/// Trajectories: flow, K, horizon, verdict, the first bounded quantity at T, and the margin.
+fn trajectory_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
+    let columns = base_columns(
+        opts,
+        vec![
+            col("id", "id", "id", "l"),
+            col("flow", "flow", "flow", "l"),
+            col("K", "K", "$K$", "r"),
+            col("T", "T", "$T$", "r"),
+            col("bits", "bits", "bits", "r"),
+            col("verdict", "verdict", "verdict", "l"),
+            col("quantity", "quantity", "quantity", "l"),
+            enc_col("value", "value at T", "value at $T$"),
+            col("margin", "margin ≥", "margin $\\ge$", "r"),
+        ],
+    );
+    let rows = certs
+        .iter()
+        .map(|c| {
+            let q = c
+                .enclosures
+                .iter()
+                .find(|e| e.name.ends_with("(T)") && !e.name.starts_with("x_"));
+            let flow = c
+                .inputs
+                .get("flow")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
+            let k = c
+                .inputs
+                .get("ray_k")
+                .and_then(Value::as_u64)
+                .or_else(|| k_of(c));
+            let horizon = c
+                .exact_inputs
+                .get("horizon")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
+            with_time(
+                opts,
+                c,
+                vec![
+                    Cell::code(&c.id),
+                    Cell::text(flow),
+                    int_cell(k),
+                    Cell::text(horizon),
+                    Cell::text(c.precision_bits.to_string()),
+                    verdict_cell(c),
+                    q.map_or_else(Cell::empty, |e| Cell::text(e.name.trim_end_matches("(T)"))),
+                    q.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
+                    margin_cell(c),
+                ],
+            )
+        })
+        .collect();
+    Table {
+        family: "trajectory".into(),
+        stem: "trajectory".into(),
+        caption: "Validated trajectories of the reduced flows: the first bounded quantity at the horizon T \
+                  (certified digits only) and the smallest margin of the certified bounds (rounded down)."
+            .into(),
+        latex_caption: "Validated trajectories of the reduced flows: the first bounded quantity at the horizon $T$ \
+                        (certified digits only) and the smallest margin of the certified bounds (rounded down)."
             .into(),
         columns,
         rows,
