@@ -5,12 +5,11 @@
 
 use hadacert::cert::Verdict;
 use hadacert::claim::{certify, load_file};
-use std::path::Path;
 
 #[test]
 fn shipped_claims_certify_as_expected() {
     insta::glob!("../proofs-data", "**/*.toml", |path| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let rel = path.strip_prefix(root).unwrap_or(path);
         let claims = load_file(rel).unwrap_or_else(|e| panic!("{e}"));
         assert!(!claims.is_empty(), "{} has no claims", rel.display());

@@ -152,9 +152,9 @@ pub struct Series {
 /// and at its end time `t1`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPoint {
-    /// Step start time (exact decimal).
+    /// Step start time (exact decimal or rational, e.g. `77905481523622621/36028797018963968`).
     pub t0: String,
-    /// Step end time (exact decimal).
+    /// Step end time (exact decimal or rational).
     pub t1: String,
     /// Lower end over [t0, t1], rounded down.
     pub lower: String,
