@@ -356,6 +356,31 @@ impl Div<&MpfrInterval> for MpfrInterval {
         if rhs.lo.cmp0() != Some(Ordering::Greater) && rhs.hi.cmp0() != Some(Ordering::Less) {
             return entire(p);
         }
+        if self.is_finite() && rhs.is_finite() {
+            // Sign cases: two directed divisions (the divisor excludes 0 here).
+            let (a1, a2, b1, b2) = (&self.lo, &self.hi, &rhs.lo, &rhs.hi);
+            let a_nonneg = a1.cmp0() != Some(Ordering::Less);
+            let a_nonpos = a2.cmp0() != Some(Ordering::Greater);
+            let (lo_pair, hi_pair) = if b1.cmp0() == Some(Ordering::Greater) {
+                if a_nonneg {
+                    ((a1, b2), (a2, b1))
+                } else if a_nonpos {
+                    ((a1, b1), (a2, b2))
+                } else {
+                    ((a1, b1), (a2, b1))
+                }
+            } else if a_nonneg {
+                ((a2, b2), (a1, b1))
+            } else if a_nonpos {
+                ((a2, b1), (a1, b2))
+            } else {
+                ((a2, b2), (a1, b2))
+            };
+            return MpfrInterval {
+                lo: round_down(p, lo_pair.0 / lo_pair.1),
+                hi: round_up(p, hi_pair.0 / hi_pair.1),
+            };
+        }
         corner_hull(&self, rhs, p, |x, y| {
             if x.is_infinite() && y.is_infinite() {
                 // inf / inf: the quotient set of an unbounded numerator is unbounded.
