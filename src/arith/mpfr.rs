@@ -8,7 +8,7 @@
 use super::{Enclosure, Field, Real, Ring};
 use rug::float::{Round, Special};
 use rug::ops::{AddAssignRound, MulAssignRound, SubAssignRound};
-use rug::{Assign, Float, Rational};
+use rug::{Float, Rational};
 use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -686,9 +686,4 @@ impl MpfrInterval {
             prec,
         ))
     }
-}
-
-#[allow(dead_code)]
-fn _assert_assign_used(x: &mut Float) {
-    x.assign(0);
 }

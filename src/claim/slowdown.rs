@@ -8,21 +8,13 @@
 
 use super::schema::{Claim, Flow};
 use super::trajectory::{integrate_flow, series_of};
-use super::{Evaluation, Params};
+use super::{all_of, Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{Check, EnclosureRecord, Verdict};
 use crate::ode::lohner::SolverOptions;
 use crate::spectral::field::enclose_spectral_softmax;
 use crate::spectral::ncray::{enclose_margin_bound, enclose_nc_ray_time};
 use rug::Rational;
-
-fn combine(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-    match (a, b) {
-        (Some(false), _) | (_, Some(false)) => Some(false),
-        (Some(true), Some(true)) => Some(true),
-        _ => None,
-    }
-}
 
 /// Evaluate a C6 claim on backend `T` at `prec` bits.
 ///
@@ -67,7 +59,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             let rel = t.width_upper() / t.lower_f64().abs().max(f64::MIN_POSITIVE);
             max_width = max_width.max(rel);
             if !(t.is_finite() && ratio.is_finite() && rel <= bound) {
-                table_ok = combine(table_ok, None);
+                table_ok = all_of(table_ok, None);
             }
             enclosures.push(EnclosureRecord::from_enclosure(
                 format!("T(K={k}: {l0} -> {l})"),
@@ -99,7 +91,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         let span = Rational::from(t_star - &t_now);
         match integrate_flow(Flow::NcRay, *ray_k, &l_now, &span, &opts) {
             Err(e) => {
-                ray_ok = combine(ray_ok, None);
+                ray_ok = all_of(ray_ok, None);
                 ray_detail.push(format!("t* = {t_star}: {e}"));
                 break;
             }
@@ -121,7 +113,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 {
                     ray_ok = Some(false);
                 } else {
-                    ray_ok = combine(
+                    ray_ok = all_of(
                         ray_ok,
                         if verdict == Some(true) {
                             Some(true)
@@ -192,7 +184,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                     } else if gap.certainly_negative() {
                         margin_ok = Some(false);
                     } else {
-                        margin_ok = combine(margin_ok, None);
+                        margin_ok = all_of(margin_ok, None);
                     }
                 }
             }
@@ -209,7 +201,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         detail: margin_detail,
     });
 
-    let all = combine(combine(table_ok, ray_ok), margin_ok);
+    let all = all_of(all_of(table_ok, ray_ok), margin_ok);
     let verdict = match all {
         Some(true) => Verdict::Proved,
         Some(false) => Verdict::Refuted,

@@ -2,7 +2,7 @@
 //! start and certify bounds on quantities along it (MATH.md sections 4-8).
 
 use super::schema::{Bound, Claim, Flow};
-use super::{Evaluation, Params};
+use super::{all_of, Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
 use crate::ode::lohner::{integrate, IntegrationError, SolverOptions, Trajectory};
@@ -269,11 +269,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             } else {
                 worst = worst.min(m);
             }
-            holds = match (holds, h) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
-            };
+            holds = all_of(holds, h);
         }
         let name = format!("{}(T)", b.quantity);
         if let Some(v) = quantity(&b.quantity, *flow, *k, end)
@@ -310,11 +306,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         if let Some(v) = violated_by {
             violation = Some(violation.map_or(v, |w| w.max(v)));
         }
-        verdict_holds = match (verdict_holds, holds) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        };
+        verdict_holds = all_of(verdict_holds, holds);
     }
     let verdict = match verdict_holds {
         Some(false) => Verdict::Refuted,
