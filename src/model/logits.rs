@@ -32,9 +32,25 @@ fn wht_columns<T: Field>(m: &mut DMatrix<T>) {
 fn wht_both_sides<T: Field>(m: DMatrix<T>) -> DMatrix<T> {
     let mut m = m;
     wht_columns(&mut m); // Had M
-    let mut t = m.transpose(); // M^T Had
-    wht_columns(&mut t); // Had M^T Had = (Had M Had)^T
-    t.transpose()
+    m.transpose_mut(); // M^T Had
+    wht_columns(&mut m); // Had M^T Had = (Had M Had)^T
+    m.transpose_mut();
+    m
+}
+
+/// Scale every entry by `1/K` in place, in parallel.
+fn scale_by_order<T: Field>(m: &mut DMatrix<T>, k: usize) {
+    m.as_mut_slice()
+        .par_iter_mut()
+        .for_each(|x| *x = div_by_order(x.clone(), k));
+}
+
+/// Identity permutations and no sign flips: the matrix is Sylvester's itself.
+fn is_plain(ff: &super::hadamard::FastForm) -> bool {
+    ff.row_perm.iter().enumerate().all(|(i, &a)| i == a)
+        && ff.col_perm.iter().enumerate().all(|(j, &c)| j == c)
+        && ff.row_sign.iter().all(|&s| s > 0)
+        && ff.col_sign.iter().all(|&s| s > 0)
 }
 
 fn dense_int<T: Field>(h: &HadamardMatrix, prec: u32) -> DMatrix<T> {
@@ -62,25 +78,31 @@ pub fn enclose_logits<T: Field>(h: &HadamardMatrix, lambda: &[T]) -> DMatrix<T> 
                 mu[ff.col_perm[j]] = l.clone();
             }
             let had = HadamardMatrix::sylvester(k).expect("fast form implies a power of two");
-            let y1 = DMatrix::from_fn(k, k, |a, c| {
+            // Column a of Y1^T is (Had(a, c) mu_c)_c; transforming the columns gives
+            // Had Y1^T = (Y1 Had)^T = Y^T.
+            let mut yt = DMatrix::from_fn(k, k, |c, a| {
                 if had.get(a, c) > 0 {
                     mu[c].clone()
                 } else {
                     -mu[c].clone()
                 }
             });
-            let mut yt = y1.transpose();
-            wht_columns(&mut yt); // Had Y1^T = (Y1 Had)^T
-            let y = yt.transpose();
-            DMatrix::from_fn(k, k, |i, l| {
-                let (a, b) = (ff.row_perm[i], ff.row_perm[l]);
-                let v = y[(a, b)].clone();
-                if ff.row_sign[a] * ff.row_sign[b] > 0 {
-                    v
-                } else {
-                    -v
-                }
-            })
+            wht_columns(&mut yt);
+            yt.transpose_mut();
+            let y = yt;
+            if is_plain(ff) {
+                y
+            } else {
+                DMatrix::from_fn(k, k, |i, l| {
+                    let (a, b) = (ff.row_perm[i], ff.row_perm[l]);
+                    let v = y[(a, b)].clone();
+                    if ff.row_sign[a] * ff.row_sign[b] > 0 {
+                        v
+                    } else {
+                        -v
+                    }
+                })
+            }
         }
         None => {
             let hm = dense_int::<T>(h, prec);
@@ -92,7 +114,9 @@ pub fn enclose_logits<T: Field>(h: &HadamardMatrix, lambda: &[T]) -> DMatrix<T> 
             &hm * d * hm.transpose()
         }
     };
-    z.map(|x| div_by_order(x, k))
+    let mut z = z;
+    scale_by_order(&mut z, k);
+    z
 }
 
 /// Encloses the column softmax `S_ij = exp(Z_ij) / sum_l exp(Z_lj)`, columns in parallel.
@@ -111,6 +135,7 @@ pub fn enclose_column_softmax<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
 pub fn enclose_rotated<T: Field>(h: &HadamardMatrix, s: DMatrix<T>) -> DMatrix<T> {
     let k = h.order();
     let m = match h.fast_form() {
+        Some(ff) if is_plain(ff) => wht_both_sides(s),
         Some(ff) => {
             // S'(a, b) = rho(a) rho(b) S(i_a, i_b) with row_perm[i_a] = a.
             let mut inv = vec![0usize; k];
@@ -125,6 +150,7 @@ pub fn enclose_rotated<T: Field>(h: &HadamardMatrix, s: DMatrix<T>) -> DMatrix<T
                     -v
                 }
             });
+            drop(s);
             let y = wht_both_sides(sp);
             DMatrix::from_fn(k, k, |m, n| {
                 let (cm, cn) = (ff.col_perm[m], ff.col_perm[n]);
@@ -142,5 +168,7 @@ pub fn enclose_rotated<T: Field>(h: &HadamardMatrix, s: DMatrix<T>) -> DMatrix<T
             hm.transpose() * s * hm
         }
     };
-    m.map(|x| div_by_order(x, k))
+    let mut m = m;
+    scale_by_order(&mut m, k);
+    m
 }
