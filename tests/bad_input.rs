@@ -399,3 +399,34 @@ fn cli_writes_certificates_atomically_and_resumes() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("ok2.json")).unwrap()).unwrap();
     assert_eq!(again["verdict"], "proved");
 }
+
+#[test]
+fn c4_states_need_positive_modes_and_a_flow() {
+    let c4 = r#"
+[[claim]]
+id = "c4"
+kind = "C4"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "1", "0", "2"] }
+"#;
+    check(c4, "c4", "start", "lambda_m > 0");
+    check(
+        &c4.replace("flow = \"balanced\"\n", ""),
+        "c4",
+        "flow",
+        "missing",
+    );
+    check(
+        &c4.replace("\"balanced\"", "\"nc_ray\""),
+        "c4",
+        "flow",
+        "unknown flow `nc_ray`",
+    );
+    let unb = c4
+        .replace("\"balanced\"", "\"unbalanced\"")
+        .replace("\"0\", \"2\"]", "\"1\", \"2\"]");
+    check(&unb, "c4", "start_b", "missing");
+}

@@ -282,7 +282,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 6] = ["C1", "C1r", "C2", "trajectory", "C6", "C8"];
+pub const KNOWN_KINDS: [&str; 8] = ["C1", "C1r", "C2", "trajectory", "C6", "C8", "C4", "C4r"];
 
 /// A validated claim, ready for evaluation.
 #[derive(Clone, Debug)]
@@ -332,6 +332,15 @@ pub enum Params {
         bounds: Vec<Bound>,
         /// Integrator tolerance.
         tolerance: Option<f64>,
+    },
+    /// C4 / C4r: the sign of dV/dt at one state.
+    LyapunovRate {
+        /// `balanced` (start = lambda) or `unbalanced` (start = a, then b).
+        flow: Flow,
+        /// K.
+        k: usize,
+        /// The state, exact (for `unbalanced`: a then b).
+        start: Vec<Rational>,
     },
     /// C6.
     Slowdown {
@@ -771,6 +780,58 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
     })
 }
 
+fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
+    let flow = match spec.flow.as_deref() {
+        Some("balanced") => Flow::Balanced,
+        Some("unbalanced") => Flow::Unbalanced,
+        Some(other) => {
+            return Err(ctx.err(
+                "flow",
+                format!("unknown flow `{other}` (balanced or unbalanced)"),
+            ))
+        }
+        None => return Err(ctx.err("flow", "missing (balanced or unbalanced)")),
+    };
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing"))?;
+    let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
+    let k = start.len();
+    if !k.is_power_of_two() || !(4..=MAX_TRAJECTORY_K).contains(&k) {
+        return Err(ctx.err(
+            "start",
+            format!("has length {k}: K must be a power of two in 4..={MAX_TRAJECTORY_K}"),
+        ));
+    }
+    if flow == Flow::Unbalanced {
+        let b = expand_vector(
+            spec.start_b
+                .as_ref()
+                .ok_or_else(|| ctx.err("start_b", "missing: b of the unbalanced state"))?,
+            "start_b",
+            file,
+            &spec.id,
+        )?;
+        if b.len() != k {
+            return Err(ctx.err(
+                "start_b",
+                format!("has length {} but `start` has length {k}", b.len()),
+            ));
+        }
+        start.extend(b);
+    }
+    // V needs lambda_m > 0 for m != 0.
+    let positive = (1..k).all(|m| match flow {
+        Flow::Unbalanced => Rational::from(&start[m] * &start[k + m]) > 0,
+        _ => start[m] > 0,
+    });
+    if !positive {
+        return Err(ctx.err("start", "V needs lambda_m > 0 for every m != 0"));
+    }
+    Ok(Params::LyapunovRate { flow, k, start })
+}
+
 fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let ks = spec.ks.clone().ok_or_else(|| ctx.err("ks", "missing"))?;
     if ks.is_empty() || ks.iter().any(|&k| !(2..=1 << 20).contains(&k)) {
@@ -1039,6 +1100,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
             Params::Diagonalise { matrix, lambda }
         }
         "trajectory" => validate_trajectory(&spec, file, &ctx)?,
+        "C4" | "C4r" => validate_pointwise(&spec, file, &ctx)?,
         "C6" => validate_slowdown(&spec, file, &ctx)?,
         _ => {
             need("a", spec.a.is_some())?;
