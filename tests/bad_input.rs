@@ -430,3 +430,34 @@ start = { kind = "list", values = ["0", "1", "0", "2"] }
         .replace("\"0\", \"2\"]", "\"1\", \"2\"]");
     check(&unb, "c4", "start_b", "missing");
 }
+
+#[test]
+fn c7_states_are_checked() {
+    let c7 = r#"
+[[claim]]
+id = "c7"
+kind = "C7"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+check = "saddle"
+mode = 1
+start = { kind = "list", values = ["1", "1", "0", "0"] }
+start_b = { kind = "list", values = ["1", "0", "0", "0"] }
+"#;
+    check(c7, "c7", "start", "supported on mode 0 only");
+    check(
+        &c7.replace("mode = 1", "mode = 4"),
+        "c7",
+        "mode",
+        "must be in 1..4",
+    );
+    check(
+        &c7.replace("\"saddle\"", "\"maximum\""),
+        "c7",
+        "check",
+        "unknown check `maximum`",
+    );
+    let zero = c7.replace("\"saddle\"", "\"zero_mode\"");
+    check(&zero, "c7", "start", "a zero mode needs a_1 = b_1 = 0");
+}

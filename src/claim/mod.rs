@@ -8,6 +8,7 @@
 //! the backend choice, runs in f64 (compared with an MPFR run), and its verdict is always
 //! [`Verdict::Empirical`], which no other evaluator produces.
 
+pub mod critical;
 pub mod diagonalise;
 pub mod empirical;
 pub mod lyapunov;
@@ -45,6 +46,7 @@ fn statement(kind: &str) -> &'static str {
         "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
         "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
         "C8" => "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures",
+        "C7" => "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable",
         "C4" | "C4r" => "dV/dt < 0 at the exact state, V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (KL(u || lambda~)), differentiated along the reduced vector field",
         "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
         _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
@@ -58,6 +60,7 @@ fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
         Params::Slowdown { .. } => slowdown::evaluate::<T>(claim, prec),
         Params::LyapunovRate { .. } => lyapunov::evaluate::<T>(claim, prec),
+        Params::Critical { .. } => critical::evaluate::<T>(claim, prec),
         Params::Empirical { .. } => {
             unreachable!("C8 is dispatched in `certify`, before any backend")
         }
@@ -101,6 +104,12 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "K": k,
             "start": exact_vector(start),
             "horizon": horizon.to_string(),
+        }),
+        Params::Critical { a, b, mode, .. } => serde_json::json!({
+            "K": a.len(),
+            "a": exact_vector(a),
+            "b": exact_vector(b),
+            "mode": mode,
         }),
         Params::LyapunovRate { k, start, .. } => serde_json::json!({
             "K": k,

@@ -172,6 +172,12 @@ pub struct ClaimSpec {
     /// C2: the embedding R.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingSpec>,
+    /// C7: `saddle` (state supported on mode 0; direction along `mode`) or `zero_mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// C7: the mode m != 0 of the direction (saddle) or of the zero mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<usize>,
     /// trajectory: the reduced flow, `balanced`, `unbalanced` or `nc_ray`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
@@ -282,7 +288,17 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 8] = ["C1", "C1r", "C2", "trajectory", "C6", "C8", "C4", "C4r"];
+pub const KNOWN_KINDS: [&str; 9] = [
+    "C1",
+    "C1r",
+    "C2",
+    "trajectory",
+    "C6",
+    "C8",
+    "C4",
+    "C4r",
+    "C7",
+];
 
 /// A validated claim, ready for evaluation.
 #[derive(Clone, Debug)]
@@ -341,6 +357,17 @@ pub enum Params {
         k: usize,
         /// The state, exact (for `unbalanced`: a then b).
         start: Vec<Rational>,
+    },
+    /// C7: critical points and zero modes at a spectral state `(a, b)`.
+    Critical {
+        /// `true`: strict saddle along `mode`; `false`: mode `mode` is a zero mode.
+        saddle: bool,
+        /// The mode m != 0.
+        mode: usize,
+        /// a (length K).
+        a: Vec<Rational>,
+        /// b (length K).
+        b: Vec<Rational>,
     },
     /// C6.
     Slowdown {
@@ -832,6 +859,70 @@ fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params
     Ok(Params::LyapunovRate { flow, k, start })
 }
 
+fn validate_critical(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
+    let saddle = match spec.check.as_deref() {
+        Some("saddle") => true,
+        Some("zero_mode") => false,
+        Some(other) => {
+            return Err(ctx.err(
+                "check",
+                format!("unknown check `{other}` (saddle or zero_mode)"),
+            ))
+        }
+        None => return Err(ctx.err("check", "missing (saddle or zero_mode)")),
+    };
+    let a = expand_vector(
+        spec.start
+            .as_ref()
+            .ok_or_else(|| ctx.err("start", "missing: a"))?,
+        "start",
+        file,
+        &spec.id,
+    )?;
+    let b = expand_vector(
+        spec.start_b
+            .as_ref()
+            .ok_or_else(|| ctx.err("start_b", "missing: b"))?,
+        "start_b",
+        file,
+        &spec.id,
+    )?;
+    let k = a.len();
+    if !k.is_power_of_two() || !(2..=16).contains(&k) {
+        return Err(ctx.err(
+            "start",
+            format!(
+                "has length {k}: K must be a power of two in 2..=16 (dense Hessian directions)"
+            ),
+        ));
+    }
+    if b.len() != k {
+        return Err(ctx.err(
+            "start_b",
+            format!("has length {} but `start` has length {k}", b.len()),
+        ));
+    }
+    let mode = spec
+        .mode
+        .ok_or_else(|| ctx.err("mode", "missing: the mode m != 0"))?;
+    if mode == 0 || mode >= k {
+        return Err(ctx.err("mode", format!("must be in 1..{k}")));
+    }
+    if saddle && (1..k).any(|m| a[m] != 0 || b[m] != 0) {
+        return Err(ctx.err(
+            "start",
+            "a saddle state is supported on mode 0 only: a_m = b_m = 0 for m != 0",
+        ));
+    }
+    if !saddle && (a[mode] != 0 || b[mode] != 0) {
+        return Err(ctx.err(
+            "start",
+            format!("a zero mode needs a_{mode} = b_{mode} = 0"),
+        ));
+    }
+    Ok(Params::Critical { saddle, mode, a, b })
+}
+
 fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let ks = spec.ks.clone().ok_or_else(|| ctx.err("ks", "missing"))?;
     if ks.is_empty() || ks.iter().any(|&k| !(2..=1 << 20).contains(&k)) {
@@ -1101,6 +1192,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         }
         "trajectory" => validate_trajectory(&spec, file, &ctx)?,
         "C4" | "C4r" => validate_pointwise(&spec, file, &ctx)?,
+        "C7" => validate_critical(&spec, file, &ctx)?,
         "C6" => validate_slowdown(&spec, file, &ctx)?,
         _ => {
             need("a", spec.a.is_some())?;
