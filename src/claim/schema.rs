@@ -191,6 +191,10 @@ pub struct ClaimSpec {
     /// trajectory / C6: the time horizon T (exact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon: Option<String>,
+    /// trajectory: quantities certified strictly decreasing from step end to step end (while
+    /// resolvable; never certainly increasing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decreasing: Vec<String>,
     /// trajectory: the bounds to certify (all must hold).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bounds: Vec<BoundSpec>,
@@ -346,6 +350,8 @@ pub enum Params {
         horizon: Rational,
         /// Bounds to certify.
         bounds: Vec<Bound>,
+        /// Quantities certified strictly decreasing step to step.
+        decreasing: Vec<String>,
         /// Integrator tolerance.
         tolerance: Option<f64>,
     },
@@ -803,6 +809,7 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         start,
         horizon,
         bounds,
+        decreasing: spec.decreasing.clone(),
         tolerance: tolerance(spec, ctx)?,
     })
 }

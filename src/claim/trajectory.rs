@@ -197,6 +197,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         start,
         horizon,
         bounds,
+        decreasing,
         tolerance,
     } = &claim.params
     else {
@@ -306,6 +307,48 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         if let Some(v) = violated_by {
             violation = Some(violation.map_or(v, |w| w.max(v)));
         }
+        verdict_holds = all_of(verdict_holds, holds);
+    }
+    for q in decreasing {
+        let values: Vec<T> = std::iter::once(tr.start.as_slice())
+            .chain(tr.steps.iter().map(|s| s.end.as_slice()))
+            .filter_map(|x| quantity(q, *flow, *k, x))
+            .collect();
+        let (mut certified, mut unresolved_at, mut increased_at) = (0usize, None, None);
+        for (i, pair) in values.windows(2).enumerate() {
+            if pair[1].certainly_lt(&pair[0]) {
+                if unresolved_at.is_none() {
+                    certified += 1;
+                }
+            } else if pair[0].certainly_lt(&pair[1]) {
+                increased_at.get_or_insert(i);
+            } else {
+                unresolved_at.get_or_insert(i);
+            }
+        }
+        let holds = match (increased_at, certified) {
+            (Some(_), _) => Some(false),
+            (None, 0) => None,
+            _ => Some(true),
+        };
+        let until = unresolved_at.map_or_else(
+            || "every step".to_string(),
+            |i| format!("t = {:.4} (later steps: changes below the enclosure width, none certainly increasing)", tr.steps[i].t0.to_f64()),
+        );
+        checks.push(Check {
+            name: format!("{q} strictly decreasing from step to step"),
+            passed: holds == Some(true),
+            detail: match increased_at {
+                Some(i) => format!(
+                    "certainly increases over step {i} (t = {:.4})",
+                    tr.steps[i].t0.to_f64()
+                ),
+                None => format!(
+                    "certified over the first {certified} of {} steps, up to {until}",
+                    values.len().saturating_sub(1)
+                ),
+            },
+        });
         verdict_holds = all_of(verdict_holds, holds);
     }
     let verdict = match verdict_holds {
