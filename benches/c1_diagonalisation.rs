@@ -98,7 +98,10 @@ fn trim_heap() {
 fn process_cpu_s() -> f64 {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // CLOCK_PROCESS_CPUTIME_ID = 2 on Linux.
         if unsafe { clock_gettime(2, &mut ts) } == 0 {
             return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
@@ -335,7 +338,9 @@ fn print_table(rows: &[Row], threads: usize) {
     println!(
         "| K | backend | bits | reps | logits | softmax | rotation | total | scan | cpu s | cpu/wall | peak RSS GiB (before) | load1 | max off-diag width | max off-diag abs | all off-diag contain 0 | note |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---|");
+    println!(
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---|"
+    );
     for r in rows {
         if let Some(st) = r.stats {
             println!(
@@ -830,7 +835,11 @@ fn logits_steps_mpfr(k: usize) {
         .iter()
         .map(|q| MpfrInterval::from_rational(q, prec))
         .collect();
-    println!("## Steps of enclose_logits, MPFR {prec} bits, K = {k} (load1 {:.2}; rayon threads {})", load1(), rayon::current_num_threads());
+    println!(
+        "## Steps of enclose_logits, MPFR {prec} bits, K = {k} (load1 {:.2}; rayon threads {})",
+        load1(),
+        rayon::current_num_threads()
+    );
     println!();
     println!("| step | wall s | user s | sys s | minor page faults |");
     println!("|---|---:|---:|---:|---:|");

@@ -461,3 +461,36 @@ start_b = { kind = "list", values = ["1", "0", "0", "0"] }
     let zero = c7.replace("\"saddle\"", "\"zero_mode\"");
     check(&zero, "c7", "start", "a zero mode needs a_1 = b_1 = 0");
 }
+
+#[test]
+fn trajectory_decreasing_quantities_are_checked() {
+    let t = r#"
+[[claim]]
+id = "t"
+kind = "trajectory"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "1", "2", "3"] }
+horizon = "1"
+decreasing = ["V"]
+"#;
+    assert_eq!(
+        parse_claims(t, Path::new("ok.toml")).unwrap().len(),
+        1,
+        "a decreasing quantity alone is a claim"
+    );
+    check(
+        &t.replace("[\"V\"]", "[\"V\", \"W\"]"),
+        "t",
+        "decreasing[1]",
+        "unknown quantity `W`",
+    );
+    check(
+        &t.replace("decreasing = [\"V\"]\n", ""),
+        "t",
+        "bounds",
+        "missing",
+    );
+}

@@ -746,28 +746,22 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         }
     };
     if flow == Flow::Unbalanced {
-        let b = expand_vector(
-            spec.start_b
-                .as_ref()
-                .ok_or_else(|| ctx.err("start_b", "missing: b of the unbalanced start"))?,
-            "start_b",
-            file,
-            &spec.id,
-        )?;
-        if b.len() != k {
-            return Err(ctx.err(
-                "start_b",
-                format!("has length {} but `start` has length {k}", b.len()),
-            ));
-        }
-        start.extend(b);
+        append_b(spec, file, ctx, &mut start, k)?;
     }
     let horizon = horizon(spec, ctx)?;
-    if spec.bounds.is_empty() {
+    if spec.bounds.is_empty() && spec.decreasing.is_empty() {
         return Err(ctx.err(
             "bounds",
-            "missing: at least one [[claim.bounds]] to certify",
+            "missing: at least one bound (or a `decreasing` quantity) to certify",
         ));
+    }
+    for (i, q) in spec.decreasing.iter().enumerate() {
+        if !known_quantity(q, flow, k) {
+            return Err(ctx.err(
+                &format!("decreasing[{i}]"),
+                format!("unknown quantity `{q}` for this flow"),
+            ));
+        }
     }
     let mut bounds = Vec::new();
     for (i, b) in spec.bounds.iter().enumerate() {
@@ -814,6 +808,29 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
     })
 }
 
+/// For an unbalanced state, read `start_b` (length K) and append it to `start` (a then b).
+fn append_b(
+    spec: &ClaimSpec,
+    file: &Path,
+    ctx: &Ctx,
+    start: &mut Vec<Rational>,
+    k: usize,
+) -> Result<(), ClaimError> {
+    let b_spec = spec
+        .start_b
+        .as_ref()
+        .ok_or_else(|| ctx.err("start_b", "missing: b of the unbalanced state"))?;
+    let b = expand_vector(b_spec, "start_b", file, &spec.id)?;
+    if b.len() != k {
+        return Err(ctx.err(
+            "start_b",
+            format!("has length {} but `start` has length {k}", b.len()),
+        ));
+    }
+    start.extend(b);
+    Ok(())
+}
+
 fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let flow = match spec.flow.as_deref() {
         Some("balanced") => Flow::Balanced,
@@ -839,21 +856,7 @@ fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params
         ));
     }
     if flow == Flow::Unbalanced {
-        let b = expand_vector(
-            spec.start_b
-                .as_ref()
-                .ok_or_else(|| ctx.err("start_b", "missing: b of the unbalanced state"))?,
-            "start_b",
-            file,
-            &spec.id,
-        )?;
-        if b.len() != k {
-            return Err(ctx.err(
-                "start_b",
-                format!("has length {} but `start` has length {k}", b.len()),
-            ));
-        }
-        start.extend(b);
+        append_b(spec, file, ctx, &mut start, k)?;
     }
     // V needs lambda_m > 0 for m != 0.
     let positive = (1..k).all(|m| match flow {
