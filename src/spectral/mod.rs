@@ -7,3 +7,4 @@ pub mod field;
 pub mod flows;
 pub mod lyapunov;
 pub mod ncray;
+pub mod rates;
