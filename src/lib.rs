@@ -21,6 +21,7 @@
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
 //! | [`sweep`] | sharding a run (`certify --shard i/n`) and merging shard folders |
 //! | [`cli`] | the `hadacert` command (a thin shell) |
+//! | [`mutation`] | test-only known bugs, switched on one at a time with `--features mutation` and `HADACERT_MUTANT` (`scripts/mutants.sh`); compiled out otherwise |
 //!
 //! ## Invariants
 //!
@@ -64,6 +65,7 @@ pub mod cert;
 pub mod claim;
 pub mod cli;
 pub mod model;
+pub mod mutation;
 pub mod ode;
 pub mod report;
 pub mod spectral;

@@ -38,6 +38,10 @@ pub fn round_down<T>(prec: u32, expr: T) -> Float
 where
     Float: rug::ops::AssignRound<T, Round = Round, Ordering = Ordering>,
 {
+    if crate::mutation::active(crate::mutation::Mutant::LowerBoundRoundedUp) {
+        // mutant: the lower end rounded towards +inf, ternary value ignored
+        return Float::with_val_round(prec, expr, Round::Up).0;
+    }
     let (mut x, dir) = Float::with_val_round(prec, expr, Round::Down);
     if dir == Ordering::Greater {
         x.next_down();

@@ -33,6 +33,10 @@ pub fn enclose_gradient_flow<T: Real>(w: &DMatrix<T>, h: &DMatrix<T>) -> (DMatri
         g[(i, i)] -= T::one();
     }
     let g = g.map(|x| div_by_order(x, k));
+    if crate::mutation::active(crate::mutation::Mutant::GradientSign) {
+        // mutant: the gradient itself instead of minus the gradient (ascent, not descent)
+        return (&g * h.transpose(), w.transpose() * &g);
+    }
     let w_dot = -(&g * h.transpose());
     let h_dot = -(w.transpose() * &g);
     (w_dot, h_dot)

@@ -34,6 +34,10 @@ where
     );
     let mut h = 1;
     while h < n {
+        if crate::mutation::active(crate::mutation::Mutant::WhtOffByOne) && 2 * h == n {
+            // mutant: the last butterfly level skipped
+            break;
+        }
         for block in x.chunks_mut(2 * h) {
             let (left, right) = block.split_at_mut(h);
             for (a, b) in left.iter_mut().zip(right.iter_mut()) {

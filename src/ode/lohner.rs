@@ -440,6 +440,10 @@ fn lohner_update<T: Enclosure>(
     for _ in q..p {
         h_pow_p = h_pow_p * ht;
     }
+    if crate::mutation::active(crate::mutation::Mutant::TaylorRemainderOrder) {
+        // mutant: the Lagrange remainder x_p(B) taken with h^(p+1) instead of h^p
+        h_pow_p *= ht;
+    }
     // y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)
     let y: Vec<T> = (0..n)
         .map(|i| {
