@@ -67,6 +67,7 @@ pub mod cli;
 pub mod model;
 pub mod mutation;
 pub mod ode;
+pub mod prove;
 pub mod report;
 pub mod spectral;
 pub mod sweep;

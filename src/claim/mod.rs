@@ -13,6 +13,7 @@ pub mod diagonalise;
 pub mod empirical;
 pub mod lyapunov;
 pub mod manifold;
+pub mod region;
 pub mod schema;
 pub mod slowdown;
 pub mod trajectory;
@@ -47,14 +48,36 @@ fn statement(kind: &str) -> &'static str {
         "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
         "C8" => "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures",
         "C7" => "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable",
+        "C4region" => "dV/dt <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale sum_{m!=0} lambda_m in the interval), V = KL(u || lambda~), by branch and bound",
+        "C5k4" => "the rate of the metric (M1 through d(M1^2)/dt, M2 or M3) is <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval), by branch and bound",
         "C4" | "C4r" => "dV/dt < 0 at the exact state, V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (KL(u || lambda~)), differentiated along the reduced vector field",
         "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
         _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
     }
 }
 
-fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
+/// How a run is driven, beyond the claim itself: where long evaluations (region proofs) keep
+/// their checkpoint files, and where progress messages go. The default keeps no checkpoint.
+#[derive(Default)]
+pub struct RunContext {
+    /// Folder for checkpoint files (`<id>.checkpoint.json`), normally the output folder.
+    pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// Receives one-line progress messages of long evaluations.
+    pub progress: Option<Box<dyn Fn(&str) + Send + Sync>>,
+}
+
+impl RunContext {
+    /// The checkpoint file of claim `id`, if checkpoints are kept.
+    pub fn checkpoint_for(&self, id: &str) -> Option<std::path::PathBuf> {
+        self.checkpoint_dir
+            .as_ref()
+            .map(|d| d.join(format!(".{}.checkpoint.json", crate::cert::file_stem(id))))
+    }
+}
+
+fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Evaluation {
     match claim.params {
+        Params::Region(_) => region::evaluate::<T>(claim, prec, ctx),
         Params::Diagonalise { .. } => diagonalise::evaluate::<T>(claim, prec),
         Params::Manifold { .. } => manifold::evaluate::<T>(claim, prec),
         Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
@@ -110,6 +133,15 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "a": exact_vector(a),
             "b": exact_vector(b),
             "mode": mode,
+        }),
+        Params::Region(r) => serde_json::json!({
+            "K": r.k,
+            "quantity": r.quantity.rate_name(),
+            "normalised_lo": exact_vector(&r.x_lo),
+            "normalised_hi": exact_vector(&r.x_hi),
+            "scale": [r.scale_lo.to_string(), r.scale_hi.to_string()],
+            "nc_radius": r.nc_radius.to_string(),
+            "lambda_0": "0",
         }),
         Params::LyapunovRate { k, start, .. } => serde_json::json!({
             "K": k,
@@ -182,6 +214,12 @@ pub fn claim_digest(spec: &ClaimSpec) -> String {
 /// until the deciding widths are at most the target or `max_precision_bits` is reached; if the
 /// target is never met the verdict is *undecided*, whatever the last step found.
 pub fn certify(claim: &Claim) -> Certificate {
+    certify_in(claim, &RunContext::default())
+}
+
+/// [`certify`] with a [`RunContext`]: region proofs checkpoint into `ctx.checkpoint_dir` and
+/// resume from a checkpoint there whose claim digest matches.
+pub fn certify_in(claim: &Claim, ctx: &RunContext) -> Certificate {
     let start = Instant::now();
     if let Params::Empirical { .. } = claim.params {
         // C8: a simulation, not a proof. No backend choice, no escalation, no margin; the
@@ -198,14 +236,14 @@ pub fn certify(claim: &Claim) -> Certificate {
     let mut steps = Vec::new();
     let (eval, prec) = match spec.backend {
         BackendKind::Inari => {
-            let e = evaluate_on::<Ival>(claim, 53);
+            let e = evaluate_on::<Ival>(claim, 53, ctx);
             (e, 53)
         }
         BackendKind::Mpfr => {
             let max_prec = spec.max_precision_bits.unwrap_or(spec.precision_bits);
             let mut prec = spec.precision_bits;
             loop {
-                let e = evaluate_on::<MpfrInterval>(claim, prec);
+                let e = evaluate_on::<MpfrInterval>(claim, prec, ctx);
                 steps.push(EscalationStep {
                     precision_bits: prec,
                     max_width: format!("{:e}", e.max_width),

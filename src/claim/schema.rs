@@ -237,6 +237,31 @@ pub struct ClaimSpec {
     /// C8: largest accepted change of a sample when the step is halved, same measure (exact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_agreement: Option<String>,
+    /// C4region / C5k4: the quantity whose rate is certified `<= 0` on the region: `V`, `M1`
+    /// (as d(M1^2)/dt), `M2` or `M3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<String>,
+    /// C4region / C5k4: lower corner of the box of the normalised spectrum `lambda~_m`,
+    /// m = 1..K-1 (exact, > 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalised_lo: Option<VectorSpec>,
+    /// C4region / C5k4: upper corner of that box (exact, <= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalised_hi: Option<VectorSpec>,
+    /// C4region / C5k4: the interval `[lo, hi]` of the scale `sum_{m!=0} lambda_m` (exact, > 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Vec<String>>,
+    /// C4region / C5k4: boxes whose normalised spectrum lies within this max-norm distance of
+    /// the uniform spectrum (NC) may be closed by the term-wise / pairwise argument (exact,
+    /// >= 0; 0 = interval evaluation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nc_radius: Option<String>,
+    /// C4region / C5k4: deepest bisection level (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<u32>,
+    /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_boxes: Option<u64>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -292,7 +317,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 9] = [
+pub const KNOWN_KINDS: [&str; 11] = [
     "C1",
     "C1r",
     "C2",
@@ -302,6 +327,8 @@ pub const KNOWN_KINDS: [&str; 9] = [
     "C4",
     "C4r",
     "C7",
+    "C4region",
+    "C5k4",
 ];
 
 /// A validated claim, ready for evaluation.
@@ -355,6 +382,8 @@ pub enum Params {
         /// Integrator tolerance.
         tolerance: Option<f64>,
     },
+    /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
+    Region(crate::prove::region::Region),
     /// C4 / C4r: the sign of dV/dt at one state.
     LyapunovRate {
         /// `balanced` (start = lambda) or `unbalanced` (start = a, then b).
@@ -869,6 +898,116 @@ fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params
     Ok(Params::LyapunovRate { flow, k, start })
 }
 
+/// Largest K of a region claim (the box has K dimensions).
+pub const MAX_REGION_K: usize = 64;
+/// Largest `max_boxes` of a region claim.
+pub const MAX_REGION_BOXES: u64 = 1_000_000_000;
+/// Largest `max_depth` of a region claim.
+pub const MAX_REGION_DEPTH: u32 = 200;
+
+fn validate_region(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
+    use crate::prove::region::{RateQuantity, Region};
+    let k = spec
+        .k
+        .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
+    if !k.is_power_of_two() || !(4..=MAX_REGION_K).contains(&k) {
+        return Err(ctx.err(
+            "k",
+            format!("K = {k}: must be a power of two in 4..={MAX_REGION_K}"),
+        ));
+    }
+    let quantity = match spec.quantity.as_deref() {
+        Some("V") => RateQuantity::V,
+        Some("M1") => RateQuantity::M1,
+        Some("M2") => RateQuantity::M2,
+        Some("M3") => RateQuantity::M3,
+        Some(other) => {
+            return Err(ctx.err(
+                "quantity",
+                format!("unknown quantity `{other}` (V, M1, M2 or M3)"),
+            ))
+        }
+        None => return Err(ctx.err("quantity", "missing (V, M1, M2 or M3)")),
+    };
+    if spec.kind == "C4region" && quantity != RateQuantity::V {
+        return Err(ctx.err("quantity", "C4region certifies V; use C5k4 for M1-M3"));
+    }
+    if spec.kind == "C5k4" && quantity == RateQuantity::V {
+        return Err(ctx.err("quantity", "C5k4 certifies M1-M3; use C4region for V"));
+    }
+    let corner = |field: &str, v: &Option<VectorSpec>| -> Result<Vec<Rational>, ClaimError> {
+        let v = v.as_ref().ok_or_else(|| ctx.err(field, "missing"))?;
+        let q = expand_vector(v, field, file, &spec.id)?;
+        if q.len() != k - 1 {
+            return Err(ctx.err(
+                field,
+                format!("has length {} but K - 1 = {}", q.len(), k - 1),
+            ));
+        }
+        if q.iter().any(|x| *x <= 0 || *x > 1) {
+            return Err(ctx.err(field, "every entry must be in (0, 1]"));
+        }
+        Ok(q)
+    };
+    let x_lo = corner("normalised_lo", &spec.normalised_lo)?;
+    let x_hi = corner("normalised_hi", &spec.normalised_hi)?;
+    if x_lo.iter().zip(&x_hi).any(|(a, b)| a > b) {
+        return Err(ctx.err("normalised_hi", "must be >= normalised_lo entry by entry"));
+    }
+    let sum_lo = x_lo.iter().fold(Rational::new(), |a, b| a + b);
+    let sum_hi = x_hi.iter().fold(Rational::new(), |a, b| a + b);
+    if sum_lo > 1 || sum_hi < 1 {
+        return Err(ctx.err(
+            "normalised_lo",
+            "the box misses the simplex (need sum lo <= 1 <= sum hi)",
+        ));
+    }
+    let scale = spec
+        .scale
+        .as_ref()
+        .ok_or_else(|| ctx.err("scale", "missing: [lo, hi] of sum_{m!=0} lambda_m"))?;
+    if scale.len() != 2 {
+        return Err(ctx.err("scale", "must be [lo, hi]"));
+    }
+    let scale_lo = exact(ctx, "scale", &scale[0])?;
+    let scale_hi = exact(ctx, "scale", &scale[1])?;
+    if scale_lo <= 0 || scale_hi < scale_lo {
+        return Err(ctx.err("scale", "need 0 < lo <= hi"));
+    }
+    if scale_hi > 1_000_000 || scale_lo < Rational::from((1, 1_000_000)) {
+        return Err(ctx.err("scale", "must lie in [1e-6, 1e6]"));
+    }
+    let nc_radius = match spec.nc_radius.as_deref() {
+        Some(t) => {
+            let r = exact(ctx, "nc_radius", t)?;
+            if r < 0 || r > 1 {
+                return Err(ctx.err("nc_radius", "must be in [0, 1]"));
+            }
+            r
+        }
+        None => Rational::new(),
+    };
+    let max_depth = spec.max_depth.unwrap_or(60);
+    if !(1..=MAX_REGION_DEPTH).contains(&max_depth) {
+        return Err(ctx.err("max_depth", format!("must be in 1..={MAX_REGION_DEPTH}")));
+    }
+    let max_boxes = spec.max_boxes.unwrap_or(10_000_000);
+    if !(1..=MAX_REGION_BOXES).contains(&max_boxes) {
+        return Err(ctx.err("max_boxes", format!("must be in 1..={MAX_REGION_BOXES}")));
+    }
+    Ok(Params::Region(Region {
+        quantity,
+        k,
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+    }))
+}
+
 fn validate_critical(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let saddle = match spec.check.as_deref() {
         Some("saddle") => true,
@@ -1161,8 +1300,11 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         }
         Ok(q)
     };
+    let region_kind = matches!(spec.kind.as_str(), "C4region" | "C5k4");
     let width_bound = match &spec.width_bound {
         Some(w) => positive("width_bound", w)?,
+        // A region proof decides signs box by box; no enclosure width is compared.
+        None if region_kind => Rational::from(1),
         None => {
             return Err(ctx.err(
                 "width_bound",
@@ -1204,6 +1346,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C4" | "C4r" => validate_pointwise(&spec, file, &ctx)?,
         "C7" => validate_critical(&spec, file, &ctx)?,
         "C6" => validate_slowdown(&spec, file, &ctx)?,
+        "C4region" | "C5k4" => validate_region(&spec, file, &ctx)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;

@@ -381,7 +381,14 @@ pub fn certify_all(
                 let certificate = match reused {
                     Some(old) => old,
                     None => {
-                        let fresh = claim::certify(c);
+                        let progress_bar = bar.clone();
+                        let ctx = claim::RunContext {
+                            checkpoint_dir: Some(out.to_path_buf()),
+                            progress: Some(Box::new(move |msg: &str| {
+                                progress_bar.set_message(msg.to_string())
+                            })),
+                        };
+                        let fresh = claim::certify_in(c, &ctx);
                         cert::write_atomic(out, &fresh)
                             .map_err(|e| format!("{}: {e}", path.display()))?;
                         fresh

@@ -7,7 +7,7 @@
 //! `lambda_m' = (2/K) lambda_m (1 - s_m)`, so
 //!
 //! * `x_m' = (2/K) x_m (sbar - s_m)` with `sbar = sum_j x_j s_j`;
-//! * `dV/dt = (2/K) (mean_{m!=0} s_m - sbar)`;
+//! * `dV/dt = (2/K) (mean_{m!=0} s_m - sbar) = (2/K) (rbar - mean_{m!=0} r_m)`, `r = 1 - s`;
 //! * `d(M1^2)/dt = d(sum x_m^2)/dt = (4/K) sum_m x_m^2 (sbar - s_m)`;
 //! * `dM3/dt = (2/K) sum_m x_m (sbar - s_m) ln x_m`;
 //! * `dM2/dt = -(A' - A B' / (2B)) / (sqrt(K-1) sqrt(B))`, `A = sum_{m!=0} lambda_m`,
@@ -19,79 +19,114 @@
 //! Guarantee (for interval types): the result encloses the exact rate at every point of the
 //! inputs; needs `lambda_m > 0` for m != 0 (ln x_m in M3).
 
-use super::field::enclose_spectral_softmax;
 use crate::arith::Real;
 use crate::model::logits::div_by_order;
+use crate::model::softmax::enclose_softmax;
+use crate::model::wht::fwht;
 
-/// `(x, s, sbar)`: the normalised spectrum (m != 0), `s` (m != 0) and `sbar = sum x_m s_m`.
-fn normalised_with_s<T: Real>(lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
-    let sp = enclose_spectral_softmax(lambda);
+/// Encloses `r_m = 1 - s_m` for every m, computed as `r_m = q - t_m` with
+/// `q = 1 - p(0) = sum_{g!=0} p(g)` (a sum of positive terms) and `t = Had (0, p(1), ...)`, so
+/// the absolute error is relative to `q`, not to 1: the rates stay resolvable when the logits
+/// are large and `1 - s_m` is exponentially small. (`r_0 = 0` exactly.)
+pub fn enclose_one_minus_s<T: Real>(lambda: &[T]) -> Vec<T> {
+    let (q, t) = off_target(lambda);
+    let mut r: Vec<T> = t.into_iter().map(|tm| q.clone() - &tm).collect();
+    r[0] = T::zero();
+    r
+}
+
+/// `(q, t)`: `q = 1 - p(0)` and `t_m = sum_{g!=0} p(g) chi_m(g)`.
+fn off_target<T: Real>(lambda: &[T]) -> (T, Vec<T>) {
+    let k = lambda.len();
+    let mut f = lambda.to_vec();
+    fwht(&mut f);
+    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let mut p = enclose_softmax(&f);
+    let mut q = T::zero();
+    for pg in &p[1..] {
+        q += pg;
+    }
+    p[0] = T::zero();
+    fwht(&mut p);
+    (q, p)
+}
+
+/// `(x, delta, dbar)` for m != 0: the normalised spectrum, the centred
+/// `delta_m = r_m - mean_{m'!=0} r_m' = -(t_m + q / (K-1))` (exact algebra: the mean of `r`
+/// over m != 0 is `q K / (K-1)`), and `dbar = sum x_m delta_m`; then `sbar - s_m = delta_m -
+/// dbar`. Centring removes the common part of `r` (about 1 for small logits), whose enclosure
+/// width would otherwise not shrink with the scale of `lambda`.
+fn centred<T: Real>(lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
+    let k = lambda.len();
+    let (q, t) = off_target(lambda);
+    let share = q / T::from_i64(k as i64 - 1, lambda[0].prec());
+    let delta: Vec<T> = t[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
     let mut total = lambda[1].clone();
     for l in &lambda[2..] {
         total += l;
     }
     let x: Vec<T> = lambda[1..].iter().map(|l| l.clone() / &total).collect();
-    let s: Vec<T> = sp.s[1..].to_vec();
-    let mut sbar = T::zero();
-    for (xm, sm) in x.iter().zip(&s) {
-        sbar.add_product(xm, sm);
+    let mut dbar = T::zero();
+    for (xm, dm) in x.iter().zip(&delta) {
+        dbar.add_product(xm, dm);
     }
-    (x, s, sbar)
+    (x, delta, dbar)
 }
 
-/// Encloses `dV/dt = (2/K)(mean_{m!=0} s_m - sum_{m!=0} x_m s_m)` (balanced flow).
+/// Encloses `dV/dt = (2/K)(mean_{m!=0} s_m - sum_{m!=0} x_m s_m) = (2/K) sum_m x_m delta_m`
+/// (balanced flow).
 pub fn enclose_v_rate<T: Real>(lambda: &[T]) -> T {
-    let k = lambda.len();
-    let (_, s, sbar) = normalised_with_s(lambda);
-    let mut mean = T::zero();
-    for sm in &s {
-        mean += sm;
-    }
-    let mean = mean / T::from_i64(k as i64 - 1, lambda[0].prec());
-    div_by_order(mean - &sbar, k).mul_pow2(1)
+    let (_, _, dbar) = centred(lambda);
+    div_by_order(dbar, lambda.len()).mul_pow2(1)
 }
 
-/// Encloses `d(M1^2)/dt = d(sum_{m!=0} x_m^2)/dt = (4/K) sum_m x_m^2 (sbar - s_m)` (balanced
-/// flow). M1 >= 0, so `dM1/dt = d(M1^2)/dt / (2 M1)` has the same sign wherever M1 > 0.
+/// Encloses `d(M1^2)/dt = d(sum_{m!=0} x_m^2)/dt = (4/K) sum_m x_m^2 (sbar - s_m)
+/// = (4/K) sum_m x_m (x_m - 1/(K-1)) (delta_m - dbar)` (balanced flow). M1 >= 0, so
+/// `dM1/dt = d(M1^2)/dt / (2 M1)` has the same sign wherever M1 > 0.
 pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
-    let (x, s, sbar) = normalised_with_s(lambda);
+    let (x, delta, dbar) = centred(lambda);
+    let u = T::one() / T::from_i64(k as i64 - 1, lambda[0].prec());
     let mut acc = T::zero();
-    for (xm, sm) in x.iter().zip(&s) {
-        acc += xm.clone() * xm * &(sbar.clone() - sm);
+    for (xm, dm) in x.iter().zip(&delta) {
+        acc += xm.clone() * &(xm.clone() - &u) * &(dm.clone() - &dbar);
     }
     div_by_order(acc, k).mul_pow2(2)
 }
 
 /// Encloses `dM2/dt` for `M2 = 1 - A / (sqrt(K-1) sqrt(B))`, `A = sum_{m!=0} lambda_m`,
-/// `B = sum_m lambda_m^2` (balanced flow, all K modes in B).
+/// `B = sum_m lambda_m^2` (balanced flow, all K modes in B):
+/// `dM2/dt = -(A' - A B' / (2B)) / (sqrt(K-1) sqrt(B))`, with the common part of `r = 1 - s`
+/// cancelled exactly: `A' - A B'/(2B) = (2/K)(sum_{m!=0} lambda_m delta_m - (A/B)(sum_{m!=0}
+/// lambda_m^2 delta_m - lambda_0^2 rbar))`, `rbar = q K/(K-1)`.
 pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
     let p = lambda[0].prec();
-    let sp = enclose_spectral_softmax(lambda);
-    let (mut a, mut da, mut b, mut db) = (T::zero(), T::zero(), T::zero(), T::zero());
-    for (m, (l, sm)) in lambda.iter().zip(&sp.s).enumerate() {
-        // lambda_m' = (2/K) lambda_m (1 - s_m)
-        let dl = div_by_order(l.clone() * &(T::one() - sm), k).mul_pow2(1);
-        if m != 0 {
-            a += l;
-            da += &dl;
-        }
+    let (q, t) = off_target(lambda);
+    let share = q.clone() / T::from_i64(k as i64 - 1, p);
+    let rbar = q + &share;
+    let (mut a, mut b) = (T::zero(), lambda[0].clone() * &lambda[0]);
+    let (mut first, mut second) = (T::zero(), -(lambda[0].clone() * &lambda[0] * &rbar));
+    for (l, tm) in lambda[1..].iter().zip(&t[1..]) {
+        let dm = -(tm.clone() + &share);
+        a += l;
         b.add_product(l, l);
-        db += (l.clone() * &dl).mul_pow2(1);
+        first.add_product(l, &dm);
+        second += l.clone() * l * &dm;
     }
-    let inner = da - &(a * &db / &b.clone().mul_pow2(1));
+    let inner = div_by_order(first - &(a * &second / &b), k).mul_pow2(1);
     -(inner / (T::from_i64(k as i64 - 1, p).sqrt() * b.sqrt()))
 }
 
-/// Encloses `dM3/dt = (2/K) sum_{m!=0} x_m (sbar - s_m) ln x_m` for
-/// `M3 = KL(x || u) = sum x_m ln((K-1) x_m)` (balanced flow).
+/// Encloses `dM3/dt = (2/K) sum_{m!=0} x_m (sbar - s_m) ln x_m
+/// = (2/K) sum_m x_m (delta_m - dbar) ln((K-1) x_m)` for `M3 = KL(x || u)` (balanced flow).
 pub fn enclose_m3_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
-    let (x, s, sbar) = normalised_with_s(lambda);
+    let (x, delta, dbar) = centred(lambda);
+    let k1 = T::from_i64(k as i64 - 1, lambda[0].prec());
     let mut acc = T::zero();
-    for (xm, sm) in x.iter().zip(&s) {
-        acc += xm.clone() * &(sbar.clone() - sm) * &xm.ln();
+    for (xm, dm) in x.iter().zip(&delta) {
+        acc += xm.clone() * &(dm.clone() - &dbar) * &(xm.clone() * &k1).ln();
     }
     div_by_order(acc, k).mul_pow2(1)
 }

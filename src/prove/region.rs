@@ -1,0 +1,797 @@
+//! Branch and bound: `rate(lambda) <= 0` for every balanced state of a region (MATH.md
+//! sections 6-7).
+//!
+//! # The region
+//!
+//! Scale-free coordinates: `lambda_0 = 0` (mode 0 does not move `s`, V or M1-M3), the
+//! normalised spectrum `x = lambda_{m!=0} / sum lambda` in the box `[x_lo, x_hi]` (intersected
+//! with the simplex `sum x = 1`), and the scale `S = sum_{m!=0} lambda_m` in `[scale_lo,
+//! scale_hi]`. A *box* is `x_m in [lo_m, hi_m]` (m = 1..K-1) and `S in [lo, hi]` with f64 ends;
+//! the root box rounds the exact region outward, so it covers it. A box stands for the set
+//! `{S x : x in box, S in box}`, which contains every region state with `x` in the box: the
+//! simplex constraint is only used to tighten the `x` ends (with outward rounding).
+//!
+//! # The arguments that close a box (tried in this order)
+//!
+//! 1. `off-simplex`: the box misses `sum x = 1` (after tightening with directed rounding).
+//! 2. `natural`: the rate enclosed by plain interval evaluation of the closed forms of
+//!    [`crate::spectral::rates`] on the box has upper end < 0.
+//! 3. `mean-value`: `rate(c) + grad rate(box) . (box - c)` (gradient by dual numbers over
+//!    the K box variables, `c` the box centre) has upper end < 0.
+//! 4. Near neural collapse (the box within max-norm distance `nc_radius` of the uniform
+//!    spectrum), where the rate is 0 at NC and no interval evaluation can be negative:
+//!    * `term-wise` (V): `dV/dt = -(2 / S) sum_{g!=0} |d_g| |expm1(d_g)| / sum_g e^{d_g}` with
+//!      `d_g = f(g) - fbar` (MATH.md section 6: each numerator term
+//!      `(e^{f(g)} - e^{fbar})(f(g) - fbar)` is `>= 0` because exp is increasing, and
+//!      `e^{fbar} |d| |expm1(d)|` is that term written so an interval enclosure cannot dip
+//!      below 0);
+//!    * `pairwise` (M1, M2, M3 at K = 4 only): the metric rates are sums over pairs m < j of
+//!      non-negative weights times `(x_m - x_j)(s_m - s_j)` or `(s_m - s_j)(ln x_m - ln x_j)`;
+//!      at K = 4, `s_m - s_j = 2 (p_a - p_b)` for the two group elements a, b where the
+//!      characters of m and j differ, and `f(a) - f(b) = (lambda_m - lambda_j) / 2` (checked
+//!      exactly on the characters, [`k4_pairs`]), so each product has the form
+//!      `p_b |h| |expm1(h)|` (or `|expm1(h)| |ln lambda_m - ln lambda_j|`): non-negative.
+//!    These arguments give an upper end `<= 0` (not `< 0`): they prove `rate <= 0`, the claim.
+//! 5. Otherwise the box is bisected (the coordinate of largest width relative to the region;
+//!    the scale geometrically), unless it is at `max_depth` (then it stays *undecided*).
+//!
+//! A box whose centre is a region state with the rate *certainly positive* (interval
+//! evaluation at the exact centre) refutes the claim; the centre is recorded exactly.
+//!
+//! # Determinism, parallelism, checkpoints
+//!
+//! Boxes live on a stack; each round pops a batch of [`BATCH`] boxes, evaluates them in parallel
+//! (rayon) and folds the outcomes in batch order, so the result is the same on any number of
+//! threads. Every [`CHECKPOINT_SECONDS`] (and when stopped early) the stack and the statistics
+//! are written atomically to a checkpoint file; a run that finds a checkpoint with the same
+//! claim digest resumes from it and ends with the same result as an uninterrupted run.
+
+use crate::arith::{Enclosure, Real};
+use crate::model::logits::div_by_order;
+use crate::model::softmax::enclose_softmax;
+use crate::model::wht::fwht;
+use crate::ode::dual::Dual;
+use crate::spectral::rates::{
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_v_rate,
+};
+use rayon::prelude::*;
+use rug::Rational;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Boxes evaluated per parallel round.
+pub const BATCH: usize = 256;
+/// Seconds between checkpoint writes.
+pub const CHECKPOINT_SECONDS: u64 = 2;
+/// Undecided boxes kept in full in the statistics (the rest are counted).
+pub const KEEP_UNDECIDED: usize = 8;
+
+/// The quantity whose time derivative along the balanced flow is certified `<= 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RateQuantity {
+    /// The Lyapunov function V = KL(u || x).
+    V,
+    /// M1 = ||x - u||_2, through `d(M1^2)/dt` (same sign wherever M1 > 0).
+    M1,
+    /// M2, the cosine distance of Z to the simplex ETF.
+    M2,
+    /// M3 = KL(x || u).
+    M3,
+}
+
+impl RateQuantity {
+    /// The rate's name in certificates.
+    pub fn rate_name(self) -> &'static str {
+        match self {
+            RateQuantity::V => "dV/dt",
+            RateQuantity::M1 => "d(M1^2)/dt",
+            RateQuantity::M2 => "dM2/dt",
+            RateQuantity::M3 => "dM3/dt",
+        }
+    }
+
+    /// Encloses the rate at `lambda` (length K, `lambda_0` first) by the closed forms of
+    /// [`crate::spectral::rates`]: contains the exact rate at every point of the inputs.
+    pub fn enclose_rate<T: Real>(self, lambda: &[T]) -> T {
+        match self {
+            RateQuantity::V => enclose_v_rate(lambda),
+            RateQuantity::M1 => enclose_m1_sq_rate(lambda),
+            RateQuantity::M2 => enclose_m2_rate(lambda),
+            RateQuantity::M3 => enclose_m3_rate(lambda),
+        }
+    }
+}
+
+/// A validated region claim: `rate <= 0` for every balanced state with `lambda_0 = 0`,
+/// normalised spectrum in `[x_lo, x_hi]` and scale in `[scale_lo, scale_hi]`.
+#[derive(Clone, Debug)]
+pub struct Region {
+    /// Which rate.
+    pub quantity: RateQuantity,
+    /// K (a power of two, >= 4).
+    pub k: usize,
+    /// Lower corner of the normalised-spectrum box (K - 1 entries, exact).
+    pub x_lo: Vec<Rational>,
+    /// Upper corner (exact).
+    pub x_hi: Vec<Rational>,
+    /// Least scale `sum_{m!=0} lambda_m` (exact).
+    pub scale_lo: Rational,
+    /// Greatest scale (exact).
+    pub scale_hi: Rational,
+    /// Max-norm radius around the uniform spectrum where the NC arguments may close boxes.
+    pub nc_radius: Rational,
+    /// Deepest bisection level.
+    pub max_depth: u32,
+    /// Box budget.
+    pub max_boxes: u64,
+}
+
+/// A box of the search: `lambda_m in [lambda[m-1][0], lambda[m-1][1]]`, m = 1..K-1
+/// (`lambda_0 = 0`), with f64 ends (exact binary numbers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionBox {
+    /// The intervals of `lambda_1 .. lambda_{K-1}`.
+    pub lambda: Vec<[f64; 2]>,
+    /// Bisection depth (root = 0).
+    pub depth: u32,
+}
+
+/// How a box was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Argument {
+    /// Contains no state of the region.
+    OffRegion,
+    /// Plain interval evaluation.
+    Natural,
+    /// Mean-value form.
+    MeanValue,
+    /// Term-wise non-negative form of dV/dt (near NC).
+    Termwise,
+    /// Pairwise divided differences at K = 4 (near NC).
+    Pairwise,
+}
+
+impl Argument {
+    /// Description used in certificates.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Argument::OffRegion => "off-region: the box holds no state of the region",
+            Argument::Natural => "natural interval evaluation: upper end < 0",
+            Argument::MeanValue => "mean-value form (dual-number gradient): upper end < 0",
+            Argument::Termwise => {
+                "term-wise form of MATH.md section 6 near NC: every term >= 0, so upper end <= 0"
+            }
+            Argument::Pairwise => {
+                "pairwise divided differences (K = 4) near NC: every product >= 0, so upper end <= 0"
+            }
+        }
+    }
+}
+
+/// A region state where the rate is certainly positive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Witness {
+    /// The state `lambda` (exact rationals, `lambda_0 = 0` first).
+    pub lambda: Vec<String>,
+    /// The enclosure of the rate there (lower end > 0), as decimal strings (outward).
+    pub rate: [String; 2],
+    /// The box it was found in.
+    pub found_in: RegionBox,
+}
+
+/// What a (possibly unfinished) region run has established.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionStats {
+    /// Boxes processed (closed, bisected or left undecided).
+    pub boxes: u64,
+    /// Boxes closed, by argument.
+    pub closed: BTreeMap<Argument, u64>,
+    /// Boxes bisected.
+    pub bisected: u64,
+    /// Deepest box processed.
+    pub max_depth: u32,
+    /// Largest upper end of the rate over the boxes closed by interval evaluation (natural or
+    /// mean-value): the smallest margin met is its negation.
+    pub largest_upper: Option<f64>,
+    /// Hull of the boxes closed by a near-NC argument (normalised spectrum, then scale).
+    pub nc_hull: Option<RegionBox>,
+    /// Boxes left undecided at `max_depth` (the first [`KEEP_UNDECIDED`]).
+    pub undecided: Vec<RegionBox>,
+    /// How many boxes were left undecided at `max_depth`.
+    pub undecided_count: u64,
+    /// Boxes never processed because the budget ran out.
+    pub unprocessed: u64,
+    /// A refuting state, if one was found.
+    pub witness: Option<Witness>,
+}
+
+impl RegionStats {
+    /// `Some(true)`: every box closed; `Some(false)`: refuted; `None`: undecided.
+    pub fn decided(&self) -> Option<bool> {
+        if self.witness.is_some() {
+            Some(false)
+        } else if self.undecided_count == 0 && self.unprocessed == 0 {
+            Some(true)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Checkpoint {
+    claim_digest: String,
+    stack: Vec<RegionBox>,
+    stats: RegionStats,
+}
+
+/// How a run is driven: checkpointing, early stop (tests), progress messages.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Checkpoint file (written atomically; read at start if its digest matches).
+    pub checkpoint: Option<PathBuf>,
+    /// Stop (after writing the checkpoint) once this many boxes have been processed in this
+    /// run: simulates an interruption.
+    pub stop_after_boxes: Option<u64>,
+    /// Called after each round with a one-line progress message.
+    pub progress: Option<&'a (dyn Fn(&str) + Sync)>,
+}
+
+/// Why a run did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RegionError {
+    /// Stopped by `stop_after_boxes`; the checkpoint holds the state.
+    #[error("stopped after {boxes} boxes; checkpoint written to {checkpoint}")]
+    Interrupted {
+        /// Boxes processed so far (all runs).
+        boxes: u64,
+        /// The checkpoint file.
+        checkpoint: String,
+    },
+    /// The checkpoint could not be written.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn f64_down(q: &Rational) -> f64 {
+    let v = q.to_f64();
+    if Rational::from_f64(v).is_some_and(|r| r > *q) {
+        v.next_down()
+    } else {
+        v
+    }
+}
+
+fn f64_up(q: &Rational) -> f64 {
+    let v = q.to_f64();
+    if Rational::from_f64(v).is_some_and(|r| r < *q) {
+        v.next_up()
+    } else {
+        v
+    }
+}
+
+fn hull<T: Enclosure>(lo: f64, hi: f64, prec: u32) -> T {
+    T::from_f64(lo, prec).hull(&T::from_f64(hi, prec))
+}
+
+/// The root box: `lambda_m in [x_lo_m scale_lo, x_hi_m scale_hi]`, rounded outward to f64;
+/// it contains every state of the region.
+pub fn root_box(region: &Region) -> RegionBox {
+    RegionBox {
+        lambda: region
+            .x_lo
+            .iter()
+            .zip(&region.x_hi)
+            .map(|(l, h)| {
+                [
+                    f64_down(&Rational::from(l * &region.scale_lo)),
+                    f64_up(&Rational::from(h * &region.scale_hi)),
+                ]
+            })
+            .collect(),
+        depth: 0,
+    }
+}
+
+/// For K = 4: the triples `(m, j, a, b)`, m < j in 1..K, with `a`, `b` the only group elements
+/// where `chi_m = 1, chi_j = -1` and `chi_m = -1, chi_j = 1`, and `f(a) - f(b) =
+/// (lambda_m - lambda_j) / 2` exactly (checked on the characters). `None` for any other K,
+/// where this structure fails (MATH.md section 7).
+pub fn k4_pairs(k: usize) -> Option<Vec<(usize, usize, usize, usize)>> {
+    let chi = |m: usize, g: usize| {
+        if (m & g).count_ones() % 2 == 0 {
+            1i64
+        } else {
+            -1
+        }
+    };
+    let mut out = Vec::new();
+    for m in 1..k {
+        for j in m + 1..k {
+            let a: Vec<usize> = (0..k)
+                .filter(|&g| chi(m, g) == 1 && chi(j, g) == -1)
+                .collect();
+            let b: Vec<usize> = (0..k)
+                .filter(|&g| chi(m, g) == -1 && chi(j, g) == 1)
+                .collect();
+            if a.len() != 1 || b.len() != 1 {
+                return None;
+            }
+            let (a, b) = (a[0], b[0]);
+            // K (f(a) - f(b)) = sum_l lambda_l (chi_l(a) - chi_l(b)) must be 2 lambda_m - 2 lambda_j.
+            let exact = (0..k).all(|l| {
+                let want = 2 * (l == m) as i64 - 2 * (l == j) as i64;
+                chi(l, a) - chi(l, b) == want
+            });
+            if !exact || k != 4 {
+                return None;
+            }
+            out.push((m, j, a, b));
+        }
+    }
+    Some(out)
+}
+
+fn with_zero_mode<T: Real>(spectrum: &[T]) -> Vec<T> {
+    let mut lambda = Vec::with_capacity(spectrum.len() + 1);
+    lambda.push(T::zero());
+    lambda.extend_from_slice(spectrum);
+    lambda
+}
+
+fn sum<T: Real>(v: &[T]) -> T {
+    let mut s = v[0].clone();
+    for x in &v[1..] {
+        s += x;
+    }
+    s
+}
+
+/// Encloses dV/dt in the term-wise form of MATH.md section 6, for the state
+/// `lambda = (0, spectrum)`:
+/// `dV/dt = -(2 / S) sum_{g!=0} |d_g| |expm1(d_g)| / sum_g e^{d_g}`, `d_g = f(g) - fbar`,
+/// `fbar = mean_{g!=0} f(g) = -S / (K (K-1))`, `S = sum spectrum`.
+///
+/// Guarantee: contains dV/dt at every point of the inputs, and its upper end is `<= 0`
+/// whenever it is finite (every summand is enclosed as a product of absolute values).
+pub fn enclose_v_rate_termwise<T: Enclosure>(spectrum: &[T]) -> T {
+    let lambda = with_zero_mode(spectrum);
+    let k = lambda.len();
+    let p = lambda[0].prec();
+    let total = sum(spectrum);
+    // K d_g = (Had lambda)_g + S / (K - 1).
+    let offset = total.clone() / T::from_i64(k as i64 - 1, p);
+    let mut h = lambda;
+    fwht(&mut h);
+    let mut numerator = T::zero();
+    let mut partition = T::zero();
+    for (g, hg) in h.into_iter().enumerate() {
+        let d = div_by_order(hg + &offset, k);
+        partition += d.exp();
+        if g != 0 {
+            numerator += d.abs() * &d.exp_m1().abs();
+        }
+    }
+    -((numerator / &partition).mul_pow2(1) / &total)
+}
+
+/// Encloses the M1 (as `d(M1^2)/dt`), M2 or M3 rate at K = 4 in the pairwise form (see the
+/// module docs), for the state `lambda = (0, spectrum)`. `None` unless K = 4.
+///
+/// Guarantee: contains the rate at every point of the inputs, and its upper end is `<= 0`
+/// whenever it is finite.
+pub fn enclose_metric_rate_pairwise<T: Enclosure>(
+    quantity: RateQuantity,
+    spectrum: &[T],
+) -> Option<T> {
+    let lambda = with_zero_mode(spectrum);
+    let k = lambda.len();
+    let pairs = k4_pairs(k)?;
+    let prec = lambda[0].prec();
+    let total = sum(spectrum);
+    let mut f = lambda.clone();
+    fwht(&mut f);
+    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let p = enclose_softmax(&f);
+    let x: Vec<T> = lambda.iter().map(|l| l.clone() / &total).collect();
+    let mut acc = T::zero();
+    for &(m, j, _a, b) in &pairs {
+        let h = (lambda[m].clone() - &lambda[j]).mul_pow2(-1);
+        let e = h.exp_m1().abs();
+        // (s_m - s_j) = 2 p_b expm1(h), with h of the sign of lambda_m - lambda_j.
+        let product = match quantity {
+            // (x_m - x_j)(s_m - s_j) = (2h / S) 2 p_b expm1(h)
+            RateQuantity::M1 | RateQuantity::M2 => (h.abs() * &e * &p[b]).mul_pow2(2) / &total,
+            // (s_m - s_j)(ln x_m - ln x_j) = 2 p_b |expm1(h)| |ln lambda_m - ln lambda_j|
+            RateQuantity::M3 => (e * &(lambda[m].ln() - &lambda[j].ln()).abs() * &p[b]).mul_pow2(1),
+            RateQuantity::V => return None,
+        };
+        acc += x[m].clone() * &x[j] * &product;
+    }
+    let kk = T::from_i64(k as i64, prec);
+    Some(match quantity {
+        // d(sum x^2)/dt = -(4/K) sum_{m<j} x_m x_j (x_m - x_j)(s_m - s_j)
+        RateQuantity::M1 => -(acc.mul_pow2(2) / &kk),
+        // dM2/dt = d(sum x^2)/dt / (2 sqrt(K-1) ||x||^3)  (lambda_0 = 0)
+        RateQuantity::M2 => {
+            let mut sq = T::zero();
+            for xm in &x[1..] {
+                sq.add_product(xm, xm);
+            }
+            let norm = sq.sqrt();
+            let cube = norm.clone() * &norm * &norm;
+            let rate_sq = -(acc.mul_pow2(2) / &kk);
+            rate_sq / (T::from_i64(k as i64 - 1, prec).sqrt() * &cube).mul_pow2(1)
+        }
+        // dM3/dt = -(2/K) sum_{m<j} x_m x_j (s_m - s_j)(ln x_m - ln x_j)
+        RateQuantity::M3 => -(acc.mul_pow2(1) / &kk),
+        RateQuantity::V => unreachable!("returned above"),
+    })
+}
+
+/// Fixed data of a run, shared by the workers.
+struct Setup {
+    quantity: RateQuantity,
+    k: usize,
+    prec: u32,
+    /// The region's normalised-spectrum box and scale interval, rounded outward to f64.
+    root_x: Vec<[f64; 2]>,
+    root_scale: [f64; 2],
+    /// Near-NC neighbourhood in f64, rounded inward (so it is inside the exact one).
+    nc: Option<(f64, f64)>,
+    pairs_ok: bool,
+    x_lo: Vec<Rational>,
+    x_hi: Vec<Rational>,
+    scale_lo: Rational,
+    scale_hi: Rational,
+    max_depth: u32,
+}
+
+enum Outcome {
+    Closed(Argument, Option<f64>),
+    Bisected(RegionBox, RegionBox),
+    Undecided,
+    Refuted(Witness),
+}
+
+/// The ranges of the normalised spectrum `x_m = lambda_m / sum lambda` over the box, and of the
+/// scale `sum lambda` (outward rounding; `x_m` is increasing in `lambda_m` and decreasing in
+/// the others, so the ends are attained at corners).
+fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
+    let lo: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[0], prec)).collect();
+    let hi: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[1], prec)).collect();
+    let (sum_lo, sum_hi) = (sum(&lo), sum(&hi));
+    let x = (0..lo.len())
+        .map(|m| {
+            let low = lo[m].clone() / &(sum_hi.clone() - &hi[m] + &lo[m]);
+            let high = hi[m].clone() / &(sum_lo.clone() - &lo[m] + &hi[m]);
+            [low.lower_f64(), high.upper_f64()]
+        })
+        .collect();
+    (x, [sum_lo.lower_f64(), sum_hi.upper_f64()])
+}
+
+fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
+    if crate::mutation::active(crate::mutation::Mutant::BoxAcceptedUnevaluated) {
+        // Injected bug (test builds with `--features mutation` only).
+        return Outcome::Closed(Argument::Natural, Some(-1.0));
+    }
+    let prec = setup.prec;
+    let (x, scale) = ranges::<T>(b, prec);
+    let off = scale[1] < setup.root_scale[0]
+        || scale[0] > setup.root_scale[1]
+        || x.iter()
+            .zip(&setup.root_x)
+            .any(|(e, r)| e[1] < r[0] || e[0] > r[1]);
+    if off {
+        return Outcome::Closed(Argument::OffRegion, None);
+    }
+    let spectrum: Vec<T> = b
+        .lambda
+        .iter()
+        .map(|e| hull::<T>(e[0], e[1], prec))
+        .collect();
+    // The centre (geometric: the ends may span decades); also a refutation candidate.
+    let centre_f64: Vec<f64> = b
+        .lambda
+        .iter()
+        .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
+        .collect();
+    let centre: Vec<T> = centre_f64.iter().map(|&c| T::from_f64(c, prec)).collect();
+    let at_centre = setup.quantity.enclose_rate(&with_zero_mode(&centre));
+    if at_centre.certainly_positive() {
+        if let Some(w) = witness::<T>(setup, &centre_f64, b) {
+            return Outcome::Refuted(w);
+        }
+    }
+    // Mean-value form over the K - 1 variables lambda_1..lambda_{K-1}.
+    let n = setup.k - 1;
+    let dual_spectrum: Vec<Dual<T>> = spectrum
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Dual::variable(e.clone(), i, n))
+        .collect();
+    let grad = setup.quantity.enclose_rate(&with_zero_mode(&dual_spectrum));
+    let mut mv = at_centre;
+    for (i, (e, c)) in spectrum.iter().zip(&centre).enumerate() {
+        mv += grad.partial(i) * &(e.clone() - c);
+    }
+    // Plain interval evaluation on the box is the value part of the dual evaluation.
+    if grad.value.certainly_negative() {
+        return Outcome::Closed(Argument::Natural, Some(grad.value.upper_f64()));
+    }
+    if mv.certainly_negative() {
+        return Outcome::Closed(Argument::MeanValue, Some(mv.upper_f64()));
+    }
+    if let Some((lo, hi)) = setup.nc {
+        if x.iter().all(|e| e[0] >= lo && e[1] <= hi) {
+            let (arg, bound) = match setup.quantity {
+                RateQuantity::V => (Argument::Termwise, Some(enclose_v_rate_termwise(&spectrum))),
+                q if setup.pairs_ok => (
+                    Argument::Pairwise,
+                    enclose_metric_rate_pairwise(q, &spectrum),
+                ),
+                _ => (Argument::Pairwise, None),
+            };
+            if let Some(bound) = bound {
+                if bound.is_finite() && bound.upper_f64() <= 0.0 {
+                    return Outcome::Closed(arg, None);
+                }
+            }
+        }
+    }
+    if b.depth >= setup.max_depth {
+        return Outcome::Undecided;
+    }
+    // Split where the mean-value form loses most: largest |d rate / d lambda_i| * width_i.
+    let smear: Vec<f64> = spectrum
+        .iter()
+        .enumerate()
+        .map(|(i, e)| grad.partial(i).mag_upper() * e.width_upper())
+        .collect();
+    bisect(b, &smear).map_or(Outcome::Undecided, |(l, r)| Outcome::Bisected(l, r))
+}
+
+/// The exact centre as a region state, if it is one and its rate is certainly positive.
+fn witness<T: Enclosure>(setup: &Setup, centre: &[f64], b: &RegionBox) -> Option<Witness> {
+    let spectrum: Vec<Rational> = centre
+        .iter()
+        .map(|&v| Rational::from_f64(v))
+        .collect::<Option<_>>()?;
+    let total = spectrum.iter().fold(Rational::new(), |a, v| a + v);
+    let inside = spectrum.iter().enumerate().all(|(i, v)| {
+        let xn = Rational::from(v / &total);
+        xn >= setup.x_lo[i] && xn <= setup.x_hi[i]
+    }) && total >= setup.scale_lo
+        && total <= setup.scale_hi;
+    if !inside {
+        return None;
+    }
+    let mut lambda = vec![Rational::new()];
+    lambda.extend(spectrum);
+    let exact: Vec<T> = lambda
+        .iter()
+        .map(|q| T::from_rational(q, setup.prec))
+        .collect();
+    let rate = setup.quantity.enclose_rate(&exact);
+    if !rate.certainly_positive() {
+        return None;
+    }
+    let (lo, hi) = rate.to_decimal_bounds(17);
+    Some(Witness {
+        lambda: lambda.iter().map(|q| q.to_string()).collect(),
+        rate: [lo, hi],
+        found_in: b.clone(),
+    })
+}
+
+/// Halve the coordinate of largest `smear` (the mean-value form's loss along it; ties and
+/// non-finite values fall back to the largest ratio `hi / lo`) at its geometric mean.
+fn bisect(b: &RegionBox, smear: &[f64]) -> Option<(RegionBox, RegionBox)> {
+    let finite = smear.iter().all(|v| v.is_finite()) && smear.iter().any(|v| *v > 0.0);
+    let key = |i: usize| {
+        if finite {
+            smear[i]
+        } else {
+            b.lambda[i][1] / b.lambda[i][0]
+        }
+    };
+    let i = (0..b.lambda.len()).fold(0, |best, i| if key(i) > key(best) { i } else { best });
+    let e = b.lambda[i];
+    let mid = (e[0] * e[1]).sqrt();
+    if !(mid > e[0] && mid < e[1]) {
+        return None;
+    }
+    let mut left = b.clone();
+    let mut right = b.clone();
+    left.depth += 1;
+    right.depth += 1;
+    left.lambda[i][1] = mid;
+    right.lambda[i][0] = mid;
+    Some((left, right))
+}
+
+fn hull_box(a: &RegionBox, b: &RegionBox) -> RegionBox {
+    RegionBox {
+        lambda: a
+            .lambda
+            .iter()
+            .zip(&b.lambda)
+            .map(|(p, q)| [p[0].min(q[0]), p[1].max(q[1])])
+            .collect(),
+        depth: a.depth.max(b.depth),
+    }
+}
+
+fn write_checkpoint(path: &Path, cp: &Checkpoint) -> Result<(), RegionError> {
+    let err = |e: std::io::Error| RegionError::Checkpoint {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let text = serde_json::to_string(cp).map_err(|e| err(std::io::Error::other(e)))?;
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(text.as_bytes()).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+fn read_checkpoint(path: &Path, digest: &str) -> Option<Checkpoint> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let cp: Checkpoint = serde_json::from_str(&text).ok()?;
+    (cp.claim_digest == digest).then_some(cp)
+}
+
+/// Run the branch and bound for `region` on backend `T` at `prec` bits. `digest` identifies the
+/// claim in the checkpoint (a checkpoint with another digest is ignored and overwritten).
+///
+/// Guarantee: `decided() == Some(true)` only if every box of a cover of the region was closed
+/// by one of the arguments of the module docs, each from outward-rounded enclosures;
+/// `Some(false)` only with a witness state whose rate has a certainly positive enclosure.
+pub fn prove_region<T: Enclosure>(
+    region: &Region,
+    prec: u32,
+    digest: &str,
+    opts: &RunOptions,
+) -> Result<RegionStats, RegionError> {
+    let root = root_box(region);
+    let u = Rational::from((1, region.k as i64 - 1));
+    let nc = (region.nc_radius > 0).then(|| {
+        (
+            f64_up(&Rational::from(&u - &region.nc_radius)),
+            f64_down(&Rational::from(&u + &region.nc_radius)),
+        )
+    });
+    let setup = Setup {
+        quantity: region.quantity,
+        k: region.k,
+        prec,
+        root_x: region
+            .x_lo
+            .iter()
+            .zip(&region.x_hi)
+            .map(|(l, h)| [f64_down(l), f64_up(h)])
+            .collect(),
+        root_scale: [f64_down(&region.scale_lo), f64_up(&region.scale_hi)],
+        nc,
+        pairs_ok: k4_pairs(region.k).is_some(),
+        x_lo: region.x_lo.clone(),
+        x_hi: region.x_hi.clone(),
+        scale_lo: region.scale_lo.clone(),
+        scale_hi: region.scale_hi.clone(),
+        max_depth: region.max_depth,
+    };
+    let mut state = opts
+        .checkpoint
+        .as_deref()
+        .and_then(|p| read_checkpoint(p, digest))
+        .unwrap_or_else(|| Checkpoint {
+            claim_digest: digest.to_string(),
+            stack: vec![root],
+            stats: RegionStats::default(),
+        });
+    let started = Instant::now();
+    let mut last_write = Instant::now();
+    let mut this_run = 0u64;
+    while !state.stack.is_empty() && state.stats.witness.is_none() {
+        let stats = &mut state.stats;
+        if stats.boxes >= region.max_boxes {
+            break;
+        }
+        let n = BATCH
+            .min(state.stack.len())
+            .min((region.max_boxes - stats.boxes) as usize);
+        let batch = state.stack.split_off(state.stack.len() - n);
+        let outcomes: Vec<Outcome> = batch
+            .par_iter()
+            .map(|b| evaluate_box::<T>(&setup, b))
+            .collect();
+        let mut children = Vec::new();
+        for (b, o) in batch.iter().zip(outcomes) {
+            stats.boxes += 1;
+            stats.max_depth = stats.max_depth.max(b.depth);
+            match o {
+                Outcome::Closed(arg, upper) => {
+                    *stats.closed.entry(arg).or_insert(0) += 1;
+                    if let Some(u) = upper {
+                        stats.largest_upper = Some(stats.largest_upper.map_or(u, |v| v.max(u)));
+                    }
+                    if matches!(arg, Argument::Termwise | Argument::Pairwise) {
+                        stats.nc_hull = Some(match &stats.nc_hull {
+                            Some(h) => hull_box(h, b),
+                            None => b.clone(),
+                        });
+                    }
+                }
+                Outcome::Bisected(l, r) => {
+                    stats.bisected += 1;
+                    children.push(r);
+                    children.push(l);
+                }
+                Outcome::Undecided => {
+                    stats.undecided_count += 1;
+                    if stats.undecided.len() < KEEP_UNDECIDED {
+                        stats.undecided.push(b.clone());
+                    }
+                }
+                Outcome::Refuted(w) => {
+                    if stats.witness.is_none() {
+                        stats.witness = Some(w);
+                    }
+                }
+            }
+        }
+        // Children of the batch's first box end on top of the stack.
+        children.reverse();
+        state.stack.extend(children);
+        this_run += n as u64;
+        if let Some(report) = opts.progress {
+            let rate = state.stats.boxes as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            report(&format!(
+                "{} boxes ({rate:.0}/s), depth {}, {} pending",
+                state.stats.boxes,
+                state.stats.max_depth,
+                state.stack.len()
+            ));
+        }
+        let stop = opts.stop_after_boxes.is_some_and(|s| this_run >= s);
+        if let Some(path) = &opts.checkpoint {
+            if stop || last_write.elapsed() >= Duration::from_secs(CHECKPOINT_SECONDS) {
+                write_checkpoint(path, &state)?;
+                last_write = Instant::now();
+            }
+        }
+        if stop {
+            return Err(RegionError::Interrupted {
+                boxes: state.stats.boxes,
+                checkpoint: opts
+                    .checkpoint
+                    .as_ref()
+                    .map_or("(none)".into(), |p| p.display().to_string()),
+            });
+        }
+    }
+    let mut stats = state.stats;
+    if stats.witness.is_none() {
+        stats.unprocessed = state.stack.len() as u64;
+    }
+    if let Some(path) = &opts.checkpoint {
+        // The certificate is the record now; a stale checkpoint would only mislead.
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(stats)
+}
