@@ -12,8 +12,17 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A claim-file error: which file, which claim, which field, and what is wrong.
+///
+/// Its `Display` is one line: control characters and line separators in any part (a hostile
+/// id or value) are shown escaped (`\n`, `\u{2028}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: claim `{id}`, field `{field}`: {message}")]
+#[error(
+    "{}: claim `{}`, field `{}`: {}",
+    one_line(&.file.display().to_string()),
+    one_line(.id),
+    one_line(.field),
+    one_line(.message)
+)]
 pub struct ClaimError {
     /// The claim file.
     pub file: PathBuf,
@@ -23,6 +32,24 @@ pub struct ClaimError {
     pub field: String,
     /// What is wrong, in one sentence.
     pub message: String,
+}
+
+/// `s` with control characters and line separators escaped, so it prints on one line.
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !s.chars().any(breaks) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if breaks(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Largest number of claims in one file.
@@ -497,7 +524,18 @@ impl Ctx<'_> {
     }
 }
 
+/// Longest number accepted in a claim file, in bytes (the exact parser's own limit, checked
+/// here first so that a long string is refused whatever characters it holds).
+pub const MAX_NUMBER_BYTES: usize = 20_000;
+
 fn exact(ctx: &Ctx, field: &str, text: &str) -> Result<Rational, ClaimError> {
+    let len = text.trim().len();
+    if len > MAX_NUMBER_BYTES {
+        return Err(ctx.err(
+            field,
+            format!("a number of {len} bytes is too long (at most {MAX_NUMBER_BYTES})"),
+        ));
+    }
     parse_exact(text).map_err(|e| ctx.err(field, e.to_string()))
 }
 
@@ -1444,6 +1482,7 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
         let id = value
             .get("id")
             .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", i + 1));
         let spec: ClaimSpec = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
@@ -1478,7 +1517,11 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
                 message: "duplicate id in this file".into(),
             });
         }
-        out.push(validate(spec, path)?);
+        // An empty id cannot name the claim: its position does.
+        out.push(validate(spec, path).map_err(|e| ClaimError {
+            id: if e.id.is_empty() { id.clone() } else { e.id },
+            ..e
+        })?);
     }
     Ok(out)
 }
