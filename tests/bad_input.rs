@@ -494,3 +494,683 @@ decreasing = ["V"]
         "missing",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits (issue 8): huge K, precision, horizons, vectors, budgets are refused up front, by
+// validation alone, with the limit in the message; nothing is allocated or computed first.
+
+/// One claim of each kind, valid as written (validation only: none is certified here).
+const KINDS: &str = r#"
+[[claim]]
+id = "c1"
+kind = "C1"
+expect = "proved"
+backend = "mpfr"
+precision_bits = 128
+width_bound = "1e-30"
+matrix = { family = "sylvester", order = 4 }
+lambda = { kind = "progression", start = "0", step = "1/2", len = 4 }
+
+[[claim]]
+id = "c2"
+kind = "C2"
+expect = "proved"
+backend = "mpfr"
+width_bound = "1e-30"
+a = { kind = "list", values = ["0", "1/2", "3/4", "1"] }
+b = { kind = "list", values = ["1/3", "2", "0.6", "1.25"] }
+embedding = { kind = "coordinate", dim = 6 }
+
+[[claim]]
+id = "traj"
+kind = "trajectory"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "0.1", "0.3", "0.55"] }
+horizon = "10"
+bounds = [{ quantity = "V", at = "end", below = "1" }]
+
+[[claim]]
+id = "ray"
+kind = "trajectory"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "nc_ray"
+ray_k = 8
+start = { kind = "list", values = ["1/2"] }
+horizon = "10"
+bounds = [{ quantity = "l", at = "end", below = "10" }]
+
+[[claim]]
+id = "c6"
+kind = "C6"
+expect = "proved"
+backend = "mpfr"
+width_bound = "1e-20"
+ks = [2, 8]
+l0 = "1"
+ls = ["2", "5"]
+ray_k = 8
+ray_l0 = "1/2"
+ray_times = ["10"]
+start = { kind = "list", values = ["0", "0.1", "0.3", "0.55"] }
+horizon = "1"
+
+[[claim]]
+id = "c8"
+kind = "C8"
+expect = "empirical"
+backend = "f64"
+k = 4
+seed = 1
+init_scale = "0.1"
+horizon = "10"
+step = "0.5"
+agreement = "1e-12"
+step_agreement = "1e-4"
+
+[[claim]]
+id = "c4"
+kind = "C4"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "1", "2", "3"] }
+
+[[claim]]
+id = "c7"
+kind = "C7"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+check = "saddle"
+mode = 1
+start = { kind = "list", values = ["1", "0", "0", "0"] }
+start_b = { kind = "list", values = ["2", "0", "0", "0"] }
+
+[[claim]]
+id = "region"
+kind = "C4region"
+expect = "proved"
+backend = "inari"
+quantity = "V"
+k = 4
+normalised_lo = { kind = "list", values = ["0.01", "0.01", "0.01"] }
+normalised_hi = { kind = "list", values = ["0.98", "0.98", "0.98"] }
+scale = ["0.01", "30"]
+nc_radius = "0.1"
+"#;
+
+/// The claim `id` of [`KINDS`], alone.
+fn kind_claim(id: &str) -> String {
+    let start = KINDS
+        .find(&format!("[[claim]]\nid = \"{id}\"\n"))
+        .unwrap_or_else(|| panic!("no claim {id}"));
+    let rest = &KINDS[start + 9..];
+    let end = rest
+        .find("[[claim]]")
+        .map_or(KINDS.len(), |e| start + 9 + e);
+    KINDS[start..end].to_string()
+}
+
+/// The claim `id` with `from` replaced by `to` (which must occur).
+fn edit_claim(id: &str, from: &str, to: &str) -> String {
+    let c = kind_claim(id);
+    assert!(c.contains(from), "`{from}` not in claim {id}");
+    c.replace(from, to)
+}
+
+#[test]
+fn every_kind_fixture_is_valid() {
+    let claims = parse_claims(KINDS, Path::new("kinds.toml")).unwrap();
+    assert_eq!(claims.len(), 9);
+}
+
+#[test]
+fn huge_k_is_refused_for_every_kind() {
+    let k30 = "1073741824";
+    let prog = |len: &str| {
+        format!("{{ kind = \"progression\", start = \"1\", step = \"1\", len = {len} }}")
+    };
+    let list4 = "{ kind = \"list\", values = [\"0\", \"0.1\", \"0.3\", \"0.55\"] }";
+    // The matrix families.
+    check(
+        &edit_claim("c1", "order = 4", &format!("order = {k30}")),
+        "c1",
+        "matrix.order",
+        "exceeds the limit 8192",
+    );
+    check(
+        &edit_claim(
+            "c1",
+            "{ family = \"sylvester\", order = 4 }",
+            "{ family = \"paley\", q = 2147483647 }",
+        ),
+        "c1",
+        "matrix.q",
+        "exceeds the limit 8192",
+    );
+    // K as the length of a vector: the vector is refused before it is expanded.
+    for (id, field, from) in [
+        (
+            "c1",
+            "lambda",
+            "{ kind = \"progression\", start = \"0\", step = \"1/2\", len = 4 }",
+        ),
+        (
+            "c2",
+            "a",
+            "{ kind = \"list\", values = [\"0\", \"1/2\", \"3/4\", \"1\"] }",
+        ),
+        ("traj", "start", list4),
+        ("c6", "start", list4),
+        (
+            "c4",
+            "start",
+            "{ kind = \"list\", values = [\"0\", \"1\", \"2\", \"3\"] }",
+        ),
+        (
+            "c7",
+            "start",
+            "{ kind = \"list\", values = [\"1\", \"0\", \"0\", \"0\"] }",
+        ),
+    ] {
+        check(
+            &edit_claim(id, from, &prog(k30)),
+            id,
+            field,
+            "length 1073741824 is outside 1..=8192",
+        );
+    }
+    // K as a number.
+    check(
+        &edit_claim("ray", "ray_k = 8", &format!("ray_k = {k30}")),
+        "ray",
+        "ray_k",
+        "2..=2^20",
+    );
+    check(
+        &edit_claim("c6", "ks = [2, 8]", &format!("ks = [2, {k30}]")),
+        "c6",
+        "ks",
+        "2..=2^20",
+    );
+    check(
+        &edit_claim("c6", "ray_k = 8", &format!("ray_k = {k30}")),
+        "c6",
+        "ray_k",
+        "2..=2^20",
+    );
+    check(
+        &edit_claim("c8", "k = 4", &format!("k = {k30}")),
+        "c8",
+        "k",
+        "power of two in 2..=64",
+    );
+    check(
+        &edit_claim("region", "k = 4", &format!("k = {k30}")),
+        "region",
+        "k",
+        "power of two in 4..=64",
+    );
+    // K within the vector limit but beyond a kind's own.
+    check(
+        &edit_claim("traj", list4, &prog("2048")),
+        "traj",
+        "start",
+        "power of two in 2..=1024",
+    );
+    check(
+        &edit_claim(
+            "c7",
+            "{ kind = \"list\", values = [\"1\", \"0\", \"0\", \"0\"] }",
+            &prog("32"),
+        ),
+        "c7",
+        "start",
+        "power of two in 2..=16",
+    );
+}
+
+#[test]
+fn huge_precision_is_refused() {
+    for p in ["16777216", "65537", "4294967295"] {
+        check(
+            &edit_claim(
+                "c1",
+                "precision_bits = 128",
+                &format!("precision_bits = {p}"),
+            ),
+            "c1",
+            "precision_bits",
+            "must be in 16..=65536",
+        );
+    }
+    // Beyond u32: refused by the parser, naming the field.
+    check(
+        &edit_claim(
+            "c1",
+            "precision_bits = 128",
+            "precision_bits = 1099511627776",
+        ),
+        "c1",
+        "precision_bits",
+        "invalid value: integer `1099511627776`",
+    );
+    // The escalation ceiling.
+    check(
+        &edit_claim(
+            "c1",
+            "precision_bits = 128",
+            "precision_bits = 128\ntarget_width = \"1e-300\"\nmax_precision_bits = 16777216",
+        ),
+        "c1",
+        "max_precision_bits",
+        "must be in precision_bits..=65536",
+    );
+    // C8's comparison run.
+    check(
+        &edit_claim("c8", "k = 4", "k = 4\nprecision_bits = 16777216"),
+        "c8",
+        "precision_bits",
+        "must be in 16..=65536",
+    );
+}
+
+#[test]
+fn absurd_horizons_are_refused() {
+    for h in [
+        "1000001",
+        "1e7",
+        "1e30",
+        "1e9999",
+        "10000000000000000000000000/3",
+    ] {
+        for id in ["traj", "ray", "c6"] {
+            let from = if id == "c6" {
+                "horizon = \"1\""
+            } else {
+                "horizon = \"10\""
+            };
+            check(
+                &edit_claim(id, from, &format!("horizon = \"{h}\"")),
+                id,
+                "horizon",
+                "must be in (0, 1000000]",
+            );
+        }
+        check(
+            &edit_claim(
+                "c6",
+                "ray_times = [\"10\"]",
+                &format!("ray_times = [\"10\", \"{h}\"]"),
+            ),
+            "c6",
+            "ray_times[1]",
+            "times must increase within (0, 1000000]",
+        );
+    }
+    // Beyond the exact parser's exponent limit: refused before any big number is built.
+    check(
+        &edit_claim("traj", "horizon = \"10\"", "horizon = \"1e999999999\""),
+        "traj",
+        "horizon",
+        "too large",
+    );
+    for h in ["0", "-1", "-0"] {
+        check(
+            &edit_claim("traj", "horizon = \"10\"", &format!("horizon = \"{h}\"")),
+            "traj",
+            "horizon",
+            "must be in (0, 1000000]",
+        );
+    }
+    // C8: too many steps for its horizon, and too much work (steps x K^3 x limbs).
+    check(
+        &edit_claim("c8", "horizon = \"10\"", "horizon = \"1000000\""),
+        "c8",
+        "step",
+        "at most 1000000",
+    );
+    check(
+        &edit_claim("c8", "k = 4", "k = 64").replace("step = \"0.5\"", "step = \"1/1000\""),
+        "c8",
+        "step",
+        "at most 268435456",
+    );
+}
+
+#[test]
+fn enormous_vectors_are_refused_before_expansion() {
+    let big = "1099511627776";
+    for vector in [
+        format!("{{ kind = \"progression\", start = \"0\", step = \"1\", len = {big} }}"),
+        format!(
+            "{{ kind = \"random\", seed = 1, max_numerator = 9, denominator = 1, len = {big} }}"
+        ),
+        "{ kind = \"progression\", start = \"0\", step = \"1\", len = 0 }".to_string(),
+    ] {
+        let len = if vector.contains("len = 0") { "0" } else { big };
+        check(
+            &edit_claim(
+                "c1",
+                "{ kind = \"progression\", start = \"0\", step = \"1/2\", len = 4 }",
+                &vector,
+            ),
+            "c1",
+            "lambda",
+            &format!("length {len} is outside 1..=8192"),
+        );
+    }
+    // A written-out list one longer than the limit.
+    let values = vec!["\"1\""; 8193].join(", ");
+    check(
+        &edit_claim(
+            "c1",
+            "{ kind = \"progression\", start = \"0\", step = \"1/2\", len = 4 }",
+            &format!("{{ kind = \"list\", values = [{values}] }}"),
+        ),
+        "c1",
+        "lambda",
+        "length 8193 is outside 1..=8192",
+    );
+    // A negative len: the parser refuses, naming the vector.
+    check(
+        &edit_claim("c1", "len = 4", "len = -1"),
+        "c1",
+        "lambda",
+        "invalid value",
+    );
+    // A number longer than 20 000 bytes, whatever its characters (multi-byte ones included).
+    for long in [
+        "7".repeat(20_001),
+        format!("{}\u{e9}{}", "1".repeat(19), "2".repeat(20_000)),
+    ] {
+        check(
+            &edit_claim("traj", "\"0.55\"", &format!("\"{long}\"")),
+            "traj",
+            "start.values[3]",
+            "too long (at most 20000)",
+        );
+    }
+    // C6 tables and ray times, trajectory bounds: lists whose length multiplies the work.
+    let ks = vec!["2"; 101].join(", ");
+    let ls = vec!["\"3\""; 100].join(", ");
+    check(
+        &edit_claim("c6", "ks = [2, 8]", &format!("ks = [{ks}]"))
+            .replace("ls = [\"2\", \"5\"]", &format!("ls = [{ls}]")),
+        "c6",
+        "ls",
+        "101 x 100 entries: at most 10000",
+    );
+    let times: Vec<String> = (1..=1001).map(|t| format!("\"{t}\"")).collect();
+    check(
+        &edit_claim(
+            "c6",
+            "ray_times = [\"10\"]",
+            &format!("ray_times = [{}]", times.join(", ")),
+        ),
+        "c6",
+        "ray_times",
+        "1001 times: at most 1000",
+    );
+    let bounds = vec!["{ quantity = \"V\", at = \"end\", below = \"1\" }"; 1001].join(", ");
+    check(
+        &edit_claim(
+            "traj",
+            "bounds = [{ quantity = \"V\", at = \"end\", below = \"1\" }]",
+            &format!("bounds = [{bounds}]"),
+        ),
+        "traj",
+        "bounds",
+        "at most 1000 in all",
+    );
+}
+
+#[test]
+fn huge_region_budgets_are_refused() {
+    for (line, field, says) in [
+        (
+            "max_boxes = 1099511627776",
+            "max_boxes",
+            "must be in 1..=1000000000",
+        ),
+        (
+            "max_boxes = 9223372036854775807",
+            "max_boxes",
+            "must be in 1..=1000000000",
+        ),
+        ("max_boxes = 0", "max_boxes", "must be in 1..=1000000000"),
+        ("max_depth = 201", "max_depth", "must be in 1..=200"),
+        ("max_depth = 1099511627776", "max_depth", "invalid value"),
+    ] {
+        check(
+            &edit_claim(
+                "region",
+                "nc_radius = \"0.1\"",
+                &format!("nc_radius = \"0.1\"\n{line}"),
+            ),
+            "region",
+            field,
+            says,
+        );
+    }
+    check(
+        &edit_claim(
+            "region",
+            "scale = [\"0.01\", \"30\"]",
+            "scale = [\"0.01\", \"1e7\"]",
+        ),
+        "region",
+        "scale",
+        "must lie in [1e-6, 1e6]",
+    );
+}
+
+#[test]
+fn matrices_that_would_not_fit_in_memory_are_refused() {
+    // K = 8192 with MPFR at 128 bits, K = 1024 at 65536 bits, and an escalation that would
+    // reach 4096 bits at K = 4096: refused, naming the size.
+    for (order, prec, extra, gib) in [
+        (8192, 128, "", "18 GiB"),
+        (1024, 65536, "", "49 GiB"),
+        (
+            4096,
+            128,
+            "target_width = \"1e-900\"\nmax_precision_bits = 4096\n",
+            "51 GiB",
+        ),
+    ] {
+        let text = edit_claim("c1", "order = 4", &format!("order = {order}"))
+            .replace("len = 4", &format!("len = {order}"))
+            .replace(
+                "precision_bits = 128",
+                &format!("precision_bits = {prec}\n{extra}"),
+            );
+        check(&text, "c1", "matrix", gib);
+        check(&text, "c1", "matrix", "above the limit of 16 GiB");
+    }
+    // The same K with inari, or at 128 bits for K = 4096, is accepted.
+    let inari = edit_claim("c1", "order = 4", "order = 8192")
+        .replace("len = 4", "len = 8192")
+        .replace("backend = \"mpfr\"", "backend = \"inari\"");
+    assert_eq!(parse_claims(&inari, Path::new("ok.toml")).unwrap().len(), 1);
+    let k4096 = edit_claim("c1", "order = 4", "order = 4096").replace("len = 4", "len = 4096");
+    assert_eq!(parse_claims(&k4096, Path::new("ok.toml")).unwrap().len(), 1);
+    // Without a fast (Walsh-Hadamard) form the products are dense O(K^3): Paley q = 1031
+    // (K = 1032) is refused, q = 1019 (K = 1020) accepted.
+    let paley = |q: usize| {
+        edit_claim(
+            "c1",
+            "{ family = \"sylvester\", order = 4 }",
+            &format!("{{ family = \"paley\", q = {q} }}"),
+        )
+        .replace("len = 4", &format!("len = {}", q + 1))
+        .replace("backend = \"mpfr\"", "backend = \"inari\"")
+    };
+    check(&paley(1031), "c1", "matrix", "dense O(K^3): at most 1024");
+    assert_eq!(
+        parse_claims(&paley(1019), Path::new("ok.toml"))
+            .unwrap()
+            .len(),
+        1
+    );
+    // C2: the embedding dimension, and its products at a huge precision.
+    check(
+        &edit_claim("c2", "dim = 6", "dim = 1025"),
+        "c2",
+        "embedding.dim",
+        "K = 4 <= dim <= 1024",
+    );
+    let c2 = edit_claim("c2", "dim = 6", "dim = 1024")
+        .replace(
+            "{ kind = \"list\", values = [\"0\", \"1/2\", \"3/4\", \"1\"] }",
+            "{ kind = \"progression\", start = \"1\", step = \"1\", len = 256 }",
+        )
+        .replace(
+            "{ kind = \"list\", values = [\"1/3\", \"2\", \"0.6\", \"1.25\"] }",
+            "{ kind = \"progression\", start = \"1\", step = \"1\", len = 256 }",
+        );
+    assert_eq!(parse_claims(&c2, Path::new("ok.toml")).unwrap().len(), 1);
+    check(
+        &c2.replace(
+            "backend = \"mpfr\"",
+            "backend = \"mpfr\"\nprecision_bits = 65536",
+        ),
+        "c2",
+        "embedding.dim",
+        "above the limit of 16 GiB",
+    );
+}
+
+#[test]
+fn oversized_files_are_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Just over 16 MiB (a comment line, so only the size is wrong).
+    let big = dir.path().join("big.toml");
+    let mut text = GOOD.to_string();
+    text.push('#');
+    text.push_str(&"x".repeat((16 << 20) + 1 - text.len()));
+    std::fs::write(&big, &text).unwrap();
+    let err = hadacert::claim::load_file(&big).unwrap_err();
+    assert_eq!((err.id.as_str(), err.field.as_str()), ("?", "-"));
+    assert!(
+        err.to_string().contains("larger than 16777216 bytes"),
+        "{err}"
+    );
+    // Exactly 16 MiB is read (and parsed).
+    text.pop();
+    std::fs::write(&big, &text).unwrap();
+    assert_eq!(hadacert::claim::load_file(&big).unwrap().len(), 1);
+    // Too many claims in one file.
+    let many: String = (0..10_001)
+        .map(|i| format!("[[claim]]\nid = \"c{i}\"\n"))
+        .collect();
+    check(&many, "?", "claim", "more than 10000 claims");
+    // Bytes that are not UTF-8.
+    let bin = dir.path().join("bin.toml");
+    std::fs::write(&bin, b"[[claim]]\nid = \"\xff\xfe\"\n").unwrap();
+    let err = hadacert::claim::load_file(&bin).unwrap_err();
+    assert_eq!((err.id.as_str(), err.field.as_str()), ("?", "-"));
+    assert!(err.to_string().contains("cannot read"), "{err}");
+}
+
+#[test]
+fn errors_print_on_one_line_and_name_a_claim() {
+    // Control characters and line separators in ids and values are shown escaped.
+    let e = parse_claims(
+        &with("id = \"ok\"", "id = \"a\\nb\\u2028c\""),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    let shown = e.to_string();
+    assert_eq!(e.id, "a\nb\u{2028}c");
+    assert!(!shown.contains(['\n', '\u{2028}']), "{shown:?}");
+    assert!(
+        shown.contains("claim `a\\nb\\u{2028}c`, field `id`"),
+        "{shown}"
+    );
+    let e = parse_claims(&with("\"1/2\"", "\"1\\r\\n2\""), Path::new("bad.toml")).unwrap_err();
+    assert!(
+        e.to_string().contains("`1\\r\\n2` is not an exact decimal"),
+        "{e}"
+    );
+    // An empty id is named by the claim's position.
+    check(
+        &with("id = \"ok\"", "id = \"\""),
+        "#1",
+        "id",
+        "1-128 characters",
+    );
+    let second = format!("{GOOD}\n{}", with("id = \"ok\"", "id = \"\""));
+    check(
+        &second.replacen("id = \"ok\"", "id = \"first\"", 1),
+        "#2",
+        "id",
+        "1-128 characters",
+    );
+}
+
+#[test]
+fn cli_overrides_are_checked_against_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("k1024.toml");
+    std::fs::write(
+        &f,
+        edit_claim("c1", "order = 4", "order = 1024").replace("len = 4", "len = 1024"),
+    )
+    .unwrap();
+    let out = hadacert()
+        .args(["certify", "--prec", "65536", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("with --backend/--prec")
+            && err.contains("claim `c1`, field `matrix`")
+            && err.contains("above the limit of 16 GiB"),
+        "{err}"
+    );
+    let out = hadacert()
+        .args(["certify", "--prec", "16777216", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--prec must be in 16..=65536"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --backend leaves C8 (an f64 simulation) alone: its certificate still says f64.
+    let c8 = dir.path().join("c8.toml");
+    std::fs::write(
+        &c8,
+        kind_claim("c8").replace("horizon = \"10\"", "horizon = \"1\""),
+    )
+    .unwrap();
+    let out = hadacert()
+        .args(["certify", "--backend", "inari", "--out"])
+        .arg(dir.path().join("out8"))
+        .arg(&c8)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out8/c8.json")).unwrap())
+            .unwrap();
+    assert_eq!(cert["backend"], "f64");
+}

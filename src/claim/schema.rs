@@ -338,6 +338,65 @@ pub enum Flow {
 pub const MAX_HORIZON: i64 = 1_000_000;
 /// Largest K for trajectory claims.
 pub const MAX_TRAJECTORY_K: usize = 1024;
+/// Largest estimated memory of the interval matrices of one C1/C1r/C2 evaluation (16 GiB):
+/// `K = 8192` fits with inari, `K = 4096` with MPFR at 128 bits; `K = 1024` at 65536 bits does
+/// not. See [`interval_matrix_bytes`].
+pub const MAX_MATRIX_MEMORY_BYTES: u128 = 16 << 30;
+/// Largest order of a Hadamard matrix without a fast (Walsh-Hadamard) form, such as Paley's:
+/// its products are dense, O(K^3) (K = 504 takes about 25 s with inari).
+pub const MAX_DENSE_ORDER: usize = 1024;
+/// Largest embedding dimension d of a C2 claim (dense d x K products).
+pub const MAX_EMBEDDING_DIM: usize = 1024;
+/// Largest number of entries `|ks| x |ls|` of a C6 slowdown table.
+pub const MAX_SLOWDOWN_ENTRIES: usize = 10_000;
+/// Largest number of `ray_times` of a C6 claim.
+pub const MAX_RAY_TIMES: usize = 1_000;
+/// Largest number of bounds plus `decreasing` quantities of a trajectory claim.
+pub const MAX_BOUNDS: usize = 1_000;
+/// Largest work of a C8 simulation, `steps x K^3 x ceil(precision_bits / 64)` (the shipped
+/// K = 16 claim is 2^18, about 1.5 s; the limit is about half an hour).
+pub const MAX_EMPIRICAL_WORK: u128 = 1 << 28;
+
+/// Estimated bytes of `entries` interval matrix entries kept at once (three copies) by backend
+/// `backend` at `prec` bits: inari intervals take 16 bytes (about 104 per entry measured, with
+/// the copies); an MPFR interval two 32-byte headers and `ceil(prec / 64)` limbs per end.
+pub fn interval_matrix_bytes(entries: u128, backend: BackendKind, prec: u32) -> u128 {
+    let per_entry = match backend {
+        BackendKind::Mpfr => 3 * 2 * (32 + 8 * u128::from(prec.div_ceil(64))),
+        _ => 104,
+    };
+    entries * per_entry
+}
+
+/// Refuse an evaluation whose interval matrices (`entries` of them) would not fit in
+/// [`MAX_MATRIX_MEMORY_BYTES`] at the highest precision the claim can reach.
+fn check_matrix_memory(
+    spec: &ClaimSpec,
+    ctx: &Ctx,
+    field: &str,
+    entries: u128,
+    what: &str,
+) -> Result<(), ClaimError> {
+    let prec = match spec.backend {
+        BackendKind::Mpfr => spec.max_precision_bits.unwrap_or(0).max(spec.precision_bits),
+        _ => 53,
+    };
+    let bytes = interval_matrix_bytes(entries, spec.backend, prec);
+    if bytes > MAX_MATRIX_MEMORY_BYTES {
+        let gib = |b: u128| b.div_ceil(1 << 30);
+        return Err(ctx.err(
+            field,
+            format!(
+                "{what} at {prec} bits ({}) need about {} GiB of interval matrices, above the \
+                 limit of {} GiB: use a smaller K, a lower precision or inari",
+                spec.backend.name(),
+                gib(bytes),
+                gib(MAX_MATRIX_MEMORY_BYTES)
+            ),
+        ));
+    }
+    Ok(())
+}
 
 fn default_prec() -> u32 {
     128
@@ -670,10 +729,10 @@ fn build_embedding(
     let dim = match e {
         EmbeddingSpec::Coordinate { dim } | EmbeddingSpec::Householder { dim, .. } => *dim,
     };
-    if dim < k || dim > 4 * MAX_ORDER {
+    if dim < k || dim > MAX_EMBEDDING_DIM {
         return Err(ctx.err(
             "embedding.dim",
-            format!("must satisfy K = {k} <= dim <= {}", 4 * MAX_ORDER),
+            format!("must satisfy K = {k} <= dim <= {MAX_EMBEDDING_DIM}"),
         ));
     }
     match e {
@@ -816,6 +875,16 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         append_b(spec, file, ctx, &mut start, k)?;
     }
     let horizon = horizon(spec, ctx)?;
+    if spec.bounds.len() + spec.decreasing.len() > MAX_BOUNDS {
+        return Err(ctx.err(
+            "bounds",
+            format!(
+                "{} bounds and {} decreasing quantities: at most {MAX_BOUNDS} in all",
+                spec.bounds.len(),
+                spec.decreasing.len()
+            ),
+        ));
+    }
     if spec.bounds.is_empty() && spec.decreasing.is_empty() {
         return Err(ctx.err(
             "bounds",
@@ -1127,6 +1196,16 @@ fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params,
         spec.l0.as_deref().ok_or_else(|| ctx.err("l0", "missing"))?,
     )?;
     let ls_text = spec.ls.clone().ok_or_else(|| ctx.err("ls", "missing"))?;
+    if ks.len().saturating_mul(ls_text.len()) > MAX_SLOWDOWN_ENTRIES {
+        return Err(ctx.err(
+            "ls",
+            format!(
+                "the table has |ks| x |ls| = {} x {} entries: at most {MAX_SLOWDOWN_ENTRIES}",
+                ks.len(),
+                ls_text.len()
+            ),
+        ));
+    }
     let ls = ls_text
         .iter()
         .enumerate()
@@ -1147,6 +1226,12 @@ fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params,
         .clone()
         .ok_or_else(|| ctx.err("ray_times", "missing"))?;
     let mut ray_times = Vec::new();
+    if times_text.len() > MAX_RAY_TIMES {
+        return Err(ctx.err(
+            "ray_times",
+            format!("{} times: at most {MAX_RAY_TIMES}", times_text.len()),
+        ));
+    }
     for (i, t) in times_text.iter().enumerate() {
         let q = exact(ctx, &format!("ray_times[{i}]"), t)?;
         if q <= 0 || q > MAX_HORIZON || ray_times.last().is_some_and(|p: &Rational| q <= *p) {
@@ -1231,6 +1316,20 @@ fn validate_empirical(spec: &ClaimSpec, ctx: &Ctx) -> Result<Params, ClaimError>
                 format!("horizon / step = {ratio} steps: at most {MAX_EMPIRICAL_STEPS}"),
             )
         })?;
+    let work = u128::from(n_steps)
+        * (k as u128).pow(3)
+        * u128::from(spec.precision_bits.div_ceil(64));
+    if work > MAX_EMPIRICAL_WORK {
+        return Err(ctx.err(
+            "step",
+            format!(
+                "{n_steps} steps at K = {k} and {} bits are {work} units of work (steps x K^3 x \
+                 ceil(bits / 64)): at most {MAX_EMPIRICAL_WORK}; use a larger step, a shorter \
+                 horizon, a smaller K or a lower precision",
+                spec.precision_bits
+            ),
+        ));
+    }
     let below_one = |field: &str, text: Option<&str>| -> Result<Rational, ClaimError> {
         let q = exact(ctx, field, text.ok_or_else(|| missing(field))?)?;
         if q <= 0 || q >= 1 {
@@ -1367,6 +1466,23 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
             need("matrix", spec.matrix.is_some())?;
             need("lambda", spec.lambda.is_some())?;
             let matrix = build_matrix(spec.matrix.as_ref().unwrap(), &ctx)?;
+            let k = matrix.order();
+            if matrix.fast_form().is_none() && k > MAX_DENSE_ORDER {
+                return Err(ctx.err(
+                    "matrix",
+                    format!(
+                        "order {k} has no fast (Walsh-Hadamard) form, so its products are dense \
+                         O(K^3): at most {MAX_DENSE_ORDER}"
+                    ),
+                ));
+            }
+            check_matrix_memory(
+                &spec,
+                &ctx,
+                "matrix",
+                (k as u128).pow(2),
+                &format!("{k} x {k} matrices"),
+            )?;
             let lambda = expand_vector(spec.lambda.as_ref().unwrap(), "lambda", file, &spec.id)?;
             if lambda.len() != matrix.order() {
                 return Err(ctx.err(
@@ -1409,6 +1525,18 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
             if a.len() > 256 {
                 return Err(ctx.err("a", "C2 uses dense products: K must be <= 256"));
             }
+            let (k, d) = match spec.embedding.as_ref().unwrap() {
+                EmbeddingSpec::Coordinate { dim } | EmbeddingSpec::Householder { dim, .. } => {
+                    (a.len() as u128, *dim as u128)
+                }
+            };
+            check_matrix_memory(
+                &spec,
+                &ctx,
+                "embedding.dim",
+                2 * (d * k + k * k),
+                &format!("the d x K and K x K products (d = {d}, K = {k})"),
+            )?;
             let r = build_embedding(spec.embedding.as_ref().unwrap(), a.len(), &ctx)?;
             Params::Manifold { a, b, r }
         }

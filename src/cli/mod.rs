@@ -292,7 +292,10 @@ fn apply_overrides(claims: &mut [Claim], args: &CertifyArgs) -> Result<(), Strin
             if b == BackendKind::F64 {
                 return Err("--backend f64 cannot certify: use inari or mpfr".into());
             }
-            c.spec.backend = b;
+            // C8 is an f64 simulation whatever the backend asked for (its certificate says so).
+            if c.spec.kind != "C8" {
+                c.spec.backend = b;
+            }
         }
         if let Some(p) = args.prec {
             if !(crate::arith::MIN_PRECISION_BITS..=crate::arith::MAX_PRECISION_BITS).contains(&p) {
@@ -304,6 +307,12 @@ fn apply_overrides(claims: &mut [Claim], args: &CertifyArgs) -> Result<(), Strin
             }
             c.spec.precision_bits = p;
             c.spec.max_precision_bits = c.spec.max_precision_bits.map(|m| m.max(p));
+        }
+        if args.backend.is_some() || args.prec.is_some() {
+            // The limits (memory of the interval matrices, work) depend on the backend and the
+            // precision: validate the overridden claim again (its parameters too).
+            *c = claim::schema::validate(c.spec.clone(), &c.source)
+                .map_err(|e| format!("with --backend/--prec: {e}"))?;
         }
     }
     Ok(())
