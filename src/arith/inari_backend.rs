@@ -101,11 +101,23 @@ ival_ops! {
     Mul mul MulAssign mul_assign;
 }
 
+/// A quotient: inari divides by an exact [0, 0] to EMPTY, which a later hull would drop; the
+/// crate's no-information result is ENTIRE (not finite, never certifies, kept by a hull), as
+/// the `Field::recip` contract says (an interval containing 0 gives an unbounded enclosure).
+#[inline]
+fn quotient(q: Interval) -> Ival {
+    if q.is_empty() {
+        ENTIRE_NAN
+    } else {
+        Ival(q)
+    }
+}
+
 impl Div<Ival> for Ival {
     type Output = Ival;
     #[inline]
     fn div(self, rhs: Ival) -> Ival {
-        Ival(self.0 / rhs.0)
+        quotient(self.0 / rhs.0)
     }
 }
 
@@ -113,7 +125,7 @@ impl<'a> Div<&'a Ival> for Ival {
     type Output = Ival;
     #[inline]
     fn div(self, rhs: &'a Ival) -> Ival {
-        Ival(self.0 / rhs.0)
+        quotient(self.0 / rhs.0)
     }
 }
 
@@ -160,7 +172,7 @@ impl Field for Ival {
         )
     }
     fn recip(&self) -> Self {
-        Ival(self.0.recip())
+        quotient(self.0.recip())
     }
 }
 
