@@ -291,3 +291,31 @@ fn near_nc_forms_contain_the_rate_and_are_never_positive() {
         }
     }
 }
+
+/// The rates divided by the off-target mass 1 - p(0) equal the rates over 1 - p(0) (f64, random
+/// states with lambda_0 = 0, including large logits).
+#[test]
+fn rates_per_off_target_mass_agree_with_the_rates() {
+    use hadacert::spectral::field::enclose_spectral_softmax;
+    use hadacert::spectral::rates::{enclose_rate_per_off_target_mass, Rate};
+    let mut seed = 3u64;
+    for &k in &[4usize, 8, 16] {
+        for _ in 0..20 {
+            let scale = 0.1 + 30.0 * splitmix(&mut seed);
+            let mut lambda = vec![0.0];
+            lambda.extend((1..k).map(|_| scale * (0.05 + splitmix(&mut seed))));
+            let q = 1.0 - enclose_spectral_softmax(&lambda).p[0];
+            let r = |which| enclose_rate_per_off_target_mass(which, &lambda);
+            let close = |a: f64, b: f64, what: &str| {
+                assert!(
+                    (a - b).abs() <= 1e-7 * (1e-300 + b.abs()),
+                    "K={k} {what}: {a} vs {b}"
+                );
+            };
+            close(r(Rate::V) * q, enclose_v_rate(&lambda), "V");
+            close(r(Rate::M1Squared) * q, enclose_m1_sq_rate(&lambda), "M1");
+            close(r(Rate::M2) * q, enclose_m2_rate(&lambda), "M2");
+            close(r(Rate::M3) * q, enclose_m3_rate(&lambda), "M3");
+        }
+    }
+}

@@ -87,7 +87,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
             let mut detail = format!("{n} boxes");
             if matches!(arg, Argument::Termwise | Argument::Pairwise) {
                 detail.push_str(&format!(
-                    " (allowed within max-norm distance {} of the uniform spectrum); hull: {}",
+                    " (allowed within max-norm distance {} of the uniform spectrum); hull of those \
+                     boxes: {}",
                     region.nc_radius,
                     stats.nc_hull.as_ref().map_or("-".into(), show_box)
                 ));
@@ -110,7 +111,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
     if let Some(u) = stats.largest_upper {
         let value = T::from_f64(u, prec);
         enclosures.push(EnclosureRecord::from_enclosure(
-            format!("largest upper end of {rate} over the boxes closed by interval evaluation"),
+            format!(
+                "largest upper end of ({rate}) / (1 - p(0)) over the boxes closed by interval \
+                 evaluation"
+            ),
             &value,
         ));
     }
@@ -136,8 +140,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         Some(true) => (
             Verdict::Proved,
             Some(match stats.largest_upper {
-                Some(u) => format!("{:.6e} (boxes closed by interval evaluation)", -u),
-                None => "0 (every box closed by a near-NC argument)".into(),
+                Some(u) => format!(
+                    "{:.6e} (of ({rate}) / (1 - p(0)), boxes closed by interval evaluation)",
+                    -u
+                ),
+                None => "0 (every box closed by a sign argument)".into(),
             }),
         ),
         None => (Verdict::Undecided, None),

@@ -4,22 +4,26 @@
 //! # The region
 //!
 //! Scale-free coordinates: `lambda_0 = 0` (mode 0 does not move `s`, V or M1-M3), the
-//! normalised spectrum `x = lambda_{m!=0} / sum lambda` in the box `[x_lo, x_hi]` (intersected
-//! with the simplex `sum x = 1`), and the scale `S = sum_{m!=0} lambda_m` in `[scale_lo,
-//! scale_hi]`. A *box* is `x_m in [lo_m, hi_m]` (m = 1..K-1) and `S in [lo, hi]` with f64 ends;
-//! the root box rounds the exact region outward, so it covers it. A box stands for the set
-//! `{S x : x in box, S in box}`, which contains every region state with `x` in the box: the
-//! simplex constraint is only used to tighten the `x` ends (with outward rounding).
+//! normalised spectrum `x = lambda_{m!=0} / sum lambda` in the box `[x_lo, x_hi]`, and the scale
+//! `S = sum_{m!=0} lambda_m` in `[scale_lo, scale_hi]`. The search runs over boxes of
+//! `(lambda_1, ..., lambda_{K-1})` with f64 ends (exact binary numbers); the root box
+//! `[x_lo S_lo, x_hi S_hi]` (rounded outward) contains every state of the region, and a box is
+//! dropped only if the ranges of `x` and `S` over it (outward rounded) miss the region.
+//! Boxes are bisected at the geometric mean of one coordinate.
+//!
+//! Boxes are decided on the rate divided by the off-target mass `1 - p(0) > 0`
+//! ([`crate::spectral::rates::enclose_rate_per_off_target_mass`]): the same sign, without the
+//! exponentially small factor that makes large logits hard to resolve.
 //!
 //! # The arguments that close a box (tried in this order)
 //!
-//! 1. `off-simplex`: the box misses `sum x = 1` (after tightening with directed rounding).
-//! 2. `natural`: the rate enclosed by plain interval evaluation of the closed forms of
-//!    [`crate::spectral::rates`] on the box has upper end < 0.
+//! 1. `off-region`: the box holds no state of the region.
+//! 2. `natural`: plain interval evaluation on the box has upper end < 0.
 //! 3. `mean-value`: `rate(c) + grad rate(box) . (box - c)` (gradient by dual numbers over
-//!    the K box variables, `c` the box centre) has upper end < 0.
-//! 4. Near neural collapse (the box within max-norm distance `nc_radius` of the uniform
-//!    spectrum), where the rate is 0 at NC and no interval evaluation can be negative:
+//!    the K - 1 box variables, `c` the geometric centre) has upper end < 0.
+//! 4. Sign arguments, allowed on boxes whose normalised spectrum lies within max-norm distance
+//!    `nc_radius` of the uniform one (near neural collapse the rate is 0 at NC, so no interval
+//!    evaluation can be negative there):
 //!    * `term-wise` (V): `dV/dt = -(2 / S) sum_{g!=0} |d_g| |expm1(d_g)| / sum_g e^{d_g}` with
 //!      `d_g = f(g) - fbar` (MATH.md section 6: each numerator term
 //!      `(e^{f(g)} - e^{fbar})(f(g) - fbar)` is `>= 0` because exp is increasing, and
@@ -32,8 +36,9 @@
 //!      exactly on the characters, [`k4_pairs`]), so each product has the form
 //!      `p_b |h| |expm1(h)|` (or `|expm1(h)| |ln lambda_m - ln lambda_j|`): non-negative.
 //!    These arguments give an upper end `<= 0` (not `< 0`): they prove `rate <= 0`, the claim.
-//! 5. Otherwise the box is bisected (the coordinate of largest width relative to the region;
-//!    the scale geometrically), unless it is at `max_depth` (then it stays *undecided*).
+//! 5. Otherwise the box is bisected (the coordinate where the mean-value form loses most,
+//!    unless another is four times wider in ratio), unless it is at `max_depth` (then it stays
+//!    *undecided*).
 //!
 //! A box whose centre is a region state with the rate *certainly positive* (interval
 //! evaluation at the exact centre) refutes the claim; the centre is recorded exactly.
@@ -52,7 +57,8 @@ use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
 use crate::ode::dual::Dual;
 use crate::spectral::rates::{
-    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_v_rate,
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_rate_per_off_target_mass,
+    enclose_v_rate, Rate,
 };
 use rayon::prelude::*;
 use rug::Rational;
@@ -91,6 +97,20 @@ impl RateQuantity {
             RateQuantity::M2 => "dM2/dt",
             RateQuantity::M3 => "dM3/dt",
         }
+    }
+
+    /// Encloses the rate divided by the off-target mass `1 - p(0)` (same sign) at `lambda`
+    /// (length K, `lambda_0 = 0` first), by
+    /// [`crate::spectral::rates::enclose_rate_per_off_target_mass`]: contains that exact
+    /// value at every point of the inputs. This is what the boxes are decided on.
+    pub fn enclose_scaled_rate<T: Real>(self, lambda: &[T]) -> T {
+        let rate = match self {
+            RateQuantity::V => Rate::V,
+            RateQuantity::M1 => Rate::M1Squared,
+            RateQuantity::M2 => Rate::M2,
+            RateQuantity::M3 => Rate::M3,
+        };
+        enclose_rate_per_off_target_mass(rate, lambda)
     }
 
     /// Encloses the rate at `lambda` (length K, `lambda_0` first) by the closed forms of
@@ -162,10 +182,12 @@ impl Argument {
             Argument::Natural => "natural interval evaluation: upper end < 0",
             Argument::MeanValue => "mean-value form (dual-number gradient): upper end < 0",
             Argument::Termwise => {
-                "term-wise form of MATH.md section 6 near NC: every term >= 0, so upper end <= 0"
+                "term-wise form of MATH.md section 6 (within nc_radius of uniform): every term >= \
+                 0, so upper end <= 0"
             }
             Argument::Pairwise => {
-                "pairwise divided differences (K = 4) near NC: every product >= 0, so upper end <= 0"
+                "pairwise divided differences (K = 4, within nc_radius of uniform): every product \
+                 >= 0, so upper end <= 0"
             }
         }
     }
@@ -193,10 +215,11 @@ pub struct RegionStats {
     pub bisected: u64,
     /// Deepest box processed.
     pub max_depth: u32,
-    /// Largest upper end of the rate over the boxes closed by interval evaluation (natural or
-    /// mean-value): the smallest margin met is its negation.
+    /// Largest upper end of the rate divided by `1 - p(0)` (what boxes are decided on) over the
+    /// boxes closed by interval evaluation (natural or mean-value): the smallest margin met is
+    /// its negation.
     pub largest_upper: Option<f64>,
-    /// Hull of the boxes closed by a near-NC argument (normalised spectrum, then scale).
+    /// Hull of the boxes closed by a sign argument (term-wise or pairwise).
     pub nc_hull: Option<RegionBox>,
     /// Boxes left undecided at `max_depth` (the first [`KEEP_UNDECIDED`]).
     pub undecided: Vec<RegionBox>,
@@ -507,7 +530,7 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
         .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
         .collect();
     let centre: Vec<T> = centre_f64.iter().map(|&c| T::from_f64(c, prec)).collect();
-    let at_centre = setup.quantity.enclose_rate(&with_zero_mode(&centre));
+    let at_centre = setup.quantity.enclose_scaled_rate(&with_zero_mode(&centre));
     if at_centre.certainly_positive() {
         if let Some(w) = witness::<T>(setup, &centre_f64, b) {
             return Outcome::Refuted(w);
@@ -520,7 +543,9 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
         .enumerate()
         .map(|(i, e)| Dual::variable(e.clone(), i, n))
         .collect();
-    let grad = setup.quantity.enclose_rate(&with_zero_mode(&dual_spectrum));
+    let grad = setup
+        .quantity
+        .enclose_scaled_rate(&with_zero_mode(&dual_spectrum));
     let mut mv = at_centre;
     for (i, (e, c)) in spectrum.iter().zip(&centre).enumerate() {
         mv += grad.partial(i) * &(e.clone() - c);
@@ -605,7 +630,15 @@ fn bisect(b: &RegionBox, smear: &[f64]) -> Option<(RegionBox, RegionBox)> {
             b.lambda[i][1] / b.lambda[i][0]
         }
     };
-    let i = (0..b.lambda.len()).fold(0, |best, i| if key(i) > key(best) { i } else { best });
+    let mut i = (0..b.lambda.len()).fold(0, |best, i| if key(i) > key(best) { i } else { best });
+    // A coordinate much wider (in ratio) than the chosen one widens every partial derivative's
+    // enclosure: split it first.
+    let ratio = |j: usize| (b.lambda[j][1] / b.lambda[j][0]).ln();
+    let widest =
+        (0..b.lambda.len()).fold(0, |best, j| if ratio(j) > ratio(best) { j } else { best });
+    if ratio(widest) > 4.0 * ratio(i) {
+        i = widest;
+    }
     let e = b.lambda[i];
     let mid = (e[0] * e[1]).sqrt();
     if !(mid > e[0] && mid < e[1]) {

@@ -130,3 +130,78 @@ pub fn enclose_m3_rate<T: Real>(lambda: &[T]) -> T {
     }
     div_by_order(acc, k).mul_pow2(1)
 }
+
+/// Which rate [`enclose_rate_per_off_target_mass`] encloses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rate {
+    /// dV/dt.
+    V,
+    /// d(M1^2)/dt.
+    M1Squared,
+    /// dM2/dt.
+    M2,
+    /// dM3/dt.
+    M3,
+}
+
+/// The rate of V, M1 (as `d(M1^2)/dt`), M2 or M3 *divided by the off-target mass*
+/// `q = 1 - p(0) > 0`, for a state with `lambda_0 = 0`: the same sign as the rate itself.
+///
+/// Every rate above is linear in `delta = -(t + q/(K-1))`, and `delta / q = -(that + 1/(K-1))`
+/// with `that_m = sum_{g!=0} rho_g chi_m(g)`, `rho = softmax(f(1), ..., f(K-1))` (the softmax
+/// restricted to the off-target group elements, MATH.md section 6). `f(0)` drops out: for large
+/// logits the exponentially small factor `q` is gone and what remains varies slowly over a box,
+/// which is what a branch and bound needs. (M2 is linear in `delta` only when `lambda_0 = 0`.)
+///
+/// Guarantee: encloses `rate / (1 - p(0))` at every point of the inputs (`lambda_0` must be 0;
+/// `lambda_m > 0` for m != 0).
+pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T {
+    let k = lambda.len();
+    let prec = lambda[0].prec();
+    let mut f = lambda.to_vec();
+    fwht(&mut f);
+    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let mut rho = vec![T::zero()];
+    rho.extend(enclose_softmax(&f[1..]));
+    fwht(&mut rho);
+    let share = T::one() / T::from_i64(k as i64 - 1, prec);
+    let delta: Vec<T> = rho[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
+    let mut total = lambda[1].clone();
+    for l in &lambda[2..] {
+        total += l;
+    }
+    let x: Vec<T> = lambda[1..].iter().map(|l| l.clone() / &total).collect();
+    let mut dbar = T::zero();
+    for (xm, dm) in x.iter().zip(&delta) {
+        dbar.add_product(xm, dm);
+    }
+    match rate {
+        Rate::V => div_by_order(dbar, k).mul_pow2(1),
+        Rate::M1Squared => {
+            let mut acc = T::zero();
+            for (xm, dm) in x.iter().zip(&delta) {
+                acc += xm.clone() * &(xm.clone() - &share) * &(dm.clone() - &dbar);
+            }
+            div_by_order(acc, k).mul_pow2(2)
+        }
+        Rate::M2 => {
+            // dM2/dt = -(2/K)(sum x delta - sum x^2 delta / sum x^2) / (sqrt(K-1) ||x||)
+            let (mut sq, mut sq_delta) = (T::zero(), T::zero());
+            for (xm, dm) in x.iter().zip(&delta) {
+                sq.add_product(xm, xm);
+                sq_delta += xm.clone() * xm * dm;
+            }
+            let inner = dbar - &(sq_delta / &sq);
+            let k1 = T::from_i64(k as i64 - 1, prec);
+            -(div_by_order(inner, k).mul_pow2(1) / (k1.sqrt() * sq.sqrt()))
+        }
+        Rate::M3 => {
+            let k1 = T::from_i64(k as i64 - 1, prec);
+            let mut acc = T::zero();
+            for (xm, dm) in x.iter().zip(&delta) {
+                acc += xm.clone() * &(dm.clone() - &dbar) * &(xm.clone() * &k1).ln();
+            }
+            div_by_order(acc, k).mul_pow2(1)
+        }
+    }
+}
