@@ -14,7 +14,8 @@
 //! |--------|---------------|
 //! | [`arith`] | the numeric traits ([`arith::Ring`], [`arith::Field`], [`arith::Real`], [`arith::Enclosure`]) and the backends: f64, inari ([`arith::Ival`]), MPFR intervals ([`arith::MpfrInterval`]), exact rationals ([`arith::Exact`]); exact parsing of decimal/rational inputs |
 //! | [`model`] | Hadamard matrices (Sylvester, Paley, equivalence transforms) as integers, the fast Walsh-Hadamard transform, softmax and log-sum-exp, the logits `Q diag(lambda) Q^T` and `Q^T S Q`, the mean cross-entropy loss and gradient flow of the full matrices, the exact XOR-structure check |
-//! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4, the NC ray and its closed-form time |
+//! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4 and the closed forms of their rates, the NC ray and its closed-form time |
+//! | [`prove`] | branch and bound over regions of balanced states: `rate <= 0` by interval and mean-value evaluation, sign arguments near NC, refuting witnesses, checkpoints and resume |
 //! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
 //! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6, and the non-validated C8 simulation), precision escalation |
 //! | [`cert`] | certificates, verdicts, atomic writing |
