@@ -8,12 +8,12 @@
 //! 0), so its exact midpoint is within 1e-250 (relative) of the true value; every backend's
 //! enclosure must contain that midpoint. Operations whose exact value is rational (+, -, *, /,
 //! recip, abs, max, min, mul_pow2, the Walsh-Hadamard transform, `f = Had lambda / K`, the
-//! logits) are also checked against the exact rational value. A backend may return a
-//! not-finite enclosure (which never certifies anything) only where the property says so:
-//! inari for values beyond the f64 range (`Mode::F64Range`: unbounded on the side of the true
-//! value only) and inari at states with |lambda_m| outside [1e-100, 1e100], where an
-//! intermediate such as lambda^2 leaves the f64 range (`Mode::InariMayLoseFiniteness`); MPFR
-//! must always be finite.
+//! logits) are also checked against the exact rational value (the transform by its O(K^2)
+//! definition, independently of `fwht`). A backend may return a not-finite enclosure (which
+//! never certifies anything) only where the property says so: inari for values beyond the f64
+//! range (`Mode::F64Range`: unbounded on the side of the true value only) and inari at states
+//! with |lambda_m| outside [1e-100, 1e100], where an intermediate such as lambda^2 leaves the
+//! f64 range (`Mode::InariMayLoseFiniteness`); MPFR must always be finite.
 //!
 //! The rates of `spectral::rates` (dV/dt, d(M1^2)/dt, dM2/dt, dM3/dt in closed form) are also
 //! checked against the chain rule (dual numbers with value lambda_m and derivative lambda_m'
@@ -62,7 +62,8 @@
 //! (about 220 s of CPU: under 2 minutes on two idle cores). Heavy profile (nightly):
 //! `PROPTEST_CASES=100000 cargo test --release --test soundness` (10^5 cases per primitive and
 //! backend, about 40 minutes of CPU). Failures are persisted to
-//! `tests/proptest-regressions/soundness.txt` and replayed first on the next run.
+//! `tests/proptest-regressions/soundness.txt` and replayed first on the next run (not when
+//! `HADACERT_MUTANT` is set: a mutant's failures are expected).
 
 // One-element input slices are written `&[x.clone()]` for uniformity with the multi-input ops.
 #![allow(clippy::cloned_ref_to_slice_refs)]
@@ -116,10 +117,15 @@ fn case_count(default: u32) -> u32 {
         .clamp(1, u32::MAX as u64) as u32
 }
 
+/// The config of a property. Failures are persisted, except under a mutant
+/// (`HADACERT_MUTANT`, `scripts/mutants.sh`), whose failures are expected and are not
+/// regressions.
 fn config(default: u32) -> ProptestConfig {
+    let persist = std::env::var_os("HADACERT_MUTANT").is_none();
     ProptestConfig {
         cases: case_count(default),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(PERSIST))),
+        failure_persistence: persist
+            .then(|| Box::new(FileFailurePersistence::Direct(PERSIST)) as Box<_>),
         ..ProptestConfig::default()
     }
 }
@@ -288,10 +294,20 @@ impl Op for Softmax {
     }
 }
 
+/// `Had q` by its definition, `(Had q)_i = sum_j (-1)^popcount(i & j) q_j`, in O(K^2) exact
+/// rational arithmetic (independent of `fwht`).
 fn exact_fwht(q: &[Rational]) -> Vec<Rational> {
-    let mut v = q.to_vec();
-    fwht(&mut v);
-    v
+    (0..q.len())
+        .map(|i| {
+            q.iter().enumerate().fold(Rational::new(), |acc, (j, x)| {
+                if (i & j).count_ones() % 2 == 0 {
+                    acc + x
+                } else {
+                    acc - x
+                }
+            })
+        })
+        .collect()
 }
 
 struct Fwht;
