@@ -590,3 +590,29 @@ fn a_claim_digest_is_a_function_of_the_inputs_it_records() {
         assert_ne!(other, c.claim_digest, "{id}");
     }
 }
+
+#[test]
+fn certificates_with_extreme_enclosures_stay_readable() {
+    // A valid claim whose state is huge (lambda up to 7 * 2^64): MPFR's wide exponent range
+    // carries the computation, and some enclosure ends are as small as 1e-323228497. Whatever
+    // `certify` writes, `report` and `regress` must be able to read back (found by the claim
+    // fuzzer, tests/fuzz_claims.rs).
+    let text = r#"
+[[claim]]
+id = "huge-state"
+kind = "C4"
+expect = "undecided"
+backend = "mpfr"
+precision_bits = 128
+width_bound = "1e-30"
+flow = "balanced"
+start = { kind = "progression", start = "0", step = "18446744073709551616", len = 8 }
+"#;
+    let claims = hadacert::claim::parse_claims(text, Path::new("huge.toml")).unwrap();
+    let cert = hadacert::claim::certify(&claims[0]);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = hadacert::cert::write_atomic(tmp.path(), &cert).unwrap();
+    if let Err(e) = read_strict(&path) {
+        panic!("certify wrote a certificate that report and regress refuse: {e}");
+    }
+}
