@@ -65,9 +65,79 @@ impl EnclosureRecord {
         };
         EnclosureRecord {
             name: name.into(),
-            lower,
-            upper,
+            lower: keep_readable(lower, false),
+            upper: keep_readable(upper, true),
         }
+    }
+}
+
+/// Largest decimal exponent (of the leading digit) written into a certificate; readers accept
+/// up to [`crate::report::digits::MAX_EXPONENT`] for the last digit.
+pub const MAX_WRITTEN_EXPONENT: i64 = 999_000;
+
+/// The decimal exponent of the leading non-zero digit of a decimal string (`None` for zero,
+/// `inf`, `nan` or anything unparsable).
+fn leading_exponent(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches(['-', '+']);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),
+        None => (t, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let int_digits = int_part.trim_start_matches('0');
+    if !int_digits.is_empty() {
+        return Some(exp + int_digits.len() as i64 - 1);
+    }
+    let zeros = frac_part.len() - frac_part.trim_start_matches('0').len();
+    if zeros == frac_part.len() {
+        return None;
+    }
+    Some(exp - zeros as i64 - 1)
+}
+
+/// Widens an end whose decimal exponent would leave the readable range outward to a readable
+/// one (an MPFR enclosure can end at 1e-323228497): the written interval only grows, so it
+/// still contains the computed one.
+fn keep_readable(s: String, upper: bool) -> String {
+    let Some(e) = leading_exponent(&s) else {
+        return s;
+    };
+    let negative = s.starts_with('-');
+    let (tiny, huge) = (e < -MAX_WRITTEN_EXPONENT, e > MAX_WRITTEN_EXPONENT);
+    let word = |w: &str| w.to_string();
+    match (upper, negative, tiny, huge) {
+        (true, false, true, _) => format!("1e-{MAX_WRITTEN_EXPONENT}"),
+        (true, true, true, _) => word("0"),
+        (true, false, _, true) => word("inf"),
+        (true, true, _, true) => format!("-1e{MAX_WRITTEN_EXPONENT}"),
+        (false, false, true, _) => word("0"),
+        (false, true, true, _) => format!("-1e-{MAX_WRITTEN_EXPONENT}"),
+        (false, false, _, true) => format!("1e{MAX_WRITTEN_EXPONENT}"),
+        (false, true, _, true) => word("-inf"),
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_ends_are_widened_outward_to_readable_ones() {
+        assert_eq!(leading_exponent("2.38e-323228497"), Some(-323228497));
+        assert_eq!(leading_exponent("-0.00123"), Some(-3));
+        assert_eq!(leading_exponent("123.4e5"), Some(7));
+        assert_eq!(leading_exponent("0"), None);
+        let up = keep_readable("2.38e-323228497".into(), true);
+        assert_eq!(up, "1e-999000");
+        assert_eq!(keep_readable("2.38e-323228497".into(), false), "0");
+        assert_eq!(keep_readable("-2.38e-323228497".into(), true), "0");
+        assert_eq!(keep_readable("-2.38e-323228497".into(), false), "-1e-999000");
+        assert_eq!(keep_readable("2.38e323228497".into(), true), "inf");
+        assert_eq!(keep_readable("2.38e323228497".into(), false), "1e999000");
+        assert_eq!(keep_readable("-2.38e323228497".into(), false), "-inf");
+        assert_eq!(keep_readable("-2.38e323228497".into(), true), "-1e999000");
+        assert_eq!(keep_readable("1.5e-300".into(), false), "1.5e-300");
     }
 }
 
