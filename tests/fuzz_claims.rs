@@ -21,10 +21,11 @@
 //! reader accepts.
 //!
 //! Default run: 3 x 10^4 generated + 7 x 10^4 mutated files (10^5 in all) and 300 certified
-//! mutants. Heavy profile (10^6 files and 2 000 certified mutants):
+//! mutants. Heavy profile (10^6 files and 2 000 certified mutants), the same tests with larger
+//! counts (no test is ignored):
 //!
 //! ```sh
-//! cargo test --release --test fuzz_claims -- --ignored
+//! HADACERT_FUZZ_HEAVY=1 cargo test --release --test fuzz_claims
 //! ```
 //!
 //! `HADACERT_FUZZ_SEED=n` changes the seed of the mutations (default fixed, so CI is
@@ -45,8 +46,16 @@ const GENERATED: u32 = 30_000;
 const MUTATED: u64 = 70_000;
 /// Validated mutants certified in the default run.
 const CERTIFIED: usize = 300;
-/// The heavy profile multiplies the counts above by this.
+/// The heavy profile (`HADACERT_FUZZ_HEAVY=1`) multiplies the counts above by this.
 const HEAVY: u64 = 10;
+
+/// 1, or [`HEAVY`] under `HADACERT_FUZZ_HEAVY=1`.
+fn scale() -> u64 {
+    match std::env::var("HADACERT_FUZZ_HEAVY").as_deref() {
+        Ok("1") => HEAVY,
+        _ => 1,
+    }
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -952,13 +961,7 @@ fn mutations(count: u64) {
 
 #[test]
 fn mutated_claim_files_never_panic_and_errors_name_file_id_and_field() {
-    mutations(MUTATED);
-}
-
-#[test]
-#[ignore = "heavy profile: cargo test --release --test fuzz_claims -- --ignored"]
-fn heavy_mutated_claim_files() {
-    mutations(MUTATED * HEAVY);
+    mutations(MUTATED * scale());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1476,13 +1479,7 @@ fn generated(cases: u32) {
 
 #[test]
 fn generated_claim_files_never_panic_and_errors_name_file_id_and_field() {
-    generated(GENERATED);
-}
-
-#[test]
-#[ignore = "heavy profile: cargo test --release --test fuzz_claims -- --ignored"]
-fn heavy_generated_claim_files() {
-    generated(GENERATED * HEAVY as u32);
+    generated(GENERATED * scale() as u32);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1626,11 +1623,6 @@ fn certify_sample(target: usize, seed: u64) {
 
 #[test]
 fn validated_mutants_certify_or_are_refused() {
-    certify_sample(CERTIFIED, fuzz_seed());
-}
-
-#[test]
-#[ignore = "heavy profile: cargo test --release --test fuzz_claims -- --ignored"]
-fn heavy_validated_mutants_certify_or_are_refused() {
-    certify_sample(CERTIFIED * 20 / 3, fuzz_seed() ^ 1);
+    let n = if scale() > 1 { CERTIFIED * 20 / 3 } else { CERTIFIED };
+    certify_sample(n, fuzz_seed());
 }
