@@ -321,6 +321,8 @@ fn corrupted_certificates_are_refused_naming_the_file() {
 #[test]
 fn a_flipped_verdict_never_passes_regress() {
     // Every pinned certificate, its verdict changed to every other verdict, on either side.
+    // (A consistent forgery, verdict and evidence edited together, is a regression: see
+    // `edited_enclosures_inputs_and_families_are_regressions`.)
     for verdict in ["proved", "refuted", "undecided", "empirical"] {
         for side in ["fresh", "pinned"] {
             let (_tmp, p, f) = two_copies();
@@ -339,23 +341,16 @@ fn a_flipped_verdict_never_passes_regress() {
             }
             assert!(flipped.len() >= 3, "{verdict}: {flipped:?}");
             let o = regress(&p, &f);
-            assert_eq!(o.status.code(), Some(1), "{verdict} ({side}): {}", text(&o));
-            let out = String::from_utf8_lossy(&o.stdout);
-            for (id, old) in &flipped {
-                let (pv, fv) = if side == "fresh" {
-                    (old.as_str(), verdict)
-                } else {
-                    (verdict, old.as_str())
-                };
-                let needle = format!("verdict changed: pinned {pv}, fresh {fv}");
-                assert!(
-                    out.contains(&format!("REGRESSION {id}:")) && out.contains(&needle),
-                    "{id} flipped to {verdict} ({side}) must be reported with `{needle}`:\n{out}"
-                );
-            }
+            // A bare verdict edit is inconsistent with the certificate's own margin and
+            // escalation record: refused as unreadable (exit 2), naming a flipped file.
+            assert_eq!(o.status.code(), Some(2), "{verdict} ({side}): {}", text(&o));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("inconsistent"), "{verdict} ({side}): {err}");
             assert!(
-                out.contains(&format!("FAILED: {} regression(s)", flipped.len())),
-                "{out}"
+                flipped
+                    .iter()
+                    .any(|(id, _)| err.contains(&format!("{id}.json"))),
+                "{verdict} ({side}): {err}"
             );
         }
     }
@@ -614,5 +609,35 @@ start = { kind = "progression", start = "0", step = "18446744073709551616", len 
     let path = hadacert::cert::write_atomic(tmp.path(), &cert).unwrap();
     if let Err(e) = read_strict(&path) {
         panic!("certify wrote a certificate that report and regress refuse: {e}");
+    }
+}
+
+/// A verdict edited by hand, without the margin and checks that go with it, is refused by the
+/// report's reader (`report` exits 2), whichever way it was flipped.
+#[test]
+fn hand_edited_verdicts_are_inconsistent_and_refused() {
+    use hadacert::cert::Verdict;
+    use hadacert::report::folder::check_verdict_consistency;
+    let claims = hadacert::claim::parse_claims(
+        r#"
+[[claim]]
+id = "paley12"
+kind = "C1r"
+expect = "refuted"
+backend = "inari"
+matrix = { family = "paley", q = 11 }
+lambda = { kind = "progression", start = "0", step = "1/4", len = 12 }
+width_bound = "1e-6"
+"#,
+        std::path::Path::new("inline.toml"),
+    )
+    .unwrap();
+    let cert = hadacert::claim::certify(&claims[0]);
+    assert_eq!(cert.verdict, Verdict::Refuted);
+    check_verdict_consistency(&cert).unwrap();
+    for v in [Verdict::Proved, Verdict::Undecided, Verdict::Empirical] {
+        let mut edited = cert.clone();
+        edited.verdict = v;
+        assert!(check_verdict_consistency(&edited).is_err(), "{v} accepted");
     }
 }

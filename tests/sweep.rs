@@ -211,7 +211,11 @@ fn three_shards_merged_equal_one_run() {
         } else {
             "proved"
         };
+        // A consistent edit (the escalation record too), so merge reads it and must compare.
         v["verdict"] = flipped.into();
+        if let Some(last) = v["escalation"].as_array_mut().and_then(|a| a.last_mut()) {
+            last["verdict"] = flipped.into();
+        }
     });
     let o = hadacert([
         "merge",
@@ -305,7 +309,10 @@ fn altered_pinned_certificates_fail_with_a_readable_diff() {
     });
     // 3. A verdict changed.
     edit(&pinned.join("C1r-paley-K12-mpfr128.json"), |v| {
-        v["verdict"] = "proved".into()
+        v["verdict"] = "proved".into();
+        if let Some(last) = v["escalation"].as_array_mut().and_then(|a| a.last_mut()) {
+            last["verdict"] = "proved".into();
+        }
     });
     // 4. A pinned certificate removed: the fresh one has no counterpart.
     std::fs::remove_file(pinned.join("C2-K4-coordinate-mpfr128.json")).unwrap();

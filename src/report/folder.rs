@@ -118,6 +118,7 @@ pub fn validate(cert: &Certificate, path: &Path) -> Result<(), String> {
             cert.id
         ));
     }
+    check_verdict_consistency(cert)?;
     for e in &cert.enclosures {
         check_pair(&format!("enclosure `{}`", e.name), &e.lower, &e.upper)?;
     }
@@ -141,6 +142,42 @@ pub fn validate(cert: &Certificate, path: &Path) -> Result<(), String> {
                 }
             }
             last_t1 = Some(t1);
+        }
+    }
+    Ok(())
+}
+
+/// The verdict agrees with the rest of the certificate, as every evaluator writes it: *proved*
+/// and *refuted* have a margin; *undecided* has none;
+/// *empirical* belongs to C8 and only to C8; the last escalation step reached the verdict
+/// (unless a missed target width turned it into *undecided*). This catches a hand-edited
+/// verdict; a consistent forgery needs recomputation (`regress`).
+pub fn check_verdict_consistency(cert: &Certificate) -> Result<(), String> {
+    use crate::cert::Verdict;
+    let bad = |why: &str| Err(format!("verdict `{}` inconsistent: {why}", cert.verdict));
+    if (cert.verdict == Verdict::Empirical) != (cert.claim == "C8") {
+        return bad("`empirical` is the verdict of C8 claims and only of them");
+    }
+    match cert.verdict {
+        Verdict::Proved if cert.margin.is_none() => return bad("a proved claim records a margin"),
+        Verdict::Refuted if cert.margin.is_none() => {
+            return bad("a refuted claim records a margin")
+        }
+        Verdict::Undecided if cert.margin.is_some() => {
+            return bad("an undecided claim records no margin")
+        }
+        _ => {}
+    }
+    let width_missed = cert
+        .checks
+        .iter()
+        .any(|c| c.name == "target width met" && !c.passed);
+    if let Some(last) = cert.escalation.last() {
+        if last.verdict != cert.verdict && !(width_missed && cert.verdict == Verdict::Undecided) {
+            return bad(&format!(
+                "the last escalation step reached `{}`",
+                last.verdict
+            ));
         }
     }
     Ok(())
