@@ -20,6 +20,7 @@
 //! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6, and the non-validated C8 simulation), precision escalation |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
+//! | [`search`] | f64 search, deterministic for a seed, for balanced starts where a metric M1-M4 grows (`hadacert search`): proposes C5 claims with short exact decimals; certifies nothing |
 //! | [`sweep`] | sharding a run (`certify --shard i/n`) and merging shard folders |
 //! | [`cli`] | the `hadacert` command (a thin shell) |
 //! | [`mutation`] | test-only known bugs, switched on one at a time with `--features mutation` and `HADACERT_MUTANT` (`scripts/mutants.sh`); compiled out otherwise |
@@ -70,5 +71,6 @@ pub mod mutation;
 pub mod ode;
 pub mod prove;
 pub mod report;
+pub mod search;
 pub mod spectral;
 pub mod sweep;

@@ -8,6 +8,7 @@
 //! the backend choice, runs in f64 (compared with an MPFR run), and its verdict is always
 //! [`Verdict::Empirical`], which no other evaluator produces.
 
+pub mod counterexample;
 pub mod critical;
 pub mod diagonalise;
 pub mod empirical;
@@ -50,6 +51,7 @@ fn statement(kind: &str) -> &'static str {
         "C7" => "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable",
         "C4region" => "dV/dt <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale sum_{m!=0} lambda_m in the interval), V = KL(u || lambda~), by branch and bound",
         "C5k4" => "the rate of the metric (M1 through d(M1^2)/dt, M2 or M3) is <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval), by branch and bound",
+        "C5" => "non-monotone metric: from the exact balanced start (lambda_0 = 0), the metric (quantity: M1, M2, M3 or M4 of MATH.md section 7) grows while V = KL(u || lambda~) falls: dM/dt(0) > 0 and dV/dt(0) < 0, and along the validated trajectory of the balanced flow some step end t1 has M(t1) > M(0) and V(t1) < V(0); the step end t2 where M falls back below M(0) is recorded if it lies within the horizon",
         "C4" | "C4r" => "dV/dt < 0 at the exact state, V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (KL(u || lambda~)), differentiated along the reduced vector field",
         "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
         _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
@@ -83,6 +85,7 @@ fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eval
         Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
         Params::Slowdown { .. } => slowdown::evaluate::<T>(claim, prec),
         Params::LyapunovRate { .. } => lyapunov::evaluate::<T>(claim, prec),
+        Params::Counterexample { .. } => counterexample::evaluate::<T>(claim, prec),
         Params::Critical { .. } => critical::evaluate::<T>(claim, prec),
         Params::Empirical { .. } => {
             unreachable!("C8 is dispatched in `certify`, before any backend")
@@ -142,6 +145,20 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "scale": [r.scale_lo.to_string(), r.scale_hi.to_string()],
             "nc_radius": r.nc_radius.to_string(),
             "lambda_0": "0",
+        }),
+        Params::Counterexample {
+            metric,
+            k,
+            start,
+            horizon,
+            seed,
+            ..
+        } => serde_json::json!({
+            "K": k,
+            "quantity": metric.name(),
+            "start": exact_vector(start),
+            "horizon": horizon.to_string(),
+            "seed": seed,
         }),
         Params::LyapunovRate { k, start, .. } => serde_json::json!({
             "K": k,

@@ -246,10 +246,11 @@ pub struct ClaimSpec {
     /// C6: exact times t* at which the closed form over the enclosure of l(t*) must contain t*.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ray_times: Option<Vec<String>>,
-    /// C8: K (W is K x d, H is d x K, d = K; a power of two).
+    /// C8: K (W is K x d, H is d x K, d = K; a power of two); C4region / C5k4 / C5: K.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
-    /// C8: seed of the Gaussian initialisation (SplitMix64).
+    /// C8: seed of the Gaussian initialisation (SplitMix64); C5: seed of the search that
+    /// proposed the start (provenance: `hadacert search` with it reproduces the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// C8: standard deviation of every initial entry of W and H (exact).
@@ -265,7 +266,7 @@ pub struct ClaimSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_agreement: Option<String>,
     /// C4region / C5k4: the quantity whose rate is certified `<= 0` on the region: `V`, `M1`
-    /// (as d(M1^2)/dt), `M2` or `M3`.
+    /// (as d(M1^2)/dt), `M2` or `M3`; C5: the metric that grows, `M1`..`M4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<String>,
     /// C4region / C5k4: lower corner of the box of the normalised spectrum `lambda~_m`,
@@ -403,7 +404,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 11] = [
+pub const KNOWN_KINDS: [&str; 12] = [
     "C1",
     "C1r",
     "C2",
@@ -415,6 +416,7 @@ pub const KNOWN_KINDS: [&str; 11] = [
     "C7",
     "C4region",
     "C5k4",
+    "C5",
 ];
 
 /// A validated claim, ready for evaluation.
@@ -470,6 +472,21 @@ pub enum Params {
     },
     /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
     Region(crate::prove::region::Region),
+    /// C5: a balanced start where a metric grows while V falls.
+    Counterexample {
+        /// The metric (`quantity`).
+        metric: super::counterexample::Metric,
+        /// K.
+        k: usize,
+        /// The start lambda, exact (`lambda_0 = 0`, the rest > 0).
+        start: Vec<Rational>,
+        /// Horizon, exact.
+        horizon: Rational,
+        /// Integrator tolerance.
+        tolerance: Option<f64>,
+        /// Seed of the search that proposed the start (provenance only).
+        seed: Option<u64>,
+    },
     /// C4 / C4r: the sign of dV/dt at one state.
     LyapunovRate {
         /// `balanced` (start = lambda) or `unbalanced` (start = a, then b).
@@ -1115,6 +1132,76 @@ fn validate_region(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, C
     }))
 }
 
+/// Largest K of a C5 claim (the validated integrator keeps Lohner's QR form up to dimension 64).
+pub const MAX_COUNTEREXAMPLE_K: usize = 64;
+
+fn validate_counterexample(
+    spec: &ClaimSpec,
+    file: &Path,
+    ctx: &Ctx,
+) -> Result<Params, ClaimError> {
+    use super::counterexample::Metric;
+    let metric: Metric = match spec.quantity.as_deref() {
+        Some(q) => q.parse().map_err(|e: String| ctx.err("quantity", e))?,
+        None => return Err(ctx.err("quantity", "missing (M1, M2, M3 or M4)")),
+    };
+    let k = spec
+        .k
+        .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
+    if !k.is_power_of_two() || !(4..=MAX_COUNTEREXAMPLE_K).contains(&k) {
+        return Err(ctx.err(
+            "k",
+            format!("K = {k}: must be a power of two in 4..={MAX_COUNTEREXAMPLE_K}"),
+        ));
+    }
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing: the balanced start lambda"))?;
+    let start = expand_vector(start_spec, "start", file, &spec.id)?;
+    if start.len() != k {
+        return Err(ctx.err(
+            "start",
+            format!("has length {} but k = {k}", start.len()),
+        ));
+    }
+    if start[0] != 0 {
+        return Err(ctx.err(
+            "start",
+            "a balanced start has lambda_0 = 0 (mode 0 is frozen and the metrics ignore it)",
+        ));
+    }
+    if let Some(m) = (1..k).find(|&m| start[m] <= 0) {
+        return Err(ctx.err(
+            "start",
+            format!("lambda_{m} = {}: every lambda_m, m != 0, must be > 0", start[m]),
+        ));
+    }
+    if metric == Metric::M4 {
+        let max = start[1..].iter().max().expect("k >= 4");
+        let min = start[1..].iter().min().expect("k >= 4");
+        for (what, v) in [("largest", max), ("smallest", min)] {
+            if start[1..].iter().filter(|x| *x == v).count() > 1 {
+                return Err(ctx.err(
+                    "start",
+                    format!(
+                        "the {what} lambda_m ({v}) is not unique: M4 = ln(max/min) has no \
+                         derivative there"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Params::Counterexample {
+        metric,
+        k,
+        start,
+        horizon: horizon(spec, ctx)?,
+        tolerance: tolerance(spec, ctx)?,
+        seed: spec.seed,
+    })
+}
+
 fn validate_critical(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let saddle = match spec.check.as_deref() {
         Some("saddle") => true,
@@ -1440,8 +1527,9 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
     let region_kind = matches!(spec.kind.as_str(), "C4region" | "C5k4");
     let width_bound = match &spec.width_bound {
         Some(w) => positive("width_bound", w)?,
-        // A region proof decides signs box by box; no enclosure width is compared.
-        None if region_kind => Rational::from(1),
+        // A region proof decides signs box by box, and C5 by signs and certain comparisons;
+        // no enclosure width is compared.
+        None if region_kind || spec.kind == "C5" => Rational::from(1),
         None => {
             return Err(ctx.err(
                 "width_bound",
@@ -1501,6 +1589,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C7" => validate_critical(&spec, file, &ctx)?,
         "C6" => validate_slowdown(&spec, file, &ctx)?,
         "C4region" | "C5k4" => validate_region(&spec, file, &ctx)?,
+        "C5" => validate_counterexample(&spec, file, &ctx)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;

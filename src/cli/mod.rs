@@ -33,6 +33,37 @@ enum Command {
     Regress(RegressArgs),
     /// Merge the certificate folders of shards (`certify --shard i/n`) into one folder.
     Merge(MergeArgs),
+    /// Search (f64, deterministic for a seed) for a balanced start where a metric M1-M4 grows
+    /// at t = 0, and print it as a C5 claim (TOML) to certify. Exit 1 when none is found.
+    Search(SearchArgs),
+}
+
+/// Options of `hadacert search`.
+#[derive(clap::Args, Debug)]
+pub struct SearchArgs {
+    /// The metric: M1, M2, M3 or M4 (MATH.md section 7).
+    #[arg(long)]
+    metric: crate::claim::counterexample::Metric,
+    /// The number of classes K (a power of two in 4..=64).
+    #[arg(long)]
+    k: usize,
+    /// Seed of the search (recorded in the claim).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the claim to this file instead of printing it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Claim id (default `C5-<metric>-K<k>`).
+    #[arg(long)]
+    id: Option<String>,
+    /// Backend written into the claim (inari or mpfr).
+    #[arg(long, default_value = "inari")]
+    backend: BackendKind,
+    /// Instead of the largest rate: raise the small modes of the search's optimum until the
+    /// metric also falls back below its start value before this time (f64 sketch), so that the
+    /// certificate shows the rise and the fall.
+    #[arg(long)]
+    return_within: Option<f64>,
 }
 
 /// Options of `hadacert report`.
@@ -122,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => run_report(&args).map(|()| true),
         Command::Regress(args) => run_regress(&args),
         Command::Merge(args) => run_merge(&args),
+        Command::Search(args) => run_search(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -156,6 +188,47 @@ fn run_report(args: &ReportArgs) -> Result<(), String> {
         args.out.display()
     );
     Ok(())
+}
+
+fn run_search(args: &SearchArgs) -> Result<bool, String> {
+    use crate::search::{returning, search, SearchError};
+    if args.backend == BackendKind::F64 {
+        return Err("--backend f64 cannot certify: use inari or mpfr".into());
+    }
+    if let Some(id) = &args.id {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(format!("--id `{id}`: use characters from [A-Za-z0-9._-]"));
+        }
+    }
+    let result = match args.return_within {
+        None => search(args.metric, args.k, args.seed),
+        Some(t) => returning(args.metric, args.k, args.seed, t),
+    };
+    let found = match result {
+        Ok(f) => f,
+        Err(e @ SearchError::BadK(_)) => return Err(format!("--k: {e}")),
+        Err(e @ SearchError::BadWithin(_)) => return Err(e.to_string()),
+        Err(e) => {
+            eprintln!("hadacert search: {e}");
+            return Ok(false);
+        }
+    };
+    let text = crate::search::claim_toml(&found, args.id.as_deref(), args.backend.name());
+    // the claim must be one `certify` accepts
+    crate::claim::parse_claims(&text, Path::new("<search output>"))
+        .map_err(|e| format!("internal error: the proposed claim does not validate: {e}"))?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+            println!("claim written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(true)
 }
 
 fn run_regress(args: &RegressArgs) -> Result<bool, String> {

@@ -110,7 +110,9 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
 ///
 /// * `<family>.tex`, `<family>.md`, `<family>.csv` for every claim family present (see
 ///   [`tables`]; unknown families get the generic table);
-/// * `plots/<id>.<series>.svg` for every series of every certificate that has one;
+/// * `plots/<id>.<series>.svg` for every series of every certificate that has one, except C5
+///   certificates, which get one `plots/<id>.svg` with both ratio series as stacked panels
+///   ([`plot::panels_svg`]);
 /// * `report.md`: a summary line, every Markdown table, and the plots.
 ///
 /// Existing files of the same names are replaced; nothing else in `out` is touched.
@@ -153,6 +155,21 @@ pub fn write_report(
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         index.push_str("\n## Plots\n\n");
         for c in with_series {
+            if c.claim == "C5" && c.series.len() >= 2 {
+                // C5: one picture, M(t)/M(0) above V(t)/V(0), each as bands around the line at 1
+                let name = format!("{}.svg", file_stem(&c.id));
+                let path = dir.join(&name);
+                write_file(&path, &plot::panels_svg(c, &c.series, Some(1.0))?)?;
+                let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
+                index.push_str(&format!(
+                    "![{}: {}](plots/{name})\n\n",
+                    c.id,
+                    names.join(" and ")
+                ));
+                summary.plots.push(path.clone());
+                summary.files.push(path);
+                continue;
+            }
             let mut used = std::collections::BTreeSet::new();
             for s in &c.series {
                 let base = format!("{}.{}", file_stem(&c.id), file_stem(&s.name));

@@ -236,6 +236,172 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
     Ok(svg)
 }
 
+/// The enclosures at the step ends `(t1, lower, upper)`, rounded outward; not-finite ones left
+/// out.
+fn step_ends(series: &Series) -> Vec<(f64, f64, f64)> {
+    series
+        .points
+        .iter()
+        .filter_map(|p| {
+            let e = (
+                end(&p.t1, Direction::Up)?,
+                end(&p.end_lower, Direction::Down)?,
+                end(&p.end_upper, Direction::Up)?,
+            );
+            [e.0, e.1, e.2].iter().all(|v| v.is_finite()).then_some(e)
+        })
+        .collect()
+}
+
+/// Band colours of [`panels_svg`], in series order.
+const PANEL_COLOURS: [RGBColor; 3] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+];
+
+/// Height in pixels of one panel of [`panels_svg`].
+pub const PANEL_HEIGHT: u32 = 260;
+
+/// Render several series of `cert` as stacked panels over a common time axis, one panel per
+/// series with its own vertical scale: the enclosure over each step as a band (as in
+/// [`series_svg`]), the (much narrower) enclosure at each step end as a dot with its vertical
+/// extent, and a dashed horizontal line at `reference` (e.g. 1 for ratios `M(t)/M(0)`). Used
+/// for C5 certificates (`M(t)/M(0)` above `V(t)/V(0)`): the metric rising above 1 while V
+/// falls below it. Same outward rounding and gap rules as [`series_svg`].
+pub fn panels_svg(
+    cert: &Certificate,
+    series: &[Series],
+    reference: Option<f64>,
+) -> Result<String, String> {
+    let drawn: Vec<(Vec<Option<Step>>, Option<Rational>)> = series.iter().map(steps).collect();
+    let finite = |d: &[Option<Step>]| -> Vec<Step> { d.iter().flatten().copied().collect() };
+    let (mut x0, mut x1) = drawn.iter().flat_map(|(d, _)| finite(d)).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(a, b), (t0, t1, _, _)| (a.min(t0), b.max(t1)),
+    );
+    if !(x0.is_finite() && x1.is_finite()) {
+        (x0, x1) = (0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    let mut caption = format!("{}: {}", cert.id, names.join(" and "));
+    if caption.len() > 90 {
+        caption.truncate(90);
+    }
+    let widest: Vec<String> = series
+        .iter()
+        .zip(&drawn)
+        .filter_map(|(s, (_, w))| {
+            w.as_ref()
+                .map(|w| format!("{} {}", s.name, round_bound(w, Direction::Up, 2).to_text()))
+        })
+        .collect();
+    let skipped: usize = drawn
+        .iter()
+        .map(|(d, _)| d.iter().filter(|s| s.is_none()).count())
+        .sum();
+    let mut note = format!(
+        "bands: enclosure over each step (widest: {}); dots: enclosures at step ends",
+        widest.join(", ")
+    );
+    if reference.is_some() {
+        note.push_str("; dashed: 1");
+    }
+    if skipped > 0 {
+        note.push_str(&format!("; {skipped} step(s) not finite, not drawn"));
+    }
+    let size = (SIZE.0, 60 + PANEL_HEIGHT * series.len().max(1) as u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let err = |e: &dyn std::fmt::Display| format!("plotting {}: {e}", caption);
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let body = root
+            .titled(&caption, ("sans-serif", 18))
+            .map_err(|e| err(&e))?;
+        let (panels_area, foot) = body.split_vertically(size.1 - 60);
+        let panels = panels_area.split_evenly((series.len().max(1), 1));
+        for (i, (s, (d, _))) in series.iter().zip(&drawn).enumerate() {
+            let colour = PANEL_COLOURS[i % PANEL_COLOURS.len()];
+            let ends = step_ends(s);
+            let (mut y0, mut y1) = finite(d)
+                .iter()
+                .map(|&(_, _, lo, hi)| (lo, hi))
+                .chain(ends.iter().map(|&(_, lo, hi)| (lo, hi)))
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (lo, hi)| {
+                    (a.min(lo), b.max(hi))
+                });
+            if !(y0.is_finite() && y1.is_finite()) {
+                (y0, y1) = (0.0, 1.0);
+            }
+            if let Some(r) = reference {
+                (y0, y1) = (y0.min(r), y1.max(r));
+            }
+            let pad = if y1 > y0 { (y1 - y0) * 0.05 } else { 1.0 };
+            (y0, y1) = (y0 - pad, y1 + pad);
+            let mut chart = ChartBuilder::on(&panels[i])
+                .margin(10)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| err(&e))?;
+            chart
+                .configure_mesh()
+                .x_desc("t")
+                .y_desc(s.name.as_str())
+                .label_style(("sans-serif", 12))
+                .draw()
+                .map_err(|e| err(&e))?;
+            if let Some(r) = reference {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(x0, r), (x1, r)],
+                        6,
+                        4,
+                        BLACK.mix(0.6).stroke_width(1),
+                    ))
+                    .map_err(|e| err(&e))?;
+            }
+            let fill = colour.mix(0.45).filled();
+            let polys = bands(d);
+            // the outline keeps a band visible where it is thinner than a pixel
+            chart
+                .draw_series(polys.iter().map(|p| {
+                    let mut ring = p.clone();
+                    ring.push(p[0]);
+                    PathElement::new(ring, colour.stroke_width(1))
+                }))
+                .map_err(|e| err(&e))?;
+            chart
+                .draw_series(polys.into_iter().map(|p| Polygon::new(p, fill)))
+                .map_err(|e| err(&e))?;
+            let dark = RGBColor(colour.0 / 2, colour.1 / 2, colour.2 / 2);
+            chart
+                .draw_series(ends.iter().map(|&(t, lo, hi)| {
+                    PathElement::new(vec![(t, lo), (t, hi)], dark.stroke_width(2))
+                }))
+                .map_err(|e| err(&e))?;
+            chart
+                .draw_series(
+                    ends.iter()
+                        .map(|&(t, lo, hi)| Circle::new((t, 0.5 * (lo + hi)), 2, dark.filled())),
+                )
+                .map_err(|e| err(&e))?;
+        }
+        foot.draw(&Text::new(
+            note,
+            (90, 20),
+            ("sans-serif", 11).into_font().color(&BLACK.mix(0.7)),
+        ))
+        .map_err(|e| err(&e))?;
+        root.present().map_err(|e| err(&e))?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

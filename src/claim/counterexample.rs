@@ -1,0 +1,654 @@
+//! C5: certified counterexamples to the monotonicity of the metrics M1-M4 along the balanced
+//! flow (MATH.md section 7): from an exact balanced start (`lambda_0 = 0`, `lambda_m > 0`),
+//! a metric M grows while the Lyapunov function V falls.
+//!
+//! What is certified (generic over [`Enclosure`]; the start is exact):
+//!
+//! * (a) `dM/dt(0) > 0` and `dV/dt(0) < 0`. Each rate is enclosed twice: by the closed forms
+//!   of [`crate::spectral::rates`] (`dM1/dt = d(M1^2)/dt / (2 M1)`; `dM4/dt = (2/K)(r_max -
+//!   r_min)`, `r = 1 - s`, at the largest and smallest mode, which must be certainly unique),
+//!   and by the chain rule along [`enclose_balanced_field`] (dual numbers through the metric
+//!   itself; for M4, `lambda_max'/lambda_max - lambda_min'/lambda_min`). Both enclose the same
+//!   number, so they must intersect (a check), and the intersection is what decides.
+//! * (b) with the validated integrator ([`integrate`] on [`BalancedFlow`]): the first step end
+//!   `t1` where `M(t1) > M(0)` and `V(t1) < V(0)` (both certain), and the first later step end
+//!   `t2` where `M(t2) < M(0)` certainly, if there is one within the horizon. Nothing is
+//!   claimed beyond the horizon (never divergence).
+//! * (c) the series `M(t)/M(0)` and `V(t)/V(0)` (enclosure over each step and at its end,
+//!   merged to at most 40 points).
+//! * a *radius of validity* of (a): the largest `rho = 2^-j` (j = 1..40) such that every
+//!   balanced start with `lambda_0 = 0` and `|lambda_m / start_m - 1| <= rho` (m != 0) has
+//!   `dM/dt > 0` at t = 0, shown by the mean-value form `rate(c) + grad rate(box) . (box - c)`
+//!   (gradient enclosed over the box by dual numbers) intersected with the plain interval
+//!   evaluation of the rate on the box. It says nothing about the trajectory part, which is
+//!   certified for the exact start only.
+//!
+//! Verdict: *proved* iff (a) and (b, t1) hold; *undecided* otherwise, with the reason in the
+//! checks (a rate certainly of the wrong sign is said so there; C5 never answers *refuted*).
+//! The t2 and radius checks are informative: they record what was found (or that nothing
+//! was) and never decide the verdict.
+
+use super::schema::Claim;
+use super::trajectory::MAX_SERIES_POINTS;
+use super::{Evaluation, Params};
+use crate::arith::{Enclosure, Real};
+use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
+use crate::model::logits::div_by_order;
+use crate::ode::dual::Dual;
+use crate::ode::lohner::{integrate, SolverOptions, Trajectory};
+use crate::spectral::field::enclose_balanced_field;
+use crate::spectral::flows::BalancedFlow;
+use crate::spectral::lyapunov::{
+    enclose_lyapunov, enclose_lyapunov_rate, enclose_m1, enclose_m2, enclose_m3, enclose_m4,
+};
+use crate::spectral::rates::{
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_one_minus_s, enclose_v_rate,
+};
+use rug::Rational;
+
+/// A distance-to-NC metric of MATH.md section 7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// `||lambda~ - u||_2`.
+    M1,
+    /// Cosine distance of Z to the simplex ETF.
+    M2,
+    /// `KL(lambda~ || u)`.
+    M3,
+    /// `ln(max_{m!=0} lambda_m / min_{m!=0} lambda_m)`.
+    M4,
+}
+
+impl Metric {
+    /// `"M1"` ... `"M4"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::M1 => "M1",
+            Metric::M2 => "M2",
+            Metric::M3 => "M3",
+            Metric::M4 => "M4",
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "M1" => Ok(Metric::M1),
+            "M2" => Ok(Metric::M2),
+            "M3" => Ok(Metric::M3),
+            "M4" => Ok(Metric::M4),
+            other => Err(format!("unknown metric `{other}` (M1, M2, M3 or M4)")),
+        }
+    }
+}
+
+/// Encloses the metric at `lambda` (M4 by max/min of the enclosures).
+pub fn enclose_metric<T: Enclosure>(metric: Metric, lambda: &[T]) -> T {
+    match metric {
+        Metric::M1 => enclose_m1(lambda),
+        Metric::M2 => enclose_m2(lambda),
+        Metric::M3 => enclose_m3(lambda),
+        Metric::M4 => enclose_m4(lambda),
+    }
+}
+
+/// The modes `(i_max, i_min)` (m != 0) whose enclosures are certainly above, respectively
+/// below, every other mode's; None when the enclosures do not single them out.
+pub fn certain_extremes<T: Enclosure>(lambda: &[T]) -> Option<(usize, usize)> {
+    let k = lambda.len();
+    let pick = |above: bool| {
+        (1..k).find(|&i| {
+            (1..k).all(|m| {
+                m == i
+                    || if above {
+                        lambda[m].certainly_lt(&lambda[i])
+                    } else {
+                        lambda[i].certainly_lt(&lambda[m])
+                    }
+            })
+        })
+    };
+    Some((pick(true)?, pick(false)?))
+}
+
+/// The rate whose sign decides (a) and the radius, by the closed forms: `d(M1^2)/dt` for M1,
+/// `dM/dt` otherwise; M4 at the given extreme modes. Generic over [`Real`] so that it also runs
+/// on dual numbers.
+pub fn sign_rate<T: Real>(metric: Metric, lambda: &[T], extremes: Option<(usize, usize)>) -> T {
+    match metric {
+        Metric::M1 => enclose_m1_sq_rate(lambda),
+        Metric::M2 => enclose_m2_rate(lambda),
+        Metric::M3 => enclose_m3_rate(lambda),
+        Metric::M4 => {
+            let (imax, imin) = extremes.expect("M4 needs its extreme modes");
+            let r = enclose_one_minus_s(lambda);
+            div_by_order(r[imax].clone() - &r[imin], lambda.len()).mul_pow2(1)
+        }
+    }
+}
+
+/// The rates at one state, each enclosed by the closed form and by the chain rule.
+#[derive(Clone, Debug)]
+pub struct InitialRates<T> {
+    /// `dM/dt`, closed form.
+    pub closed: T,
+    /// `dM/dt`, chain rule along the field.
+    pub chain: T,
+    /// Their intersection (None when disjoint: an inconsistency).
+    pub rate: Option<T>,
+    /// `d(M1^2)/dt` (closed form), M1 only.
+    pub m1_sq: Option<T>,
+    /// `dV/dt`, closed form.
+    pub v_closed: T,
+    /// `dV/dt`, chain rule along the field.
+    pub v_chain: T,
+    /// Their intersection.
+    pub v_rate: Option<T>,
+    /// M at the state.
+    pub m: T,
+    /// V at the state.
+    pub v: T,
+}
+
+/// `d/dt q(lambda(t))` along the balanced field, by dual numbers through `q`.
+fn chain_rule<T: Enclosure>(lambda: &[T], q: impl Fn(&[Dual<T>]) -> Dual<T>) -> T {
+    let dl = enclose_balanced_field(lambda);
+    let x: Vec<Dual<T>> = lambda
+        .iter()
+        .zip(dl)
+        .map(|(l, d)| Dual {
+            value: l.clone(),
+            grad: vec![d],
+        })
+        .collect();
+    q(&x).partial(0)
+}
+
+/// Encloses the rates of M and V at `lambda` twice (closed form and chain rule). For M4 the
+/// extreme modes must be certainly unique (else `Err` says so).
+pub fn enclose_initial_rates<T: Enclosure>(
+    metric: Metric,
+    lambda: &[T],
+) -> Result<InitialRates<T>, String> {
+    let extremes = if metric == Metric::M4 {
+        Some(certain_extremes(lambda).ok_or(
+            "M4: the largest or the smallest lambda_m is not certainly unique, so dM4/dt is not \
+             defined by one pair of modes",
+        )?)
+    } else {
+        None
+    };
+    let m = enclose_metric(metric, lambda);
+    let (closed, m1_sq) = match metric {
+        Metric::M1 => {
+            let sq = enclose_m1_sq_rate(lambda);
+            (sq.clone() / &m.mul_pow2(1), Some(sq))
+        }
+        _ => (sign_rate(metric, lambda, extremes), None),
+    };
+    let chain = match metric {
+        Metric::M1 => chain_rule(lambda, enclose_m1),
+        Metric::M2 => chain_rule(lambda, enclose_m2),
+        Metric::M3 => chain_rule(lambda, enclose_m3),
+        Metric::M4 => {
+            let (imax, imin) = extremes.expect("set above");
+            let dl = enclose_balanced_field(lambda);
+            dl[imax].clone() / &lambda[imax] - &(dl[imin].clone() / &lambda[imin])
+        }
+    };
+    let v_closed = enclose_v_rate(lambda);
+    let v_chain = enclose_lyapunov_rate(lambda, &enclose_balanced_field(lambda));
+    Ok(InitialRates {
+        rate: closed.intersect(&chain),
+        v_rate: v_closed.intersect(&v_chain),
+        closed,
+        chain,
+        m1_sq,
+        v_closed,
+        v_chain,
+        m,
+        v: enclose_lyapunov(lambda),
+    })
+}
+
+/// Encloses the sign rate ([`sign_rate`]) over the box `lambda_m in start_m [1 - rho, 1 + rho]`
+/// (m != 0, `lambda_0 = 0`): the mean-value form around the start, intersected with the plain
+/// interval evaluation on the box. None when M4's extremes are not certainly unique on the box.
+pub fn enclose_rate_on_box<T: Enclosure>(metric: Metric, start: &[T], rho: &T) -> Option<T> {
+    let k = start.len();
+    let spread = (-rho.clone()).hull(rho);
+    let boxed: Vec<T> = start
+        .iter()
+        .enumerate()
+        .map(|(m, c)| {
+            if m == 0 {
+                c.clone()
+            } else {
+                // `1` at the working precision (`T::one()` may carry fewer bits)
+                c.clone() * &(T::from_i64(1, c.prec()) + &spread)
+            }
+        })
+        .collect();
+    let extremes = if metric == Metric::M4 {
+        let e = certain_extremes(&boxed)?;
+        // the same pair must be the extremes at the start
+        (certain_extremes(start) == Some(e)).then_some(e)?;
+        Some(e)
+    } else {
+        None
+    };
+    let natural = sign_rate(metric, &boxed, extremes);
+    // mean value: rate(box) in rate(start) + sum_m d rate/d lambda_m (box) (box_m - start_m)
+    let n = k - 1;
+    let duals: Vec<Dual<T>> = boxed
+        .iter()
+        .enumerate()
+        .map(|(m, b)| {
+            if m == 0 {
+                Dual {
+                    value: b.clone(),
+                    grad: vec![T::zero(); n],
+                }
+            } else {
+                Dual::variable(b.clone(), m - 1, n)
+            }
+        })
+        .collect();
+    let grad = sign_rate(metric, &duals, extremes);
+    let mut mv = sign_rate(metric, start, extremes);
+    for m in 1..k {
+        mv += grad.partial(m - 1) * &(boxed[m].clone() - &start[m]);
+    }
+    // both enclose the same rates: a finite pair that does not intersect is an inconsistency
+    // and certifies nothing
+    match (natural.is_finite(), mv.is_finite()) {
+        (true, true) => natural.intersect(&mv),
+        (true, false) => Some(natural),
+        (false, true) => Some(mv),
+        (false, false) => None,
+    }
+}
+
+/// The largest `rho = 2^-j`, j = 1..=40, whose box has the sign rate certainly positive.
+pub fn radius_of_validity<T: Enclosure>(metric: Metric, start: &[T]) -> Option<(u32, T)> {
+    (1..=40u32).find_map(|j| {
+        let rho = T::from_i64(1, start[0].prec()).mul_pow2(-(j as i32));
+        enclose_rate_on_box(metric, start, &rho)
+            .filter(|r| r.certainly_positive())
+            .map(|r| (j, r))
+    })
+}
+
+fn bounds_of<T: Enclosure>(x: &T) -> (String, String) {
+    if x.is_finite() {
+        x.to_decimal_bounds(17)
+    } else {
+        (format!("{}", x.lower_f64()), format!("{}", x.upper_f64()))
+    }
+}
+
+/// The series of `q(x) / q0` along `tr` (enclosure over each step and at its end), merged to
+/// at most [`MAX_SERIES_POINTS`] points (hull over merged steps, end of the last).
+pub fn ratio_series<T: Enclosure>(
+    name: &str,
+    tr: &Trajectory<T>,
+    q0: &T,
+    q: impl Fn(&[T]) -> T,
+) -> Series {
+    let per = tr.steps.len().div_ceil(MAX_SERIES_POINTS).max(1);
+    let points = tr
+        .steps
+        .chunks(per)
+        .map(|chunk| {
+            let over = chunk
+                .iter()
+                .map(|s| q(&s.range) / q0)
+                .reduce(|a, b| a.hull(&b))
+                .expect("chunks are not empty");
+            let last = &chunk[chunk.len() - 1];
+            let (lower, upper) = bounds_of(&over);
+            let (end_lower, end_upper) = bounds_of(&(q(&last.end) / q0));
+            SeriesPoint {
+                t0: chunk[0].t0.to_string(),
+                t1: last.t1.to_string(),
+                lower,
+                upper,
+                end_lower,
+                end_upper,
+            }
+        })
+        .collect();
+    Series {
+        name: name.to_string(),
+        points,
+    }
+}
+
+/// The lower end of `x` as a decimal with `digits` significant digits, rounded down (a lower
+/// bound; `-inf`/`NaN` text when not finite).
+fn lower_text<T: Enclosure>(x: &T, digits: usize) -> String {
+    if x.is_finite() {
+        x.to_decimal_bounds(digits).0
+    } else {
+        format!("{}", x.lower_f64())
+    }
+}
+
+/// The upper end of `x`, rounded up.
+fn upper_text<T: Enclosure>(x: &T, digits: usize) -> String {
+    if x.is_finite() {
+        x.to_decimal_bounds(digits).1
+    } else {
+        format!("{}", x.upper_f64())
+    }
+}
+
+/// `t` as a short decimal (display only; the exact time is recorded beside it).
+fn approx_time(t: &Rational) -> String {
+    format!("{:.6}", t.to_f64())
+}
+
+/// Evaluate a C5 claim on backend `T` at `prec` bits (see the module documentation).
+pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
+    let Params::Counterexample {
+        metric,
+        k,
+        start,
+        horizon,
+        tolerance,
+        ..
+    } = &claim.params
+    else {
+        unreachable!("validated kind")
+    };
+    let (metric, k) = (*metric, *k);
+    let name = metric.name();
+    let x0: Vec<T> = start.iter().map(|q| T::from_rational(q, prec)).collect();
+    let mut enclosures = Vec::new();
+    let mut checks = Vec::new();
+    let mut max_width = 0.0f64;
+
+    // (a) the rates at t = 0
+    let rates = match enclose_initial_rates(metric, &x0) {
+        Ok(r) => Some(r),
+        Err(reason) => {
+            checks.push(Check {
+                name: format!("d{name}/dt(0) > 0 and dV/dt(0) < 0"),
+                passed: false,
+                detail: reason,
+            });
+            None
+        }
+    };
+    let mut part_a = false;
+    let mut margin = None;
+    if let Some(r) = &rates {
+        let rate = r.rate.clone().unwrap_or_else(|| r.closed.clone());
+        let v_rate = r.v_rate.clone().unwrap_or_else(|| r.v_closed.clone());
+        enclosures.push(EnclosureRecord::from_enclosure(
+            format!("d{name}/dt(0)"),
+            &rate,
+        ));
+        enclosures.push(EnclosureRecord::from_enclosure("dV/dt(0)", &v_rate));
+        enclosures.push(EnclosureRecord::from_enclosure(format!("{name}(0)"), &r.m));
+        enclosures.push(EnclosureRecord::from_enclosure("V(0)", &r.v));
+        enclosures.push(EnclosureRecord::from_enclosure(
+            format!("d{name}/dt(0), closed form"),
+            &r.closed,
+        ));
+        enclosures.push(EnclosureRecord::from_enclosure(
+            format!("d{name}/dt(0), chain rule along the field"),
+            &r.chain,
+        ));
+        if let Some(sq) = &r.m1_sq {
+            enclosures.push(EnclosureRecord::from_enclosure(
+                "d(M1^2)/dt(0), closed form",
+                sq,
+            ));
+        }
+        enclosures.push(EnclosureRecord::from_enclosure(
+            "dV/dt(0), closed form",
+            &r.v_closed,
+        ));
+        enclosures.push(EnclosureRecord::from_enclosure(
+            "dV/dt(0), chain rule along the field",
+            &r.v_chain,
+        ));
+        max_width = max_width.max(rate.width_upper()).max(v_rate.width_upper());
+        let consistent = r.rate.is_some() && r.v_rate.is_some();
+        checks.push(Check {
+            name: "closed forms and chain rule agree (their enclosures intersect)".into(),
+            passed: consistent,
+            detail: format!(
+                "d{name}/dt: widths {:.3e} (closed), {:.3e} (chain); dV/dt: {:.3e}, {:.3e}",
+                r.closed.width_upper(),
+                r.chain.width_upper(),
+                r.v_closed.width_upper(),
+                r.v_chain.width_upper()
+            ),
+        });
+        let m_up = consistent && rate.certainly_positive();
+        checks.push(Check {
+            name: format!("d{name}/dt(0) > 0"),
+            passed: m_up,
+            detail: if m_up {
+                format!("lower bound {}", lower_text(&rate, 7))
+            } else if rate.certainly_negative() {
+                format!(
+                    "certainly negative (upper bound {}): {name} decreases at this start",
+                    upper_text(&rate, 7)
+                )
+            } else {
+                "undecided: the enclosure contains 0 or is not finite".into()
+            },
+        });
+        let v_down = consistent && v_rate.certainly_negative();
+        checks.push(Check {
+            name: "dV/dt(0) < 0".into(),
+            passed: v_down,
+            detail: format!("upper bound {}", upper_text(&v_rate, 7)),
+        });
+        part_a = m_up && v_down && r.m.certainly_positive();
+        if part_a {
+            margin = Some(lower_text(&rate, 7));
+        }
+        // radius of validity of (a)
+        if m_up {
+            match radius_of_validity(metric, &x0) {
+                Some((j, r)) => {
+                    let what = if metric == Metric::M1 {
+                        "d(M1^2)/dt".to_string()
+                    } else {
+                        format!("d{name}/dt")
+                    };
+                    enclosures.push(EnclosureRecord::from_enclosure(
+                        format!("{what} over the box of relative radius 2^-{j}"),
+                        &r,
+                    ));
+                    checks.push(Check {
+                        name: "radius of validity of (a)".into(),
+                        passed: true,
+                        detail: format!(
+                            "rho = 2^-{j}: every balanced start with lambda_0 = 0 and \
+                             |lambda_m / start_m - 1| <= rho (m != 0) has d{name}/dt > 0 at \
+                             t = 0 (mean-value form on the box; lower bound {}); the \
+                             trajectory part is certified for the exact start only",
+                            lower_text(&r, 7)
+                        ),
+                    });
+                }
+                // informative: the verdict does not depend on it
+                None => checks.push(Check {
+                    name: "radius of validity of (a)".into(),
+                    passed: true,
+                    detail: "none: no box of relative radius 2^-j, j <= 40, has the rate \
+                             certainly positive (the exact start is still certified)"
+                        .into(),
+                }),
+            }
+        }
+    }
+
+    // (b), (c) along the validated trajectory
+    let opts = SolverOptions {
+        tolerance: *tolerance,
+        ..SolverOptions::default()
+    };
+    let mut series = Vec::new();
+    let mut part_b = false;
+    match integrate(&BalancedFlow(k), &x0, horizon, &opts) {
+        Err(e) => checks.push(Check {
+            name: "validated integration reached the horizon".into(),
+            passed: false,
+            detail: e.to_string(),
+        }),
+        Ok(tr) => {
+            checks.push(Check {
+                name: "validated integration reached the horizon".into(),
+                passed: true,
+                detail: format!(
+                    "{} steps, Taylor order {}, horizon {horizon}",
+                    tr.steps.len(),
+                    tr.order
+                ),
+            });
+            let m0 = enclose_metric(metric, &x0);
+            let v0 = enclose_lyapunov(&x0);
+            let ms: Vec<T> = tr
+                .steps
+                .iter()
+                .map(|s| enclose_metric(metric, &s.end))
+                .collect();
+            let vs: Vec<T> = tr.steps.iter().map(|s| enclose_lyapunov(&s.end)).collect();
+            let i1 = (0..ms.len()).find(|&i| m0.certainly_lt(&ms[i]) && vs[i].certainly_lt(&v0));
+            match i1 {
+                Some(i) => {
+                    let t1 = &tr.steps[i].t1;
+                    part_b = true;
+                    enclosures.push(EnclosureRecord::from_enclosure(
+                        "t1",
+                        &T::from_rational(t1, prec),
+                    ));
+                    enclosures.push(EnclosureRecord::from_enclosure(
+                        format!("{name}(t1)"),
+                        &ms[i],
+                    ));
+                    enclosures.push(EnclosureRecord::from_enclosure("V(t1)", &vs[i]));
+                    enclosures.push(EnclosureRecord::from_enclosure(
+                        format!("{name}(t1) - {name}(0)"),
+                        &(ms[i].clone() - &m0),
+                    ));
+                    checks.push(Check {
+                        name: format!(
+                            "t1: first step end with {name}(t1) > {name}(0) and V(t1) < V(0)"
+                        ),
+                        passed: true,
+                        detail: format!(
+                            "t1 = {t1} (~ {}), step {} of {}",
+                            approx_time(t1),
+                            i + 1,
+                            ms.len()
+                        ),
+                    });
+                    // informative: recorded when found; the verdict does not depend on it
+                    let t2_name = format!(
+                        "t2 (informative): first later step end with {name}(t2) < {name}(0), \
+                         if within the horizon"
+                    );
+                    let i2 = (i + 1..ms.len()).find(|&j| ms[j].certainly_lt(&m0));
+                    match i2 {
+                        Some(j) => {
+                            let t2 = &tr.steps[j].t1;
+                            enclosures.push(EnclosureRecord::from_enclosure(
+                                "t2",
+                                &T::from_rational(t2, prec),
+                            ));
+                            enclosures.push(EnclosureRecord::from_enclosure(
+                                format!("{name}(t2)"),
+                                &ms[j],
+                            ));
+                            checks.push(Check {
+                                name: t2_name.clone(),
+                                passed: true,
+                                detail: format!("t2 = {t2} (~ {})", approx_time(t2)),
+                            });
+                        }
+                        None => checks.push(Check {
+                            name: t2_name.clone(),
+                            passed: true,
+                            detail: format!(
+                                "none within the horizon {horizon}: {name} does not certainly \
+                                 fall back below {name}(0) by then (nothing is claimed beyond it)"
+                            ),
+                        }),
+                    }
+                    // the largest certified lower bound of M(t)/M(0) at a step end
+                    let mut best: Option<(usize, T)> = None;
+                    for (j, m) in ms.iter().enumerate() {
+                        let r = m.clone() / &m0;
+                        if r.is_finite()
+                            && best
+                                .as_ref()
+                                .map_or(true, |(_, b)| r.lower_f64() > b.lower_f64())
+                        {
+                            best = Some((j, r));
+                        }
+                    }
+                    if let Some((j, ratio)) = best {
+                        let lo = lower_text(&ratio, 10);
+                        checks.push(Check {
+                            name: format!("largest certified {name}(t)/{name}(0) at a step end"),
+                            passed: true,
+                            detail: format!(
+                                "at least {lo} at t = {} (~ {})",
+                                tr.steps[j].t1,
+                                approx_time(&tr.steps[j].t1)
+                            ),
+                        });
+                    }
+                }
+                None => checks.push(Check {
+                    name: format!(
+                        "t1: first step end with {name}(t1) > {name}(0) and V(t1) < V(0)"
+                    ),
+                    passed: false,
+                    detail: "no step end within the horizon certainly has both".into(),
+                }),
+            }
+            if m0.certainly_positive() && v0.certainly_positive() {
+                series.push(ratio_series(
+                    &format!("{name}(t)/{name}(0)"),
+                    &tr,
+                    &m0,
+                    |x| enclose_metric(metric, x),
+                ));
+                series.push(ratio_series("V(t)/V(0)", &tr, &v0, |x| enclose_lyapunov(x)));
+            }
+        }
+    }
+    let verdict = if part_a && part_b {
+        Verdict::Proved
+    } else {
+        Verdict::Undecided
+    };
+    Evaluation {
+        verdict,
+        enclosures,
+        checks,
+        margin: if verdict == Verdict::Proved {
+            margin
+        } else {
+            None
+        },
+        max_width,
+        series,
+    }
+}
