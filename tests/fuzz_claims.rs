@@ -1623,6 +1623,10 @@ fn certify_sample(target: usize, seed: u64) {
 
 #[test]
 fn validated_mutants_certify_or_are_refused() {
-    let n = if scale() > 1 { CERTIFIED * 20 / 3 } else { CERTIFIED };
+    let n = if scale() > 1 {
+        CERTIFIED * 20 / 3
+    } else {
+        CERTIFIED
+    };
     certify_sample(n, fuzz_seed());
 }

@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(up, "1e-999000");
         assert_eq!(keep_readable("2.38e-323228497".into(), false), "0");
         assert_eq!(keep_readable("-2.38e-323228497".into(), true), "0");
-        assert_eq!(keep_readable("-2.38e-323228497".into(), false), "-1e-999000");
+        assert_eq!(
+            keep_readable("-2.38e-323228497".into(), false),
+            "-1e-999000"
+        );
         assert_eq!(keep_readable("2.38e323228497".into(), true), "inf");
         assert_eq!(keep_readable("2.38e323228497".into(), false), "1e999000");
         assert_eq!(keep_readable("-2.38e323228497".into(), false), "-inf");

@@ -379,7 +379,10 @@ fn check_matrix_memory(
     what: &str,
 ) -> Result<(), ClaimError> {
     let prec = match spec.backend {
-        BackendKind::Mpfr => spec.max_precision_bits.unwrap_or(0).max(spec.precision_bits),
+        BackendKind::Mpfr => spec
+            .max_precision_bits
+            .unwrap_or(0)
+            .max(spec.precision_bits),
         _ => 53,
     };
     let bytes = interval_matrix_bytes(entries, spec.backend, prec);
@@ -1135,11 +1138,7 @@ fn validate_region(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, C
 /// Largest K of a C5 claim (the validated integrator keeps Lohner's QR form up to dimension 64).
 pub const MAX_COUNTEREXAMPLE_K: usize = 64;
 
-fn validate_counterexample(
-    spec: &ClaimSpec,
-    file: &Path,
-    ctx: &Ctx,
-) -> Result<Params, ClaimError> {
+fn validate_counterexample(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     use super::counterexample::Metric;
     let metric: Metric = match spec.quantity.as_deref() {
         Some(q) => q.parse().map_err(|e: String| ctx.err("quantity", e))?,
@@ -1160,10 +1159,7 @@ fn validate_counterexample(
         .ok_or_else(|| ctx.err("start", "missing: the balanced start lambda"))?;
     let start = expand_vector(start_spec, "start", file, &spec.id)?;
     if start.len() != k {
-        return Err(ctx.err(
-            "start",
-            format!("has length {} but k = {k}", start.len()),
-        ));
+        return Err(ctx.err("start", format!("has length {} but k = {k}", start.len())));
     }
     if start[0] != 0 {
         return Err(ctx.err(
@@ -1174,7 +1170,10 @@ fn validate_counterexample(
     if let Some(m) = (1..k).find(|&m| start[m] <= 0) {
         return Err(ctx.err(
             "start",
-            format!("lambda_{m} = {}: every lambda_m, m != 0, must be > 0", start[m]),
+            format!(
+                "lambda_{m} = {}: every lambda_m, m != 0, must be > 0",
+                start[m]
+            ),
         ));
     }
     if metric == Metric::M4 {
@@ -1403,9 +1402,8 @@ fn validate_empirical(spec: &ClaimSpec, ctx: &Ctx) -> Result<Params, ClaimError>
                 format!("horizon / step = {ratio} steps: at most {MAX_EMPIRICAL_STEPS}"),
             )
         })?;
-    let work = u128::from(n_steps)
-        * (k as u128).pow(3)
-        * u128::from(spec.precision_bits.div_ceil(64));
+    let work =
+        u128::from(n_steps) * (k as u128).pow(3) * u128::from(spec.precision_bits.div_ceil(64));
     if work > MAX_EMPIRICAL_WORK {
         return Err(ctx.err(
             "step",
