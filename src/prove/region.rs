@@ -56,6 +56,7 @@ use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
 use crate::ode::dual::Dual;
+use crate::spectral::field::enclose_group_logits;
 use crate::spectral::rates::{
     enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_rate_per_off_target_mass,
     enclose_v_rate, Rate,
@@ -421,9 +422,7 @@ pub fn enclose_metric_rate_pairwise<T: Enclosure>(
     let pairs = k4_pairs(k)?;
     let prec = lambda[0].prec();
     let total = sum(spectrum);
-    let mut f = lambda.clone();
-    fwht(&mut f);
-    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let f = enclose_group_logits(&lambda);
     let p = enclose_softmax(&f);
     let x: Vec<T> = lambda.iter().map(|l| l.clone() / &total).collect();
     let mut acc = T::zero();

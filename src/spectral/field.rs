@@ -16,15 +16,22 @@ pub struct SpectralSoftmax<T> {
     pub s: Vec<T>,
 }
 
+/// Encloses the logits on the group, `f = Had lambda / K` (`Z_ij = f(i XOR j)`), by one
+/// Walsh-Hadamard transform. Guarantee: each entry encloses the exact value for every point of
+/// the inputs.
+pub fn enclose_group_logits<T: Real>(lambda: &[T]) -> Vec<T> {
+    let k = lambda.len();
+    let mut f = lambda.to_vec();
+    fwht(&mut f);
+    f.into_iter().map(|x| div_by_order(x, k)).collect()
+}
+
 /// Encloses `f`, `p` and `s` for the state `lambda` (K = `lambda.len()`, a power of two),
 /// in O(K log K).
 ///
 /// Guarantee: each component encloses the exact value for every point of the inputs.
 pub fn enclose_spectral_softmax<T: Real>(lambda: &[T]) -> SpectralSoftmax<T> {
-    let k = lambda.len();
-    let mut f = lambda.to_vec();
-    fwht(&mut f);
-    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let f = enclose_group_logits(lambda);
     let p = enclose_softmax(&f);
     let mut s = p.clone();
     fwht(&mut s);
@@ -61,9 +68,6 @@ pub fn enclose_unbalanced_field<T: Real>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
 /// Encloses the loss on the spectral manifold, `L = -log p(0) = lse(f) - f(0)` (mean
 /// cross-entropy convention of MATH.md section 1).
 pub fn enclose_spectral_loss<T: Real>(lambda: &[T]) -> T {
-    let k = lambda.len();
-    let mut f = lambda.to_vec();
-    fwht(&mut f);
-    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let f = enclose_group_logits(lambda);
     enclose_log_sum_exp(&f) - &f[0]
 }

@@ -19,6 +19,7 @@
 //! Guarantee (for interval types): the result encloses the exact rate at every point of the
 //! inputs; needs `lambda_m > 0` for m != 0 (ln x_m in M3).
 
+use super::field::enclose_group_logits;
 use crate::arith::Real;
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
@@ -37,10 +38,7 @@ pub fn enclose_one_minus_s<T: Real>(lambda: &[T]) -> Vec<T> {
 
 /// `(q, t)`: `q = 1 - p(0)` and `t_m = sum_{g!=0} p(g) chi_m(g)`.
 fn off_target<T: Real>(lambda: &[T]) -> (T, Vec<T>) {
-    let k = lambda.len();
-    let mut f = lambda.to_vec();
-    fwht(&mut f);
-    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let f = enclose_group_logits(lambda);
     let mut p = enclose_softmax(&f);
     let mut q = T::zero();
     for pg in &p[1..] {
@@ -158,9 +156,7 @@ pub enum Rate {
 pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T {
     let k = lambda.len();
     let prec = lambda[0].prec();
-    let mut f = lambda.to_vec();
-    fwht(&mut f);
-    let f: Vec<T> = f.into_iter().map(|x| div_by_order(x, k)).collect();
+    let f = enclose_group_logits(lambda);
     let mut rho = vec![T::zero()];
     rho.extend(enclose_softmax(&f[1..]));
     fwht(&mut rho);
