@@ -28,17 +28,44 @@ pub enum Mutant {
     TaylorRemainderOrder,
     /// The branch-and-bound prover accepts a box without evaluating it.
     BoxAcceptedUnevaluated,
+    /// C1 proves "diagonal" from off-diagonal enclosures that contain 0, without the exact
+    /// argument (issue 18, section 1).
+    C1IgnoresExactArgument,
+    /// A trajectory `decreasing` bound is proved from a certified prefix of the step pairs.
+    DecreasingAcceptsPrefix,
+    /// A region checkpoint is used without validating it against the root region and the build.
+    CheckpointTrustedUnchecked,
+    /// Constants of the spectral functions are built at the precision of the first input (a
+    /// 2-bit MPFR zero) instead of the working precision.
+    ConstantAtTwoBits,
+    /// MPFR interval multiplication takes the lower end from the wrong endpoint pair when both
+    /// factors straddle zero.
+    MpfrMulStraddleLower,
+    /// Bisection of a region box leaves a sliver between the two halves.
+    BisectionSliver,
+    /// C5 accepts a t1 where M(t1) is only possibly above M(0) (overlapping enclosures).
+    C5PossiblyAbove,
+    /// The integrator's a-priori enclosure test accepts an overlap instead of an inclusion.
+    AprioriOverlapOnly,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the table in `scripts/mutants.sh`.
-    pub const ALL: [Mutant; 6] = [
+    pub const ALL: [Mutant; 14] = [
         Mutant::GradientSign,
         Mutant::LowerBoundRoundedUp,
         Mutant::LseShiftDropped,
         Mutant::WhtOffByOne,
         Mutant::TaylorRemainderOrder,
         Mutant::BoxAcceptedUnevaluated,
+        Mutant::C1IgnoresExactArgument,
+        Mutant::DecreasingAcceptsPrefix,
+        Mutant::CheckpointTrustedUnchecked,
+        Mutant::ConstantAtTwoBits,
+        Mutant::MpfrMulStraddleLower,
+        Mutant::BisectionSliver,
+        Mutant::C5PossiblyAbove,
+        Mutant::AprioriOverlapOnly,
     ];
 
     /// The kebab-case name that `HADACERT_MUTANT` uses, e.g. `gradient-sign`.
@@ -50,6 +77,14 @@ impl Mutant {
             Mutant::WhtOffByOne => "wht-off-by-one",
             Mutant::TaylorRemainderOrder => "taylor-remainder-order",
             Mutant::BoxAcceptedUnevaluated => "box-accepted-unevaluated",
+            Mutant::C1IgnoresExactArgument => "c1-ignores-exact-argument",
+            Mutant::DecreasingAcceptsPrefix => "decreasing-accepts-prefix",
+            Mutant::CheckpointTrustedUnchecked => "checkpoint-trusted-unchecked",
+            Mutant::ConstantAtTwoBits => "constant-at-two-bits",
+            Mutant::MpfrMulStraddleLower => "mpfr-mul-straddle-lower",
+            Mutant::BisectionSliver => "bisection-sliver",
+            Mutant::C5PossiblyAbove => "c5-t1-possibly-above",
+            Mutant::AprioriOverlapOnly => "apriori-overlap-only",
         }
     }
 

@@ -5,7 +5,8 @@
 //! claim evaluators from values of a type implementing [`crate::arith::Enclosure`] (see
 //! [`EnclosureRecord::from_enclosure`]); f64 has no such implementation.
 
-use crate::arith::Enclosure;
+use crate::arith::{Enclosure, Field, MpfrInterval};
+use rug::Rational;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,26 @@ impl EnclosureRecord {
             upper: keep_readable(upper, true),
         }
     }
+}
+
+/// Significant digits of a margin.
+pub const MARGIN_DIGITS: usize = 7;
+
+/// A margin from the enclosure of a *slack* (how far the deciding quantity clears its
+/// threshold, oriented so that a positive slack is what decided): its lower end rounded down to
+/// [`MARGIN_DIGITS`] significant digits. Guarantee: the returned decimal is `<=` every point of
+/// `slack`, so it is a lower bound on the true slack. `None` when `slack` is not finite.
+pub fn margin_lower<T: Enclosure>(slack: &T) -> Option<String> {
+    slack
+        .is_finite()
+        .then(|| keep_readable(slack.to_decimal_bounds(MARGIN_DIGITS).0, false))
+}
+
+/// A margin from an exact rational slack, rounded down to [`MARGIN_DIGITS`] significant digits.
+/// Guarantee: the returned decimal is `<= q`.
+pub fn margin_exact(q: &Rational) -> String {
+    // A 128-bit enclosure of q, then its lower end rounded down: never above q.
+    margin_lower(&MpfrInterval::from_rational(q, 128)).unwrap_or_else(|| "0".into())
 }
 
 /// Largest decimal exponent (of the leading digit) written into a certificate; readers accept
