@@ -23,6 +23,8 @@ table=(
   "wht-off-by-one|WhtOffByOne|model reference|fwht_twice_is_k_times_identity k8_spectral_quantities_match_arb_mpfr"
   "taylor-remainder-order|TaylorRemainderOrder|mutation_detect|loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
   "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
+  "constant-at-two-bits|ConstantAtTwoBits|region|mpfr_region_proof_needs_about_as_many_boxes_as_inari"
+  "c1-ignores-exact-argument|C1IgnoresExactArgument|model|c1_large_logits_without_exact_argument_are_not_proved"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0

@@ -39,6 +39,12 @@
 //!   possible verdict is `empirical` (never proved or refuted).
 //! * A not-finite enclosure (infinite end or NaN) answers every `certainly_*` question with
 //!   `false`, so it never proves or refutes anything.
+//! * Numerics alone prove strict inequalities and bounds `|x| <= b`; an equality (`x = 0`,
+//!   "diagonal", "invariant") is proved only by an exact argument checked in integer or
+//!   rational arithmetic ([`model::structure::diagonalisation_argument`] for C1), which the
+//!   enclosures then confirm.
+//! * Constants are built at the working precision ([`arith::working_prec`]), never at the
+//!   precision of an exact 2-bit MPFR `zero()`.
 //! * Inputs are exact decimal or rational strings, parsed into `rug::Rational` without passing
 //!   through f64, and converted to a backend with outward rounding.
 //! * Hadamard matrices stay integer: `Q diag(x) Q^T = Had diag(x) Had / K`, so no `sqrt(K)` is

@@ -9,7 +9,7 @@ use hadacert::model::gradient::{enclose_gradient_flow, enclose_mean_ce_loss};
 use hadacert::model::hadamard::{Equivalence, HadamardError, HadamardMatrix, MAX_ORDER};
 use hadacert::model::logits::{enclose_column_softmax, enclose_logits, enclose_rotated};
 use hadacert::model::softmax::{enclose_log_sum_exp, enclose_softmax};
-use hadacert::model::structure::check_xor_structure;
+use hadacert::model::structure::{check_xor_structure, diagonalisation_argument};
 use hadacert::model::wht::fwht;
 use hadacert::spectral::field::{
     enclose_balanced_field, enclose_spectral_loss, enclose_spectral_softmax,
@@ -98,10 +98,14 @@ fn dense_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Rational>> {
 }
 
 fn exact_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Rational>> {
-    let lam: Vec<Exact> = lambda.iter().map(|q| Exact(q.clone())).collect();
+    let lam: Vec<Exact> = lambda.iter().map(|q| Exact::new(q.clone())).collect();
     let z = enclose_logits(h, &lam);
     (0..h.order())
-        .map(|i| (0..h.order()).map(|j| z[(i, j)].0.clone()).collect())
+        .map(|i| {
+            (0..h.order())
+                .map(|j| z[(i, j)].clone().checked().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -455,7 +459,7 @@ fn rotated_matches_dense_exact() {
     for h in &mats {
         let k = h.order();
         let s: Vec<Vec<Rational>> = (0..k).map(|_| rng.rationals(k)).collect();
-        let sm = DMatrix::from_fn(k, k, |i, j| Exact(s[i][j].clone()));
+        let sm = DMatrix::from_fn(k, k, |i, j| Exact::new(s[i][j].clone()));
         let rot = enclose_rotated(h, sm);
         for m in 0..k {
             for n in 0..k {
@@ -466,7 +470,7 @@ fn rotated_matches_dense_exact() {
                     }
                 }
                 assert_eq!(
-                    rot[(m, n)].0,
+                    rot[(m, n)].clone().checked().unwrap(),
                     acc / k as u32,
                     "K={k} ({m},{n}) {:?}",
                     h.fast_form()
@@ -663,6 +667,142 @@ fn row_permutations_keep_diagonalisation() {
                 s[eq.col_perm[m]]
             );
         }
+    }
+}
+
+/// The exact argument of C1 holds exactly when the row signs are +-a character, and agrees with
+/// the numerics: when it holds, every off-diagonal enclosure of `Q^T S Q` contains 0 and the
+/// diagonal meets `s~[col_perm[m] ^ c]`; when it fails (generic lambda), some off-diagonal
+/// entry is certainly non-zero, so the numerics refute diagonality.
+#[test]
+fn diagonalisation_argument_is_exactly_the_character_condition() {
+    let mut rng = Rng(0x5eed_0018);
+    let (mut held, mut failed) = (0, 0);
+    for round in 0..120 {
+        let k = 1usize << (1 + round % 5); // 2..32
+        let h = HadamardMatrix::sylvester(k).unwrap();
+        let lam = rng.rationals(k);
+        // Half the cases: row flips of a character chi_c (possibly with a global flip);
+        // the other half: arbitrary flips.
+        let c = rng.below(k);
+        let global = rng.below(2) == 1;
+        let row_flip: Vec<usize> = if round % 2 == 0 {
+            (0..k)
+                .filter(|&r| (sylvester_sign(r, c) < 0) != global)
+                .collect()
+        } else {
+            rng.flips(k)
+        };
+        let eq = Equivalence {
+            row_flip: row_flip.clone(),
+            row_perm: rng.perm(k),
+            col_perm: rng.perm(k),
+            col_flip: rng.flips(k),
+        };
+        let ht = h.transform(&eq).unwrap();
+        let arg = diagonalisation_argument(&ht);
+        // Independent decision: the net sign of each Sylvester row is +-chi_{c'} for some c'.
+        let mut sign = vec![1i8; k];
+        for &r in &row_flip {
+            sign[r] = -sign[r];
+        }
+        let is_character = (0..k).any(|cc| {
+            let rel = |r: usize| sign[r] * sign[0];
+            (0..k).all(|r| rel(r) == sylvester_sign(r, cc))
+        });
+        assert_eq!(arg.holds, is_character, "K={k} flips {row_flip:?}: {arg:?}");
+        if round % 2 == 0 {
+            assert!(
+                arg.holds && arg.character == Some(c),
+                "K={k} c={c}: {arg:?}"
+            );
+        }
+        let rot = rotated_softmax(&ht, &lam);
+        if arg.holds {
+            held += 1;
+            assert!(is_diagonal(&rot), "K={k} {eq:?}");
+            let c = arg.character.unwrap();
+            let mut mu = vec![Rational::new(); k];
+            for (j, l) in lam.iter().enumerate() {
+                mu[eq.col_perm[j] ^ c] = l.clone();
+            }
+            let s = enclose_spectral_softmax(&mu.iter().map(mi).collect::<Vec<_>>()).s;
+            for m in 0..k {
+                assert!(
+                    rot[(m, m)].intersect(&s[eq.col_perm[m] ^ c]).is_some(),
+                    "K={k} m={m}"
+                );
+            }
+        } else {
+            failed += 1;
+            let refuted = (0..k).any(|i| {
+                (0..k).any(|j| {
+                    i != j && (rot[(i, j)].certainly_positive() || rot[(i, j)].certainly_negative())
+                })
+            });
+            assert!(
+                refuted,
+                "K={k}: no exact argument, yet nothing refutes it: {eq:?}"
+            );
+        }
+    }
+    assert!(held >= 60 && failed >= 20, "held {held}, failed {failed}");
+    // Paley matrices have no Sylvester form: never an exact argument.
+    assert!(!diagonalisation_argument(&HadamardMatrix::paley(11).unwrap()).holds);
+}
+
+/// Issue 18, section 1: at large logits the off-diagonal entries of `Q^T S Q` for a Paley
+/// matrix or a non-character row flip are far below inari's rounding error, so every
+/// off-diagonal enclosure contains 0. That must leave the claim undecided, never proved.
+#[test]
+fn c1_large_logits_without_exact_argument_are_not_proved() {
+    use hadacert::cert::Verdict;
+    use hadacert::claim::{certify, parse_claims};
+    let text = r#"
+[[claim]]
+id = "paley-40"
+kind = "C1r"
+expect = "undecided"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "paley", q = 11 }
+lambda = { kind = "progression", start = "40", step = "0", len = 12 }
+
+[[claim]]
+id = "flip-40"
+kind = "C1r"
+expect = "undecided"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "sylvester", order = 8, transform = { row_flip = [1, 2] } }
+lambda = { kind = "progression", start = "40", step = "0", len = 8 }
+
+[[claim]]
+id = "character-40"
+kind = "C1r"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "sylvester", order = 8, transform = { row_flip = [1, 2, 5, 6] } }
+lambda = { kind = "progression", start = "40", step = "0", len = 8 }
+"#;
+    for claim in parse_claims(text, std::path::Path::new("c1.toml")).unwrap() {
+        let cert = certify(&claim);
+        let every_contains_zero = cert
+            .checks
+            .iter()
+            .any(|c| c.name == "every off-diagonal enclosure contains 0" && c.passed);
+        assert!(
+            every_contains_zero,
+            "{}: the enclosures should all contain 0",
+            cert.id
+        );
+        let want = if cert.id == "character-40" {
+            Verdict::Proved
+        } else {
+            Verdict::Undecided
+        };
+        assert_eq!(cert.verdict, want, "{}: {:?}", cert.id, cert.checks);
     }
 }
 

@@ -319,3 +319,42 @@ fn rates_per_off_target_mass_agree_with_the_rates() {
         }
     }
 }
+
+/// Issue 18, section 4: every constant of the rates is built at the working precision, so an
+/// MPFR-128 region proof needs about as many boxes as inari (with 2-bit constants the scaled
+/// rate at an exact point was about 6e-2 wide and the same region stayed undecided after
+/// 200 000 boxes). Also the scaled rate at an exact state is as narrow as 128 bits allow.
+#[test]
+fn mpfr_region_proof_needs_about_as_many_boxes_as_inari() {
+    for quantity in [RateQuantity::V, RateQuantity::M1] {
+        let mut r = region(
+            quantity,
+            4,
+            &["0.05", "0.3", "0.3"],
+            &["0.15", "0.6", "0.6"],
+            ["1", "2"],
+            "0",
+        );
+        r.max_boxes = 50_000;
+        let inari = prove_region::<Ival>(&r, 53, "p-inari", &RunOptions::default()).unwrap();
+        let mpfr = prove_region::<MpfrInterval>(&r, 128, "p-mpfr", &RunOptions::default()).unwrap();
+        assert_eq!(inari.decided(), Some(true), "{quantity:?} inari: {inari:?}");
+        assert_eq!(mpfr.decided(), Some(true), "{quantity:?} mpfr: {mpfr:?}");
+        assert!(
+            mpfr.boxes <= inari.boxes + inari.boxes / 4 + 8,
+            "{quantity:?}: MPFR-128 needed {} boxes, inari {}",
+            mpfr.boxes,
+            inari.boxes
+        );
+        let state: Vec<MpfrInterval> = ["0", "1/10", "1/2", "2/5"]
+            .iter()
+            .map(|s| MpfrInterval::from_rational(&q(s), 128))
+            .collect();
+        let rate = quantity.enclose_scaled_rate(&state);
+        assert!(
+            rate.is_finite() && rate.width_upper() < 1e-30,
+            "{quantity:?}: scaled rate at an exact state is {} wide",
+            rate.width_upper()
+        );
+    }
+}

@@ -47,6 +47,9 @@ fn digits(s: &str) -> bool {
 /// assert_eq!(parse_exact("-3/6").unwrap(), Rational::from((-1, 2)));
 /// assert_eq!(parse_exact("2.5e-3").unwrap(), Rational::from((1, 400)));
 /// assert!(parse_exact("nan").is_err());
+/// // Bad input is an error, never a panic, multi-byte characters included.
+/// assert!(parse_exact(&"é".repeat(15000)).is_err());
+/// assert!(parse_exact("1/٣").is_err());
 /// ```
 pub fn parse_exact(text: &str) -> Result<Rational, ExactParseError> {
     let t = text.trim();
@@ -54,7 +57,9 @@ pub fn parse_exact(text: &str) -> Result<Rational, ExactParseError> {
         return Err(ExactParseError::Empty);
     }
     if t.len() > MAX_NUMBER_CHARS {
-        return Err(ExactParseError::TooLarge(format!("{}...", &t[..20])));
+        // The first 20 characters (not bytes: a multi-byte character may straddle byte 20).
+        let head: String = t.chars().take(20).collect();
+        return Err(ExactParseError::TooLarge(format!("{head}...")));
     }
     let lower = t.to_ascii_lowercase();
     if lower.contains("inf") || lower.contains("nan") {

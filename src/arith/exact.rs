@@ -1,26 +1,68 @@
 //! Exact rational arithmetic (`rug::Rational`) for structure checks: no rounding at all, and no
 //! transcendental functions.
+//!
+//! A rational has no infinity, so a division by zero cannot give a number: it gives the
+//! *undefined* value (like NaN, it propagates through every operation and equals nothing,
+//! itself included), and [`Exact::value`] / [`Exact::checked`] report it as an error. Nothing
+//! panics and nothing silently becomes 0.
 
 use super::{Field, Ring};
 use rug::Rational;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// An exact rational number.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Exact(pub Rational);
+/// An exact rational number, or *undefined* (the result of a division by zero).
+#[derive(Clone, Debug, Default)]
+pub struct Exact(Option<Rational>);
+
+/// A division by zero happened somewhere in an exact computation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("exact arithmetic: division by zero")]
+pub struct DivisionByZero;
+
+impl Exact {
+    /// The exact rational `q`.
+    pub fn new(q: Rational) -> Self {
+        Exact(Some(q))
+    }
+    /// The value, or `None` if a division by zero produced it.
+    pub fn value(&self) -> Option<&Rational> {
+        self.0.as_ref()
+    }
+    /// The value, or the error of a division by zero.
+    pub fn checked(self) -> Result<Rational, DivisionByZero> {
+        self.0.ok_or(DivisionByZero)
+    }
+    fn lift2(
+        a: Option<Rational>,
+        b: Option<&Rational>,
+        f: impl FnOnce(Rational, &Rational) -> Rational,
+    ) -> Exact {
+        match (a, b) {
+            (Some(a), Some(b)) => Exact(Some(f(a, b))),
+            _ => Exact(None),
+        }
+    }
+}
+
+impl PartialEq for Exact {
+    /// Equal values; *undefined* equals nothing (like NaN).
+    fn eq(&self, other: &Self) -> bool {
+        matches!((&self.0, &other.0), (Some(a), Some(b)) if a == b)
+    }
+}
 
 impl num_traits::Zero for Exact {
     fn zero() -> Self {
-        Exact(Rational::new())
+        Exact::new(Rational::new())
     }
     fn is_zero(&self) -> bool {
-        self.0.is_zero()
+        self.0.as_ref().is_some_and(|q| q.is_zero())
     }
 }
 
 impl num_traits::One for Exact {
     fn one() -> Self {
-        Exact(Rational::from(1))
+        Exact::new(Rational::from(1))
     }
 }
 
@@ -28,17 +70,17 @@ macro_rules! exact_ops {
     ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
         impl $tr<Exact> for Exact {
             type Output = Exact;
-            fn $f(self, rhs: Exact) -> Exact { Exact($tr::$f(self.0, rhs.0)) }
+            fn $f(self, rhs: Exact) -> Exact { Exact::lift2(self.0, rhs.0.as_ref(), |a, b| $tr::$f(a, b)) }
         }
         impl<'a> $tr<&'a Exact> for Exact {
             type Output = Exact;
-            fn $f(self, rhs: &'a Exact) -> Exact { Exact($tr::$f(self.0, &rhs.0)) }
+            fn $f(self, rhs: &'a Exact) -> Exact { Exact::lift2(self.0, rhs.0.as_ref(), |a, b| $tr::$f(a, b)) }
         }
         impl $tra<Exact> for Exact {
-            fn $fa(&mut self, rhs: Exact) { $tra::$fa(&mut self.0, rhs.0); }
+            fn $fa(&mut self, rhs: Exact) { *self = $tr::$f(std::mem::take(self), rhs); }
         }
         impl<'a> $tra<&'a Exact> for Exact {
-            fn $fa(&mut self, rhs: &'a Exact) { $tra::$fa(&mut self.0, &rhs.0); }
+            fn $fa(&mut self, rhs: &'a Exact) { *self = $tr::$f(std::mem::take(self), rhs); }
         }
     )*};
 }
@@ -51,24 +93,26 @@ exact_ops! {
 
 impl Div<Exact> for Exact {
     type Output = Exact;
-    /// Exact division; dividing by zero panics in rug, so callers check (structure checks only
-    /// divide by powers of two).
+    /// Exact division; a zero divisor gives *undefined*.
     fn div(self, rhs: Exact) -> Exact {
-        Exact(self.0 / rhs.0)
+        self / &rhs
     }
 }
 
 impl<'a> Div<&'a Exact> for Exact {
     type Output = Exact;
     fn div(self, rhs: &'a Exact) -> Exact {
-        Exact(self.0 / &rhs.0)
+        match rhs.0.as_ref() {
+            Some(d) if !d.is_zero() => Exact::lift2(self.0, Some(d), |a, b| a / b),
+            _ => Exact(None),
+        }
     }
 }
 
 impl Neg for Exact {
     type Output = Exact;
     fn neg(self) -> Exact {
-        Exact(-self.0)
+        Exact(self.0.map(|q| -q))
     }
 }
 
@@ -77,32 +121,59 @@ impl Ring for Exact {
         u32::MAX
     }
     fn from_i64(n: i64, _prec: u32) -> Self {
-        Exact(Rational::from(n))
+        Exact::new(Rational::from(n))
     }
     fn mul_pow2(&self, k: i32) -> Self {
-        let mut q = self.0.clone();
-        if k >= 0 {
-            q <<= k as u32;
-        } else {
-            q >>= k.unsigned_abs();
-        }
-        Exact(q)
+        Exact(self.0.as_ref().map(|q| {
+            let mut q = q.clone();
+            if k >= 0 {
+                q <<= k as u32;
+            } else {
+                q >>= k.unsigned_abs();
+            }
+            q
+        }))
     }
     fn approx_f64(&self) -> f64 {
-        self.0.to_f64()
+        self.0.as_ref().map_or(f64::NAN, |q| q.to_f64())
     }
 }
 
 impl Field for Exact {
     fn from_rational(q: &Rational, _prec: u32) -> Self {
-        Exact(q.clone())
+        Exact::new(q.clone())
     }
-    /// Exact reciprocal; the reciprocal of 0 is reported as 0 (callers never divide by zero).
+    /// Exact reciprocal; the reciprocal of 0 is *undefined* ([`Exact::checked`] reports it).
+    ///
+    /// ```
+    /// use hadacert::arith::{Exact, Field};
+    /// use rug::Rational;
+    /// assert_eq!(Exact::new(Rational::from(4)).recip().checked(), Ok(Rational::from((1, 4))));
+    /// assert!(Exact::new(Rational::new()).recip().checked().is_err());
+    /// ```
     fn recip(&self) -> Self {
-        if self.0.is_zero() {
-            Exact(Rational::new())
-        } else {
-            Exact(self.0.clone().recip())
-        }
+        <Exact as num_traits::One>::one() / self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::{One, Zero};
+
+    #[test]
+    fn division_by_zero_is_undefined_and_propagates() {
+        let x = Exact::new(Rational::from((3, 2)));
+        let undefined = x.clone() / Exact::zero();
+        assert_eq!(undefined.clone().checked(), Err(DivisionByZero));
+        assert_ne!(undefined, undefined.clone());
+        assert!((undefined.clone() + &x).value().is_none());
+        assert!((x.clone() * &undefined).value().is_none());
+        assert!((-undefined.mul_pow2(3)).value().is_none());
+        assert_eq!(
+            (x.clone() / Exact::one()).checked(),
+            Ok(Rational::from((3, 2)))
+        );
+        assert_eq!(Exact::zero().recip().checked(), Err(DivisionByZero));
     }
 }

@@ -28,7 +28,7 @@ mod inari_backend;
 mod mpfr;
 
 pub use decimal::{parse_exact, ExactParseError};
-pub use exact::Exact;
+pub use exact::{DivisionByZero, Exact};
 pub use inari_backend::Ival;
 pub use mpfr::{MpfrInterval, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 
@@ -75,6 +75,19 @@ pub trait Ring:
     fn add_product(&mut self, a: &Self, b: &Self) {
         *self += a.clone() * b;
     }
+}
+
+/// The working precision of a computation on `xs`: the largest precision among them (53 when
+/// empty). Constants of a computation are built at this precision, never at the precision of
+/// whichever input comes first: `zero()` and `one()` carry only 2 bits on MPFR (they are exact,
+/// so arithmetic with them is exact, but a constant such as `K - 1` built at their precision
+/// would be rounded to 2 bits).
+pub fn working_prec<T: Ring>(xs: &[T]) -> u32 {
+    if crate::mutation::active(crate::mutation::Mutant::ConstantAtTwoBits) {
+        // Injected bug (test builds with `--features mutation` only): the first input's precision.
+        return xs.first().map_or(53, |x| x.prec());
+    }
+    xs.iter().map(|x| x.prec()).max().unwrap_or(53)
 }
 
 /// Division and exact rational inputs.

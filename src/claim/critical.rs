@@ -13,7 +13,7 @@
 use super::schema::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Field};
-use crate::cert::{Check, EnclosureRecord, Verdict};
+use crate::cert::{margin_lower, Check, EnclosureRecord, Verdict};
 use crate::model::gradient::{enclose_gradient_flow, enclose_mean_ce_loss};
 use crate::model::hadamard::HadamardMatrix;
 use crate::model::logits::div_by_order;
@@ -44,11 +44,23 @@ fn q_matrix<S: Field + crate::arith::Real>(k: usize, prec: u32) -> DMatrix<S> {
 
 /// Evaluate a C7 claim on backend `T` at `prec` bits.
 ///
-/// Decision rule: saddle — *proved* when every gradient entry encloses 0 with width at most
-/// `width_bound` and the second derivative is certainly negative, *refuted* when it is
-/// certainly positive or a gradient entry excludes 0; zero mode — *proved* when both field
-/// components of the mode are exactly 0 and the growth rate is certainly positive, *refuted*
-/// when a component excludes 0 or the rate is certainly negative; *undecided* otherwise.
+/// "The gradient is zero" and "the mode stays zero" are equalities, so they rest on exact
+/// arguments, checked exactly on the rational inputs; the enclosures confirm them and decide the
+/// strict inequalities:
+/// * saddle: the state is supported on mode 0 (`a_m = b_m = 0` for `m != 0`, exact). Then
+///   `Q^T W' R = -(1/K)(diag(s) - I) diag(b)` (Sylvester Q diagonalises S exactly, MATH.md
+///   section 3) has the single entry `-(1/K)(s_0 - 1) b_0`, and `s_0 = sum_g p(g) = 1`, so the
+///   gradient is exactly 0 (and `H'` likewise). *Proved* when that holds, every gradient
+///   entry encloses 0 with width at most `width_bound` (consistency), and the second derivative
+///   is certainly negative; *refuted* when it is certainly positive or a gradient entry
+///   excludes 0;
+/// * zero mode: `a_m = b_m = 0` exactly. The field's mode-m components are
+///   `(1/K)(1 - s_m) b_m` and `(1/K)(1 - s_m) a_m`, multiples of `b_m` and `a_m` at every
+///   state, so `{a_m = b_m = 0}` is invariant (uniqueness of solutions of a smooth ODE); the
+///   point enclosures `[0, 0]` of both components confirm it at the state. *Proved* when that
+///   holds and the growth rate is certainly positive, *refuted* when a component excludes 0 or
+///   the rate is certainly negative;
+/// * *undecided* otherwise.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Critical { saddle, mode, a, b } = &claim.params else {
         unreachable!("validated kind")
@@ -60,23 +72,33 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let mut checks = Vec::new();
     let mut enclosures = Vec::new();
     if *saddle {
+        let supported_on_mode_0 = (1..k).all(|i| a[i] == 0 && b[i] == 0);
+        checks.push(Check {
+            name: "exact argument: the state is supported on mode 0 (exact rationals), so the \
+                   gradient is exactly 0 (Q^T W' R = -(1/K)(diag(s) - I) diag(b), s_0 = 1)"
+                .into(),
+            passed: supported_on_mode_0,
+            detail: String::new(),
+        });
         // Gradient at the state.
         let q = q_matrix::<T>(k, prec);
         let (w, h) = full_matrices(&q, &a_t, &b_t);
         let (w_dot, h_dot) = enclose_gradient_flow(&w, &h);
         let mut widest: f64 = 0.0;
         let mut grad_zero = Some(true);
+        let mut excluding: Option<T> = None;
         for x in w_dot.iter().chain(h_dot.iter()) {
             widest = widest.max(x.width_upper());
             if x.certainly_positive() || x.certainly_negative() {
                 grad_zero = Some(false);
+                excluding.get_or_insert_with(|| x.abs());
             } else if !x.contains_zero() && grad_zero == Some(true) {
                 grad_zero = None;
             }
         }
         let width_ok = Rational::from_f64(widest).is_some_and(|w| w <= claim.width_bound);
         checks.push(Check {
-            name: "every entry of the full gradient (W', H') contains 0".into(),
+            name: "consistency: every entry of the full gradient (W', H') encloses 0".into(),
             passed: grad_zero == Some(true) && width_ok,
             detail: format!("widest {widest:.3e}"),
         });
@@ -134,7 +156,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         });
         let verdict = if grad_zero == Some(false) || second.certainly_positive() {
             Verdict::Refuted
-        } else if grad_zero == Some(true)
+        } else if supported_on_mode_0
+            && grad_zero == Some(true)
             && width_ok
             && second.certainly_negative()
             && first.contains_zero()
@@ -144,8 +167,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             Verdict::Undecided
         };
         let margin = match verdict {
-            Verdict::Proved => Some(format!("{:.6e}", -second.upper_f64())),
-            Verdict::Refuted => Some(format!("{:.6e}", second.lower_f64().abs())),
+            Verdict::Proved => margin_lower(&-second.clone()),
+            Verdict::Refuted if second.certainly_positive() => margin_lower(&second),
+            // A gradient entry certainly away from 0: its distance from 0.
+            Verdict::Refuted => excluding.as_ref().and_then(margin_lower),
             _ => None,
         };
         return Evaluation {
@@ -158,6 +183,15 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         };
     }
     // Zero mode.
+    let mode_is_zero = a[m] == 0 && b[m] == 0;
+    checks.push(Check {
+        name: format!(
+            "exact argument: a_{m} = b_{m} = 0 (exact rationals); the mode-{m} field components \
+             are multiples of b_{m} and a_{m}, so the set a_{m} = b_{m} = 0 is invariant"
+        ),
+        passed: mode_is_zero,
+        detail: String::new(),
+    });
     let (da, db) = enclose_unbalanced_field(&a_t, &b_t);
     let exactly_zero = |x: &T| x.is_finite() && x.contains_zero() && x.width_upper() == 0.0;
     let stays = exactly_zero(&da[m]) && exactly_zero(&db[m]);
@@ -183,12 +217,18 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let excluded = |x: &T| x.certainly_positive() || x.certainly_negative();
     let verdict = if excluded(&da[m]) || excluded(&db[m]) || rate.certainly_negative() {
         Verdict::Refuted
-    } else if stays && rate.certainly_positive() {
+    } else if mode_is_zero && stays && rate.certainly_positive() {
         Verdict::Proved
     } else {
         Verdict::Undecided
     };
-    let margin = (verdict == Verdict::Proved).then(|| format!("{:.6e}", rate.lower_f64()));
+    let margin = match verdict {
+        Verdict::Proved => margin_lower(&rate),
+        Verdict::Refuted if excluded(&da[m]) => margin_lower(&da[m].abs()),
+        Verdict::Refuted if excluded(&db[m]) => margin_lower(&db[m].abs()),
+        Verdict::Refuted => margin_lower(&-rate.clone()),
+        _ => None,
+    };
     Evaluation {
         verdict,
         enclosures,

@@ -8,7 +8,7 @@
 
 use super::schema::{Claim, Flow};
 use super::{Evaluation, Params};
-use crate::arith::Enclosure;
+use crate::arith::{working_prec, Enclosure};
 use crate::cert::{Check, EnclosureRecord, Verdict};
 use crate::spectral::field::{
     enclose_balanced_field, enclose_spectral_softmax, enclose_unbalanced_field,
@@ -28,7 +28,7 @@ pub fn enclose_identity_rate<T: Enclosure>(lambda: &[T]) -> T {
         mean_f += &sp.f[g];
         sum_l += &lambda[g];
     }
-    let p = lambda[0].prec();
+    let p = working_prec(&lambda);
     let mean_f = mean_f / T::from_i64(k as i64 - 1, p);
     let gap = weighted - &((T::one() - &sp.p[0]) * &mean_f);
     -(gap.mul_pow2(1) / &sum_l)

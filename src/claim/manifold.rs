@@ -4,7 +4,7 @@
 use super::schema::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Exact};
-use crate::cert::{Check, EnclosureRecord, Verdict};
+use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
 use crate::model::gradient::{enclose_gradient_flow, enclose_mean_ce_loss};
 use crate::model::hadamard::HadamardMatrix;
 use crate::spectral::field::{enclose_spectral_loss, enclose_unbalanced_field};
@@ -14,20 +14,34 @@ use rug::Rational;
 /// Exact check that `R^T R = I` (R is d x K, row-major).
 fn orthonormal_columns(r: &[Vec<Rational>]) -> bool {
     let k = r[0].len();
-    let rm = DMatrix::from_fn(r.len(), k, |i, m| Exact(r[i][m].clone()));
+    let rm = DMatrix::from_fn(r.len(), k, |i, m| Exact::new(r[i][m].clone()));
     let g = rm.transpose() * &rm;
-    (0..k).all(|i| (0..k).all(|j| g[(i, j)].0 == if i == j { 1 } else { 0 }))
+    (0..k).all(|i| {
+        (0..k).all(|j| {
+            g[(i, j)]
+                .value()
+                .is_some_and(|v| *v == if i == j { 1 } else { 0 })
+        })
+    })
 }
 
 /// Evaluate a C2 claim on backend `T` at `prec` bits.
 ///
 /// Builds `W = Q diag(a) R^T` and `H = R diag(b) Q^T` with `Q = Had_K / sqrt(K)` (sqrt(K)
 /// enclosed), encloses the full gradient flow `(W', H')`, and rotates it: `A = Q^T W' R`,
-/// `B = R^T H' Q`. Decision rule: *proved* when everything is finite, every off-diagonal entry of
-/// A and B contains 0 with width <= `width_bound`, every diagonal entry intersects the reduced
-/// field `a_m' = (1/K)(1 - s_m) b_m` (resp. `b_m'`), and `R^T R = I` exactly; *refuted* when an
-/// off-diagonal entry excludes 0 or a diagonal entry is disjoint from the reduced field;
-/// *undecided* otherwise.
+/// `B = R^T H' Q`.
+///
+/// "Keeps the manifold" (the off-diagonals of A and B are 0) is an equality, so it rests on an
+/// exact argument: Q is Sylvester's (by construction), so `Q^T S Q = diag(s)` exactly (the C1
+/// argument, MATH.md section 3), and `R^T R = I` is checked in exact rationals; then
+/// `Z = W H = Q diag(a b) Q^T`, `W' = -(1/K)(S - I) H^T` and
+/// `Q^T W' R = -(1/K)(diag(s) - I) diag(b) R^T R = -(1/K)(diag(s) - I) diag(b)` exactly
+/// (likewise `B`). The enclosures confirm it and give the diagonal values. Decision rule:
+/// *proved* when `R^T R = I` exactly, everything is finite, every off-diagonal entry of A and B
+/// contains 0 with width <= `width_bound` (consistency with the exact argument), every diagonal
+/// entry intersects the reduced field `a_m' = (1/K)(1 - s_m) b_m` (resp. `b_m'`), and the
+/// full-matrix loss meets `-log p(0)`; *refuted* when an off-diagonal entry excludes 0 or a
+/// diagonal entry is disjoint from the reduced field; *undecided* otherwise.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Manifold { a, b, r } = &claim.params else {
         unreachable!("validated kind")
@@ -73,7 +87,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                         && reduced[i].is_finite()
                         && diag_miss.is_none()
                     {
-                        diag_miss = Some((label, i));
+                        // Certainly apart: the distance |x - reduced| is bounded below.
+                        diag_miss =
+                            Some((label, i, margin_lower(&(x.clone() - &reduced[i]).abs())));
                     }
                     continue;
                 }
@@ -82,7 +98,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                     widest = (w, label, i, j);
                 }
                 if !x.contains_zero() && excl.is_none() {
-                    excl = Some((label, i, j, x.abs().lower_f64()));
+                    excl = Some((label, i, j, margin_lower(&x.abs())));
                 }
             }
         }
@@ -96,7 +112,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
 
     let checks = vec![
         Check {
-            name: "R^T R = I (exact rationals)".into(),
+            name: "exact argument: Q Sylvester (by construction) and R^T R = I (exact rationals), \
+                   so Q^T W' R and R^T H' Q are exactly diagonal"
+                .into(),
             passed: r_exact_ok,
             detail: format!("R is {d} x {k}"),
         },
@@ -106,9 +124,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             detail: String::new(),
         },
         Check {
-            name: "off-diagonals of Q^T W' R and R^T H' Q contain 0".into(),
+            name: "consistency: off-diagonals of Q^T W' R and R^T H' Q contain 0".into(),
             passed: excl.is_none(),
-            detail: excl.map_or(String::new(), |(l, i, j, _)| {
+            detail: excl.as_ref().map_or(String::new(), |(l, i, j, _)| {
                 format!("{l} entry ({i}, {j}) excludes 0")
             }),
         },
@@ -123,7 +141,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         Check {
             name: "diagonals contain the reduced field (1/K)(1 - s_m) (b_m, a_m)".into(),
             passed: diag_miss.is_none(),
-            detail: diag_miss.map_or(String::new(), |(l, i)| {
+            detail: diag_miss.as_ref().map_or(String::new(), |(l, i, _)| {
                 format!("{l} diagonal {i} is disjoint from the reduced field")
             }),
         },
@@ -159,17 +177,14 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         }
     }
     let (verdict, margin) = if let Some((_, _, _, mig)) = excl {
-        (Verdict::Refuted, Some(format!("{mig:.6e}")))
-    } else if diag_miss.is_some() {
-        (Verdict::Refuted, None)
+        (Verdict::Refuted, mig)
+    } else if let Some((_, _, gap)) = diag_miss {
+        (Verdict::Refuted, gap)
     } else if all_finite && width_ok && r_exact_ok && loss_ok {
-        (
-            Verdict::Proved,
-            Some(format!(
-                "{:.6e}",
-                (claim.width_bound.to_f64() - widest.0).max(0.0)
-            )),
-        )
+        // How much narrower than required the widest off-diagonal is, rounded down.
+        let slack = Rational::from_f64(widest.0)
+            .map(|w| margin_exact(&Rational::from(&claim.width_bound - &w)));
+        (Verdict::Proved, slack)
     } else {
         (Verdict::Undecided, None)
     };

@@ -704,7 +704,9 @@ fn build_transform(t: &TransformSpec, order: usize, ctx: &Ctx) -> Result<Equival
 
 fn hadamard_field(e: &HadamardError) -> &'static str {
     match e {
-        HadamardError::NotPowerOfTwo(_) | HadamardError::TooLarge(_) => "matrix.order",
+        HadamardError::NotPowerOfTwo(_)
+        | HadamardError::TooLarge(_)
+        | HadamardError::InconsistentFastForm(_) => "matrix.order",
         HadamardError::BadPaleyPrime(_) => "matrix.q",
         HadamardError::BadPermutation { field, .. }
         | HadamardError::IndexOutOfRange { field, .. } => match *field {

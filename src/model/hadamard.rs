@@ -71,6 +71,10 @@ pub enum HadamardError {
     /// Too large for this tool.
     #[error("order {0} exceeds the limit {MAX_ORDER}")]
     TooLarge(usize),
+    /// Internal: a transformed matrix does not equal its composed Sylvester form (the fast
+    /// paths would compute with another matrix). Checked in every build, never assumed.
+    #[error("internal error: the transformed matrix of order {0} differs from its Sylvester form")]
+    InconsistentFastForm(usize),
 }
 
 /// Largest matrix order accepted (dense K x K storage of enclosures must fit in memory).
@@ -265,7 +269,12 @@ impl HadamardMatrix {
             entries,
             fast,
         };
-        debug_assert!(out.fast_form_consistent());
+        // The fast paths (logits, rotation, the exact argument) compute with the composed form:
+        // verify it entrywise in every build (O(K^2)), so a refutation or proof can never rest
+        // on a different matrix.
+        if !out.fast_form_consistent() {
+            return Err(HadamardError::InconsistentFastForm(n));
+        }
         Ok(out)
     }
 

@@ -145,3 +145,86 @@ pub fn check_xor_structure(h: &HadamardMatrix, lambda: &[Rational]) -> XorStruct
         coordinates: coordinates.into(),
     }
 }
+
+/// The exact argument behind a *proved* C1 verdict (MATH.md section 3).
+///
+/// Enclosures can show `|(Q^T S Q)_ij| <= b`, never `= 0`. "Diagonal" is proved only by this
+/// argument, decided in exact integer arithmetic:
+///
+/// 1. the matrix equals `P_r D_r Had D_c P_c` entrywise (its recorded Sylvester form: row
+///    permutation `P_r`, row signs `D_r`, column signs `D_c`, column permutation `P_c`);
+/// 2. the row signs are a character up to one global sign: `rho(r) rho(0) = (-1)^popcount(r & c)`
+///    for one `c` and every Sylvester row `r`.
+///
+/// Then `D_r Had = +-Had Pi_c` (`Pi_c` permutes columns by `j -> j XOR c`), so
+/// `Z = P_r Y P_r^T` with `Y_ab = f~(a XOR b)`, the column softmax is `P_r S' P_r^T` with
+/// `S'_ab = p~(a XOR b)`, and the characters (the columns of `Had`) diagonalise every such
+/// XOR-convolution: `Q^T S Q = P_c^T D_c diag(s) D_c P_c` exactly, for every real `lambda`.
+/// Row signs that are not a character break step 2 (and the property: a row flip of a single
+/// class does not diagonalise S even when `Z = cI` is unchanged).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DiagonalisationArgument {
+    /// Both steps hold.
+    pub holds: bool,
+    /// The character `c` of the row signs, when step 2 holds. In Sylvester coordinates the
+    /// logits are `f~ = Had mu~ / K` with `mu~_{i XOR c} = mu_i`, and diagonal entry m is
+    /// `s~_{col_perm[m] XOR c}`.
+    pub character: Option<usize>,
+    /// What was checked, or which step fails and where.
+    pub detail: String,
+}
+
+/// Decide the exact argument of [`DiagonalisationArgument`] for `h` (O(K^2) integer work).
+///
+/// ```
+/// use hadacert::model::{hadamard::{Equivalence, HadamardMatrix}, structure::diagonalisation_argument};
+/// let h = HadamardMatrix::sylvester(8).unwrap();
+/// assert!(diagonalisation_argument(&h).holds);
+/// // Flipping rows 1 and 2 is not a character: no exact argument.
+/// let flip = Equivalence { row_flip: vec![1, 2], ..Default::default() };
+/// assert!(!diagonalisation_argument(&h.transform(&flip).unwrap()).holds);
+/// // Flipping the rows r with popcount(r & 3) odd is the character chi_3: still diagonal.
+/// let chi3 = Equivalence { row_flip: vec![1, 2, 5, 6], ..Default::default() };
+/// let arg = diagonalisation_argument(&h.transform(&chi3).unwrap());
+/// assert!(arg.holds && arg.character == Some(3));
+/// ```
+pub fn diagonalisation_argument(h: &HadamardMatrix) -> DiagonalisationArgument {
+    let fail = |detail: String| DiagonalisationArgument {
+        holds: false,
+        character: None,
+        detail,
+    };
+    let Some(ff) = h.fast_form() else {
+        return fail(
+            "no Sylvester form: the matrix is not built from Sylvester's by the operations that \
+             keep the property, so no exact argument applies (enclosures alone can only bound \
+             the off-diagonal entries)"
+                .into(),
+        );
+    };
+    if !h.fast_form_consistent() {
+        return fail("the matrix differs entrywise from its recorded Sylvester form".into());
+    }
+    let k = h.order();
+    let sigma = |r: usize| ff.row_sign[r] * ff.row_sign[0];
+    let c = (0..k.trailing_zeros() as usize)
+        .filter(|&i| sigma(1 << i) < 0)
+        .fold(0usize, |c, i| c | (1 << i));
+    let chi = |r: usize| if (r & c).count_ones() % 2 == 0 { 1 } else { -1 };
+    if let Some(r) = (0..k).find(|&r| sigma(r) != chi(r)) {
+        return fail(format!(
+            "the row signs are not a character: Sylvester row {r} has relative sign {} but the \
+             only candidate character chi_{c} gives {}",
+            sigma(r),
+            chi(r)
+        ));
+    }
+    DiagonalisationArgument {
+        holds: true,
+        character: Some(c),
+        detail: format!(
+            "H = P_r D_r Had D_c P_c checked entrywise; row signs = +-chi_{c} (a character), so \
+             Z_ij = f(label(i) XOR label(j)) for every lambda and Q^T S Q is exactly diagonal"
+        ),
+    }
+}

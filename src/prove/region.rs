@@ -51,7 +51,7 @@
 //! are written atomically to a checkpoint file; a run that finds a checkpoint with the same
 //! claim digest resumes from it and ends with the same result as an uninterrupted run.
 
-use crate::arith::{Enclosure, Real};
+use crate::arith::{working_prec, Enclosure, Real};
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
@@ -390,7 +390,7 @@ fn sum<T: Real>(v: &[T]) -> T {
 pub fn enclose_v_rate_termwise<T: Enclosure>(spectrum: &[T]) -> T {
     let lambda = with_zero_mode(spectrum);
     let k = lambda.len();
-    let p = lambda[0].prec();
+    let p = working_prec(&lambda);
     let total = sum(spectrum);
     // K d_g = (Had lambda)_g + S / (K - 1).
     let offset = total.clone() / T::from_i64(k as i64 - 1, p);
@@ -420,7 +420,7 @@ pub fn enclose_metric_rate_pairwise<T: Enclosure>(
     let lambda = with_zero_mode(spectrum);
     let k = lambda.len();
     let pairs = k4_pairs(k)?;
-    let prec = lambda[0].prec();
+    let prec = working_prec(&lambda);
     let total = sum(spectrum);
     let f = enclose_group_logits(&lambda);
     let p = enclose_softmax(&f);

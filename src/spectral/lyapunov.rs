@@ -1,13 +1,13 @@
 //! The Lyapunov function V and the distance metrics M1-M4 of MATH.md sections 6-7, on the
 //! balanced spectrum `lambda` (mode 0 excluded from the normalised spectrum).
 
-use crate::arith::{Enclosure, Real};
+use crate::arith::{working_prec, Enclosure, Real};
 
 /// Encloses `V(lambda) = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m`
 /// (= KL(u || lambda~)), defined for `lambda_m > 0`, m != 0.
 pub fn enclose_lyapunov<T: Real>(lambda: &[T]) -> T {
     let rest = &lambda[1..];
-    let n = T::from_i64(rest.len() as i64, lambda[0].prec());
+    let n = T::from_i64(rest.len() as i64, working_prec(&lambda));
     let mut sum = rest[0].clone();
     let mut logs = rest[0].ln();
     for l in &rest[1..] {
@@ -20,7 +20,7 @@ pub fn enclose_lyapunov<T: Real>(lambda: &[T]) -> T {
 /// Encloses `dV/dt = sum_m lambda_m' / sum_m lambda_m - mean_m lambda_m' / lambda_m` (m != 0)
 /// given the state and its time derivative (the chain rule applied to V; no closed form).
 pub fn enclose_lyapunov_rate<T: Real>(lambda: &[T], lambda_dot: &[T]) -> T {
-    let n = T::from_i64((lambda.len() - 1) as i64, lambda[0].prec());
+    let n = T::from_i64((lambda.len() - 1) as i64, working_prec(&lambda));
     let mut s = T::zero();
     let mut sd = T::zero();
     let mut ratio = T::zero();
@@ -44,7 +44,8 @@ pub fn normalised<T: Real>(lambda: &[T]) -> Vec<T> {
 /// Encloses M1 = `|| lambda~ - u ||_2`.
 pub fn enclose_m1<T: Real>(lambda: &[T]) -> T {
     let nt = normalised(lambda);
-    let u = T::from_i64(1, lambda[0].prec()) / T::from_i64(nt.len() as i64, lambda[0].prec());
+    let u =
+        T::from_i64(1, working_prec(&lambda)) / T::from_i64(nt.len() as i64, working_prec(&lambda));
     let mut acc = T::zero();
     for x in &nt {
         let d = x.clone() - &u;
@@ -56,7 +57,7 @@ pub fn enclose_m1<T: Real>(lambda: &[T]) -> T {
 /// Encloses M2 = `1 - sum_{m!=0} lambda_m / (sqrt(K-1) ||lambda||_2)` (cosine distance of Z to
 /// the simplex ETF; `||lambda||_2` over all K modes).
 pub fn enclose_m2<T: Real>(lambda: &[T]) -> T {
-    let p = lambda[0].prec();
+    let p = working_prec(&lambda);
     let mut sq = T::zero();
     for l in lambda {
         sq += l.clone() * l;
@@ -71,7 +72,7 @@ pub fn enclose_m2<T: Real>(lambda: &[T]) -> T {
 /// Encloses M3 = `KL(lambda~ || u) = sum lambda~_m log((K-1) lambda~_m)`.
 pub fn enclose_m3<T: Real>(lambda: &[T]) -> T {
     let nt = normalised(lambda);
-    let k1 = T::from_i64(nt.len() as i64, lambda[0].prec());
+    let k1 = T::from_i64(nt.len() as i64, working_prec(&lambda));
     let mut acc = T::zero();
     for x in &nt {
         acc += x.clone() * (x.clone() * &k1).ln();

@@ -20,7 +20,7 @@
 //! inputs; needs `lambda_m > 0` for m != 0 (ln x_m in M3).
 
 use super::field::enclose_group_logits;
-use crate::arith::Real;
+use crate::arith::{working_prec, Real};
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
@@ -57,7 +57,7 @@ fn off_target<T: Real>(lambda: &[T]) -> (T, Vec<T>) {
 fn centred<T: Real>(lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
     let k = lambda.len();
     let (q, t) = off_target(lambda);
-    let share = q / T::from_i64(k as i64 - 1, lambda[0].prec());
+    let share = q / T::from_i64(k as i64 - 1, working_prec(&lambda));
     let delta: Vec<T> = t[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
     let mut total = lambda[1].clone();
     for l in &lambda[2..] {
@@ -84,7 +84,7 @@ pub fn enclose_v_rate<T: Real>(lambda: &[T]) -> T {
 pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
     let (x, delta, dbar) = centred(lambda);
-    let u = T::one() / T::from_i64(k as i64 - 1, lambda[0].prec());
+    let u = T::one() / T::from_i64(k as i64 - 1, working_prec(&lambda));
     let mut acc = T::zero();
     for (xm, dm) in x.iter().zip(&delta) {
         acc += xm.clone() * &(xm.clone() - &u) * &(dm.clone() - &dbar);
@@ -99,7 +99,7 @@ pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
 /// lambda_m^2 delta_m - lambda_0^2 rbar))`, `rbar = q K/(K-1)`.
 pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
-    let p = lambda[0].prec();
+    let p = working_prec(&lambda);
     let (q, t) = off_target(lambda);
     let share = q.clone() / T::from_i64(k as i64 - 1, p);
     let rbar = q + &share;
@@ -121,7 +121,7 @@ pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
 pub fn enclose_m3_rate<T: Real>(lambda: &[T]) -> T {
     let k = lambda.len();
     let (x, delta, dbar) = centred(lambda);
-    let k1 = T::from_i64(k as i64 - 1, lambda[0].prec());
+    let k1 = T::from_i64(k as i64 - 1, working_prec(&lambda));
     let mut acc = T::zero();
     for (xm, dm) in x.iter().zip(&delta) {
         acc += xm.clone() * &(dm.clone() - &dbar) * &(xm.clone() * &k1).ln();
@@ -155,7 +155,7 @@ pub enum Rate {
 /// `lambda_m > 0` for m != 0).
 pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T {
     let k = lambda.len();
-    let prec = lambda[0].prec();
+    let prec = working_prec(&lambda);
     let f = enclose_group_logits(lambda);
     let mut rho = vec![T::zero()];
     rho.extend(enclose_softmax(&f[1..]));
