@@ -10,12 +10,14 @@
 //! | file | what it holds |
 //! |------|---------------|
 //! | [`digits`] | certified digits of an enclosure; bounds rounded the safe way; exact decimal parsing |
+//! | [`explain`] | one certificate in words: statement, verdict, deciding checks, key enclosures, causes of an undecided verdict and what to try |
 //! | [`folder`] | strict reading of a folder of certificates (bad files are named, never skipped) |
 //! | [`tables`] | one table per claim family, rendered as LaTeX (booktabs), Markdown, CSV |
 //! | [`plot`] | SVG enclosure-band plots of certified series |
 //! | [`regress`] | fresh certificates against pinned ones |
 
 pub mod digits;
+pub mod explain;
 pub mod folder;
 pub mod plot;
 pub mod regress;
