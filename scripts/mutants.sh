@@ -23,6 +23,7 @@ table=(
   "wht-off-by-one|WhtOffByOne|model reference|fwht_twice_is_k_times_identity k8_spectral_quantities_match_arb_mpfr"
   "taylor-remainder-order|TaylorRemainderOrder|mutation_detect|loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
   "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
+  "mpfr-mul-straddle-lower|MpfrMulStraddleLower|conformance|mul_on_every_class_pair add_product_on_every_class_pair"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0
