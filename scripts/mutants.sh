@@ -25,6 +25,8 @@ table=(
   "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
   "constant-at-two-bits|ConstantAtTwoBits|region|mpfr_region_proof_needs_about_as_many_boxes_as_inari"
   "c1-ignores-exact-argument|C1IgnoresExactArgument|model|c1_large_logits_without_exact_argument_are_not_proved"
+  "mpfr-mul-straddle-lower|MpfrMulStraddleLower|conformance|mul_on_every_class_pair add_product_on_every_class_pair"
+  "apriori-overlap-only|AprioriOverlapOnly|apriori|every_step_of_the_scalar_fields_satisfies_the_apriori_inclusion every_step_of_the_lorenz_and_balanced_flows_satisfies_the_apriori_inclusion"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0

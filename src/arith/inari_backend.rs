@@ -113,11 +113,26 @@ fn quotient(q: Interval) -> Ival {
     }
 }
 
+/// `n / d`: as [`quotient`], and a divisor that may be 0 never gives a finite result. (inari
+/// answers `[0, 0] / d = [0, 0]` for every `d` other than `[0, 0]`, also when `d` contains 0,
+/// a finite enclosure of a quotient that may be undefined; the MPFR backend gives no
+/// information there, and so does this one now. Every other quotient by such a `d` is already
+/// unbounded and is kept as inari computes it.)
+#[inline]
+fn divide(n: Interval, d: Interval) -> Ival {
+    let q = n / d;
+    if d.contains(0.0) && q.is_common_interval() {
+        ENTIRE_NAN
+    } else {
+        quotient(q)
+    }
+}
+
 impl Div<Ival> for Ival {
     type Output = Ival;
     #[inline]
     fn div(self, rhs: Ival) -> Ival {
-        quotient(self.0 / rhs.0)
+        divide(self.0, rhs.0)
     }
 }
 
@@ -125,7 +140,7 @@ impl<'a> Div<&'a Ival> for Ival {
     type Output = Ival;
     #[inline]
     fn div(self, rhs: &'a Ival) -> Ival {
-        quotient(self.0 / rhs.0)
+        divide(self.0, rhs.0)
     }
 }
 

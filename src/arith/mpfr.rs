@@ -289,7 +289,11 @@ fn product(a: &MpfrInterval, b: &MpfrInterval) -> MpfrInterval {
     } else if nonpos(b) {
         ((a2, b1), (a1, b1))
     } else {
-        let lo = min_nan(round_down(p, a1 * b2), round_down(p, a2 * b1));
+        let mut lo = min_nan(round_down(p, a1 * b2), round_down(p, a2 * b1));
+        if crate::mutation::active(crate::mutation::Mutant::MpfrMulStraddleLower) {
+            // mutant: both factors straddle 0, the lower end taken from the pair (a_lo, b_lo)
+            lo = round_down(p, a1 * b1);
+        }
         let hi = max_nan(round_up(p, a1 * b1), round_up(p, a2 * b2));
         return MpfrInterval { lo, hi };
     };
