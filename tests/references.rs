@@ -2,9 +2,10 @@
 //!
 //! The code, help texts, claim files and certificates cite the mathematical reference by
 //! section number, as in `docs/math.md section 6`, `docs/math.md sections 6-7` or
-//! `docs/math.md, section 7.4`, and README headings by name, as in `README, "Region proofs"`. This test scans the files of [`SCANNED`] and fails, naming file and
-//! line, when a cited section or heading does not exist, or when a file cites a document that is
-//! not in the repository (a bare `MATH.md`).
+//! `docs/math.md, section 7.4`, and README headings by name, as in `README, "Region proofs"`.
+//! This test scans the files of [`SCANNED`] and fails, naming file and line, when a cited
+//! section or heading does not exist, or when a file cites a document that is not in the
+//! repository ([`MISSING`]: the reference under any other name or path).
 //!
 //! To make another document citable, add a [`Document`] to [`documents`]: its name as cited, the
 //! file, how its anchors are read from the file, and how a citation names an anchor.
@@ -27,8 +28,9 @@ const SCANNED: &[&str] = &[
 ];
 
 /// Names that cite a document which does not exist, with the document to cite instead. A
-/// match is case-insensitive; the replacement itself (exactly as written) is allowed.
-const MISSING: &[(&str, &str)] = &[("math.md", "docs/math.md")];
+/// match is case-insensitive; the replacement itself (exactly as written) is allowed. (The name
+/// is spelt with `concat!` so that this file does not contain it.)
+const MISSING: &[(&str, &str)] = &[(concat!("math", ".md"), "docs/math.md")];
 
 /// A document that files may cite.
 struct Document {
@@ -438,14 +440,18 @@ fn no_citation_of_a_missing_document() {
     );
 }
 
-/// The scanner itself, on small in-memory examples. The examples are written with `{DOC}` and
-/// `{BARE}` placeholders so that this file does not itself contain the bad citations that the
-/// repository-wide scan above would report.
+/// The scanner itself, on small in-memory examples. The examples are written with `{DOC}`,
+/// `{BARE}` and `{bare}` placeholders so that this file does not itself contain the bad
+/// citations that the repository-wide scan above would report.
 #[test]
 fn scanner_accepts_good_citations_and_rejects_dangling_and_bare_ones() {
     let doc = math_doc();
     let bare = ["MATH", ".md"].concat();
-    let fill = |s: &str| s.replace("{DOC}", doc.name).replace("{BARE}", &bare);
+    let fill = |s: &str| {
+        s.replace("{DOC}", doc.name)
+            .replace("{BARE}", &bare)
+            .replace("{bare}", &bare.to_lowercase())
+    };
     let document = fill(
         "# title\n\n## 1. The model\n\n### 1.2 A subsection\n\n## 2. Two\n\n## 3. Claim A\n\n```\n## 9. in code\n```\n",
     );
@@ -501,7 +507,7 @@ fn scanner_accepts_good_citations_and_rejects_dangling_and_bare_ones() {
     assert!(missing_documents("x.rs", &fill("see {DOC} section 1")).is_empty());
     let problems = missing_documents(
         "x.toml",
-        &fill("# ok {DOC}\n# {BARE} section 6\n# docs/{BARE} too\n# and math.md"),
+        &fill("# ok {DOC}\n# {BARE} section 6\n# docs/{BARE} too\n# and {bare}"),
     );
     let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, [2, 3, 4], "{problems:?}");
