@@ -7,8 +7,9 @@
 //! section or heading does not exist, or when a file cites a document that is not in the
 //! repository ([`MISSING`]: the reference under any other name or path).
 //!
-//! To make another document citable, add a [`Document`] to [`documents`]: its name as cited, the
-//! file, how its anchors are read from the file, and how a citation names an anchor.
+//! To make another document citable, write a [`Document`] like [`math_doc`] or [`readme`] (its
+//! name as cited, the file, how its anchors are read from the file, how a citation names an
+//! anchor) and a test that calls [`check_document`] on it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
