@@ -23,6 +23,8 @@ table=(
   "wht-off-by-one|WhtOffByOne|model reference|fwht_twice_is_k_times_identity k8_spectral_quantities_match_arb_mpfr"
   "taylor-remainder-order|TaylorRemainderOrder|mutation_detect|loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
   "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
+  "decreasing-accepts-prefix|DecreasingAcceptsPrefix|decision_rules|decreasing_with_a_certified_prefix_then_overlap_is_undecided decreasing_on_both_backends"
+  "c5-t1-possibly-above|C5PossiblyAbove|decision_rules|c5_t1_with_m_only_possibly_above_is_undecided c5_rules_on_both_backends"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0
