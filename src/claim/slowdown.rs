@@ -116,10 +116,14 @@ pub fn decide_margin_bound<T: Enclosure>(bound_m: &T, s: &T) -> Decision {
 
 /// Evaluate a C6 claim on backend `T` at `prec` bits.
 ///
-/// Decision rule: *proved* when every table entry is finite with relative width at most
+/// Decision rule: the conjunction of [`decide_table_entry`] over the table,
+/// [`decide_ray_time`] over the ray times and [`decide_margin_bound`] at every step end of the
+/// balanced trajectory: *proved* when every table entry is finite with relative width at most
 /// `width_bound`, every t* is contained in the closed form over the integrator's enclosure of
-/// `l(t*)`, and the margin bound holds certainly at every step; *refuted* when a t* is
-/// certainly outside, or the margin bound is certainly violated; *undecided* otherwise.
+/// `l(t*)` (itself at most `width_bound` wide, relative), and the margin bound holds certainly
+/// at every step end; *refuted* when a t* is certainly outside, or the margin bound is
+/// certainly violated; *undecided* otherwise. Width gates are compared exactly. Margin: the
+/// smallest slack of all of them (the largest violation when refuted), rounded down.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Slowdown {
         ks,
