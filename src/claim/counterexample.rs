@@ -532,6 +532,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             passed: m_up,
             detail: match m_rule.verdict {
                 Verdict::Proved => format!("lower bound {}", lower_text(&rate, 7)),
+                Verdict::Refuted if rate.certainly_negative() => format!(
+                    "certainly negative (upper bound {}): {name} decreases at this start",
+                    upper_text(&rate, 7)
+                ),
                 Verdict::Refuted => format!(
                     "certainly not positive (upper bound {}): {name} does not increase at this \
                      start",
