@@ -27,6 +27,8 @@ table=(
   "c1-ignores-exact-argument|C1IgnoresExactArgument|model|c1_large_logits_without_exact_argument_are_not_proved"
   "mpfr-mul-straddle-lower|MpfrMulStraddleLower|conformance|mul_on_every_class_pair add_product_on_every_class_pair"
   "apriori-overlap-only|AprioriOverlapOnly|apriori|every_step_of_the_scalar_fields_satisfies_the_apriori_inclusion every_step_of_the_lorenz_and_balanced_flows_satisfies_the_apriori_inclusion"
+  "decreasing-accepts-prefix|DecreasingAcceptsPrefix|decision_rules|decreasing_with_a_certified_prefix_then_overlap_is_undecided decreasing_on_both_backends"
+  "c5-t1-possibly-above|C5PossiblyAbove|decision_rules|c5_t1_with_m_only_possibly_above_is_undecided c5_rules_on_both_backends"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0

@@ -20,7 +20,11 @@ fn shipped_claims_certify_as_expected() {
                 "{}: verdict {} but expected {}",
                 c.id, c.verdict, c.expect
             );
-            assert!(c.escalation.iter().all(|s| s.precision_bits >= 53));
+            // 53 bits or more, except MPFR claims that ask for less (the 32-bit regression
+            // claim of issue 18), which must still be within the MPFR range
+            assert!(c.escalation.iter().all(|s| s.precision_bits >= 53
+                || (c.backend == "mpfr"
+                    && s.precision_bits >= hadacert::arith::MIN_PRECISION_BITS)));
             // Proved and refuted claims record their margin; undecided ones have none, and
             // empirical ones (C8: simulated, not certified) have nothing to measure it on.
             if !matches!(c.verdict, Verdict::Undecided | Verdict::Empirical) {

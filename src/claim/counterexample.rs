@@ -29,7 +29,7 @@
 //! was) and never decide the verdict.
 
 use super::schema::Claim;
-use super::trajectory::MAX_SERIES_POINTS;
+use super::trajectory::{decide_negative, decide_positive, Decision, MAX_SERIES_POINTS};
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Real};
 use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
@@ -179,7 +179,8 @@ pub fn enclose_initial_rates<T: Enclosure>(
     lambda: &[T],
 ) -> Result<InitialRates<T>, String> {
     let extremes = if metric == Metric::M4 {
-        Some(certain_extremes(lambda).ok_or(
+        let unique = decide_m4_uniqueness(lambda).verdict == Verdict::Proved;
+        Some(unique.then(|| certain_extremes(lambda)).flatten().ok_or(
             "M4: the largest or the smallest lambda_m is not certainly unique, so dM4/dt is not \
              defined by one pair of modes",
         )?)
@@ -287,6 +288,91 @@ pub fn radius_of_validity<T: Enclosure>(metric: Metric, start: &[T]) -> Option<(
     })
 }
 
+/// Decision rule of the M4 uniqueness condition: *proved* when the enclosures single out one
+/// largest and one smallest mode m != 0 ([`certain_extremes`]; slack: the smaller certain
+/// separation from the runner-up); *undecided* otherwise (overlapping or touching enclosures
+/// of two candidate modes, not-finite enclosures). Never *refuted*: enclosures cannot show two
+/// modes equal.
+pub fn decide_m4_uniqueness<T: Enclosure>(lambda: &[T]) -> Decision {
+    let Some((imax, imin)) = certain_extremes(lambda) else {
+        return Decision::undecided();
+    };
+    let k = lambda.len();
+    let gaps = (1..k)
+        .filter(|&m| m != imax)
+        .map(|m| decide_positive(&(lambda[imax].clone() - &lambda[m])));
+    let gaps_min = (1..k)
+        .filter(|&m| m != imin)
+        .map(|m| decide_positive(&(lambda[m].clone() - &lambda[imin])));
+    match Decision::all(gaps.chain(gaps_min)) {
+        Some(d) if d.verdict == Verdict::Proved => d,
+        // a single mode m != 0 (K = 2) is trivially unique
+        None => Decision::proved(Rational::new()),
+        Some(_) => Decision::undecided(),
+    }
+}
+
+/// Decision rule of part (a) at t = 0: `dM/dt(0) > 0`, `dV/dt(0) < 0` and `M(0) > 0`, from
+/// the intersections of the closed-form and chain-rule enclosures (`None`: they are disjoint,
+/// an inconsistency, which decides nothing). *Proved* when all three hold certainly; *refuted*
+/// when a rate has certainly the wrong sign (or touches 0 from the wrong side, e.g. `dM/dt(0)`
+/// in `[-d, 0]`); *undecided* otherwise. Slack: the smallest of the three when proved.
+pub fn decide_initial_rates<T: Enclosure>(
+    rate: Option<&T>,
+    v_rate: Option<&T>,
+    m0: &T,
+) -> Decision {
+    let (Some(rate), Some(v_rate)) = (rate, v_rate) else {
+        return Decision::undecided();
+    };
+    decide_positive(rate)
+        .and(decide_negative(v_rate))
+        .and(decide_positive(m0))
+}
+
+/// Decision rule of t1 at one step end: `M(t1) > M(0)` and `V(t1) < V(0)`, both certain
+/// (`M(t1) - M(0)` and `V(0) - V(t1)` enclosed certainly positive). *Refuted* (at this step
+/// end) when either certainly fails; *undecided* when an enclosure overlaps or touches the one
+/// at t = 0, or is not finite. Slack: the smaller difference when proved.
+pub fn decide_t1<T: Enclosure>(m0: &T, v0: &T, m_t: &T, v_t: &T) -> Decision {
+    let mut up = decide_positive(&(m_t.clone() - m0));
+    if crate::mutation::active(crate::mutation::Mutant::C5PossiblyAbove)
+        && up.verdict == Verdict::Undecided
+    {
+        // the slip: M(t1) only possibly above M(0) (the enclosures overlap)
+        up = Decision::proved(Rational::new());
+    }
+    up.and(decide_positive(&(v0.clone() - v_t)))
+}
+
+/// The first step end (index into `ms`, `vs`) where [`decide_t1`] proves the t1 condition.
+pub fn find_t1<T: Enclosure>(m0: &T, v0: &T, ms: &[T], vs: &[T]) -> Option<usize> {
+    (0..ms.len().min(vs.len()))
+        .find(|&i| decide_t1(m0, v0, &ms[i], &vs[i]).verdict == Verdict::Proved)
+}
+
+/// Decision rule of t2 at one step end: `M(t2) < M(0)` certainly (`M(0) - M(t2)` enclosed
+/// certainly positive); *refuted* when `M(t2) >= M(0)` certainly; *undecided* otherwise.
+pub fn decide_t2<T: Enclosure>(m0: &T, m_t: &T) -> Decision {
+    decide_positive(&(m0.clone() - m_t))
+}
+
+/// The first step end at index >= `from` where [`decide_t2`] proves the t2 condition.
+pub fn find_t2<T: Enclosure>(m0: &T, ms: &[T], from: usize) -> Option<usize> {
+    (from..ms.len()).find(|&j| decide_t2(m0, &ms[j]).verdict == Verdict::Proved)
+}
+
+/// C5's verdict from its parts: *proved* iff part (a) is proved and a t1 was found; *undecided*
+/// otherwise (C5 never answers *refuted*: the reason, e.g. a rate certainly of the wrong sign,
+/// is written in the checks).
+pub fn c5_verdict(part_a: &Decision, t1_found: bool) -> Verdict {
+    if part_a.verdict == Verdict::Proved && t1_found {
+        Verdict::Proved
+    } else {
+        Verdict::Undecided
+    }
+}
+
 fn bounds_of<T: Enclosure>(x: &T) -> (String, String) {
     if x.is_finite() {
         x.to_decimal_bounds(17)
@@ -388,7 +474,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             None
         }
     };
-    let mut part_a = false;
+    let mut part_a = Decision::undecided();
     let mut margin = None;
     if let Some(r) = &rates {
         let rate = r.rate.clone().unwrap_or_else(|| r.closed.clone());
@@ -435,30 +521,43 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 r.v_chain.width_upper()
             ),
         });
-        let m_up = consistent && rate.certainly_positive();
+        let m_rule = if consistent {
+            decide_positive(&rate)
+        } else {
+            Decision::undecided()
+        };
+        let m_up = m_rule.verdict == Verdict::Proved;
         checks.push(Check {
             name: format!("d{name}/dt(0) > 0"),
             passed: m_up,
-            detail: if m_up {
-                format!("lower bound {}", lower_text(&rate, 7))
-            } else if rate.certainly_negative() {
-                format!(
+            detail: match m_rule.verdict {
+                Verdict::Proved => format!("lower bound {}", lower_text(&rate, 7)),
+                Verdict::Refuted if rate.certainly_negative() => format!(
                     "certainly negative (upper bound {}): {name} decreases at this start",
                     upper_text(&rate, 7)
-                )
-            } else {
-                "undecided: the enclosure contains 0 or is not finite".into()
+                ),
+                Verdict::Refuted => format!(
+                    "certainly not positive (upper bound {}): {name} does not increase at this \
+                     start",
+                    upper_text(&rate, 7)
+                ),
+                _ => "undecided: the enclosure contains 0 or is not finite".into(),
             },
         });
-        let v_down = consistent && v_rate.certainly_negative();
+        let v_rule = if consistent {
+            decide_negative(&v_rate)
+        } else {
+            Decision::undecided()
+        };
         checks.push(Check {
             name: "dV/dt(0) < 0".into(),
-            passed: v_down,
+            passed: v_rule.verdict == Verdict::Proved,
             detail: format!("upper bound {}", upper_text(&v_rate, 7)),
         });
-        part_a = m_up && v_down && r.m.certainly_positive();
-        if part_a {
-            margin = Some(lower_text(&rate, 7));
+        part_a = decide_initial_rates(r.rate.as_ref(), r.v_rate.as_ref(), &r.m);
+        if part_a.verdict == Verdict::Proved {
+            // the margin of dM/dt(0) > 0, the headline of the claim
+            margin = m_rule.margin();
         }
         // radius of validity of (a)
         if m_up {
@@ -528,7 +627,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 .map(|s| enclose_metric(metric, &s.end))
                 .collect();
             let vs: Vec<T> = tr.steps.iter().map(|s| enclose_lyapunov(&s.end)).collect();
-            let i1 = (0..ms.len()).find(|&i| m0.certainly_lt(&ms[i]) && vs[i].certainly_lt(&v0));
+            let i1 = find_t1(&m0, &v0, &ms, &vs);
             match i1 {
                 Some(i) => {
                     let t1 = &tr.steps[i].t1;
@@ -563,7 +662,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                         "t2 (informative): first later step end with {name}(t2) < {name}(0), \
                          if within the horizon"
                     );
-                    let i2 = (i + 1..ms.len()).find(|&j| ms[j].certainly_lt(&m0));
+                    let i2 = find_t2(&m0, &ms, i + 1);
                     match i2 {
                         Some(j) => {
                             let t2 = &tr.steps[j].t1;
@@ -634,11 +733,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             }
         }
     }
-    let verdict = if part_a && part_b {
-        Verdict::Proved
-    } else {
-        Verdict::Undecided
-    };
+    let verdict = c5_verdict(&part_a, part_b);
     Evaluation {
         verdict,
         enclosures,

@@ -7,21 +7,123 @@
 //!    trajectory.
 
 use super::schema::{Claim, Flow};
+use super::trajectory::{decide_positive, Decision};
 use super::trajectory::{integrate_flow, series_of};
-use super::{all_of, Evaluation, Params};
-use crate::arith::Enclosure;
+use super::{Evaluation, Params};
+use crate::arith::{Enclosure, Field, MpfrInterval};
 use crate::cert::{Check, EnclosureRecord, Verdict};
 use crate::ode::lohner::SolverOptions;
 use crate::spectral::field::enclose_spectral_softmax;
 use crate::spectral::ncray::{enclose_margin_bound, enclose_nc_ray_time};
 use rug::Rational;
 
+/// The relative width `(upper - lower) / min |x|` of an enclosure, exactly (None when it is not
+/// finite, or contains 0 while having a positive width: an unbounded relative width; 0 for a
+/// point).
+pub fn relative_width_exact<T: Enclosure>(x: &T) -> Option<Rational> {
+    if !x.is_finite() {
+        return None;
+    }
+    let (lo, hi) = (x.lower_exact()?, x.upper_exact()?);
+    let width = Rational::from(&hi - &lo);
+    if width == 0 {
+        return Some(width);
+    }
+    let mig = if lo > 0 {
+        lo
+    } else if hi < 0 {
+        -hi
+    } else {
+        return None;
+    };
+    Some(width / mig)
+}
+
+/// An f64 at or above the exact `q` (for `max_width`, which is reported rounded up).
+fn f64_up(q: &Rational) -> f64 {
+    MpfrInterval::from_rational(q, 64).upper_f64()
+}
+
+/// The relative width of `x` rounded up to f64 (+inf when unbounded).
+fn relative_width_up<T: Enclosure>(x: &T) -> f64 {
+    relative_width_exact(x).map_or(f64::INFINITY, |r| f64_up(&r))
+}
+
+/// Width gate: *proved* when the relative width of `x` is at most `bound` (compared exactly;
+/// slack `bound - width`), *undecided* otherwise (a wide enclosure shows nothing either way).
+pub fn decide_relative_width<T: Enclosure>(x: &T, bound: &Rational) -> Decision {
+    match relative_width_exact(x) {
+        Some(w) if w <= *bound => Decision::proved(Rational::from(bound - &w)),
+        _ => Decision::undecided(),
+    }
+}
+
+/// Decision rule of a route-1 table entry: *proved* when the enclosure `t` of
+/// `T(l0 -> L)` and that of its ratio to `exp(L) / (2L)` are finite and `t` has relative width
+/// at most `bound` (exactly); *undecided* otherwise. Never *refuted*: the table entries are
+/// enclosures of a closed form, with no threshold to fail.
+pub fn decide_table_entry<T: Enclosure>(t: &T, ratio: &T, bound: &Rational) -> Decision {
+    if !ratio.is_finite() {
+        return Decision::undecided();
+    }
+    decide_relative_width(t, bound)
+}
+
+/// Decision rule of a route-2 ray time: `t_closed` encloses the closed-form time over the
+/// integrator's enclosure `l_end` of `l(t*)`, so it must contain the exact `t*`. *Refuted*
+/// when `t_closed` is finite and excludes `t*` (slack: the distance from `t*` to it);
+/// *proved* when it contains `t*` and `l_end` passes the width gate (relative width at most
+/// `bound`, exactly: containment alone is always expected, the gate is what makes it a
+/// consistency check); *undecided* otherwise (not finite, or too wide).
+pub fn decide_ray_time<T: Enclosure>(
+    t_closed: &T,
+    t_star: &Rational,
+    l_end: &T,
+    bound: &Rational,
+) -> Decision {
+    let (Some(lo), Some(hi)) = (t_closed.lower_exact(), t_closed.upper_exact()) else {
+        return Decision::undecided();
+    };
+    if !t_closed.is_finite() {
+        return Decision::undecided();
+    }
+    if *t_star < lo {
+        return Decision::refuted(Rational::from(&lo - t_star));
+    }
+    if *t_star > hi {
+        return Decision::refuted(Rational::from(t_star - &hi));
+    }
+    decide_relative_width(l_end, bound)
+}
+
+/// Decision rule of the route-3 margin bound `1 - s_m <= bound_m` (`bound_m` encloses
+/// `2 (K-1) exp(-gamma)`, `s` encloses `s_m`) at one state: the gap `bound_m - (1 - s)` is
+/// enclosed; *proved* when certainly > 0 (the strict form; slack: its lower end), *refuted*
+/// when certainly < 0 (slack: minus its upper end), *undecided* otherwise (straddling,
+/// touching 0, not finite).
+pub fn decide_margin_bound<T: Enclosure>(bound_m: &T, s: &T) -> Decision {
+    let one = T::from_i64(1, s.prec().max(bound_m.prec()));
+    let gap = bound_m.clone() - &(one - s);
+    match decide_positive(&gap) {
+        d if d.verdict != Verdict::Refuted => d,
+        // upper end exactly 0: 1 - s_m >= bound everywhere, but = is allowed by `<=`
+        _ => match gap.upper_exact() {
+            Some(hi) if hi < 0 => Decision::refuted(-hi),
+            _ => Decision::undecided(),
+        },
+    }
+}
+
 /// Evaluate a C6 claim on backend `T` at `prec` bits.
 ///
-/// Decision rule: *proved* when every table entry is finite with relative width at most
+/// Decision rule: the conjunction of [`decide_table_entry`] over the table,
+/// [`decide_ray_time`] over the ray times and [`decide_margin_bound`] at every step end of the
+/// balanced trajectory: *proved* when every table entry is finite with relative width at most
 /// `width_bound`, every t* is contained in the closed form over the integrator's enclosure of
-/// `l(t*)`, and the margin bound holds certainly at every step; *refuted* when a t* is
-/// certainly outside, or the margin bound is certainly violated; *undecided* otherwise.
+/// `l(t*)` (itself at most `width_bound` wide, relative), and the margin bound holds certainly
+/// at every step end; *refuted* when a t* is certainly outside, or the margin bound is
+/// certainly violated; *undecided* otherwise. Width gates are compared exactly. Margin: the
+/// smallest slack of all of them (the largest violation when refuted), rounded down.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Slowdown {
         ks,
@@ -41,14 +143,14 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         tolerance: *tolerance,
         ..SolverOptions::default()
     };
-    let bound = claim.width_bound.to_f64();
+    let bound = &claim.width_bound;
     let mut enclosures = Vec::new();
     let mut checks = Vec::new();
     let mut max_width: f64 = 0.0;
 
     // Route 1: the table.
     let l0_t = T::from_rational(l0, prec);
-    let mut table_ok = Some(true);
+    let mut table = Vec::new();
     for &k in ks {
         for l in ls {
             let big_l = T::from_rational(l, prec);
@@ -56,11 +158,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             // exp(L) / (2L)
             let asym = big_l.exp() / &big_l.mul_pow2(1);
             let ratio = t.clone() / &asym;
-            let rel = t.width_upper() / t.lower_f64().abs().max(f64::MIN_POSITIVE);
-            max_width = max_width.max(rel);
-            if !(t.is_finite() && ratio.is_finite() && rel <= bound) {
-                table_ok = all_of(table_ok, None);
-            }
+            max_width = max_width.max(relative_width_up(&t));
+            table.push(decide_table_entry(&t, &ratio, bound));
             enclosures.push(EnclosureRecord::from_enclosure(
                 format!("T(K={k}: {l0} -> {l})"),
                 &t,
@@ -71,9 +170,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             ));
         }
     }
+    let table_ok = Decision::all(table).unwrap_or_else(Decision::undecided);
     checks.push(Check {
         name: "route 1: closed form enclosed, relative width <= width_bound".into(),
-        passed: table_ok == Some(true),
+        passed: table_ok.verdict == Verdict::Proved,
         detail: format!(
             "{} entries, largest relative width {max_width:.3e}",
             ks.len() * ls.len()
@@ -81,7 +181,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     });
 
     // Route 2: the integrator on the ray, segment by segment to each t*.
-    let mut ray_ok = Some(true);
+    let mut ray = Vec::new();
     let mut ray_detail = Vec::new();
     let mut l_now = vec![T::from_rational(ray_l0, prec)];
     let mut t_now = Rational::new();
@@ -91,37 +191,16 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         let span = Rational::from(t_star - &t_now);
         match integrate_flow(Flow::NcRay, *ray_k, &l_now, &span, &opts) {
             Err(e) => {
-                ray_ok = all_of(ray_ok, None);
+                ray.push(Decision::undecided());
                 ray_detail.push(format!("t* = {t_star}: {e}"));
                 break;
             }
             Ok(tr) => {
                 let l_end = tr.end()[0].clone();
                 let t_closed = enclose_nc_ray_time(&ray_l0_t, &l_end, *ray_k);
-                let rel = l_end.width_upper() / l_end.lower_f64().abs().max(f64::MIN_POSITIVE);
+                let rel = relative_width_up(&l_end);
                 max_width = max_width.max(rel);
-                let verdict = if !t_closed.is_finite() {
-                    None
-                } else if t_closed.contains_rational(t_star) {
-                    Some(rel <= bound)
-                } else {
-                    Some(false)
-                };
-                if verdict == Some(false)
-                    && t_closed.is_finite()
-                    && !t_closed.contains_rational(t_star)
-                {
-                    ray_ok = Some(false);
-                } else {
-                    ray_ok = all_of(
-                        ray_ok,
-                        if verdict == Some(true) {
-                            Some(true)
-                        } else {
-                            None
-                        },
-                    );
-                }
+                ray.push(decide_ray_time(&t_closed, t_star, &l_end, bound));
                 enclosures.push(EnclosureRecord::from_enclosure(
                     format!("l({t_star}) on the NC ray, K={ray_k}"),
                     &l_end,
@@ -151,22 +230,24 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             }
         }
     }
+    let ray_ok = Decision::all(ray).unwrap_or_else(Decision::undecided);
     checks.push(Check {
-        name: "route 2: closed form over the integrator's l(t*) contains t*".into(),
-        passed: ray_ok == Some(true),
+        name: "route 2: t* lies in the closed form over the integrator's l(t*), which is at most \
+               width_bound wide (relative): consistent with the closed form"
+            .into(),
+        passed: ray_ok.verdict == Verdict::Proved,
         detail: ray_detail.join("; "),
     });
 
     // Route 3: the margin bound along a certified balanced trajectory.
     let k = start.len();
     let x0: Vec<T> = start.iter().map(|q| T::from_rational(q, prec)).collect();
-    let mut margin_ok = Some(true);
+    let mut gaps = Vec::new();
     let margin_detail;
-    let mut smallest_gap = f64::INFINITY;
     let mut balanced_series = Vec::new();
     match integrate_flow(Flow::Balanced, k, &x0, horizon, &opts) {
         Err(e) => {
-            margin_ok = None;
+            gaps.push(Decision::undecided());
             margin_detail = e.to_string();
         }
         Ok(tr) => {
@@ -178,43 +259,39 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 }
                 let bound_m = enclose_margin_bound(&gamma, k);
                 for s in &sp.s[1..] {
-                    let gap = bound_m.clone() - &(T::one() - s);
-                    if gap.certainly_positive() {
-                        smallest_gap = smallest_gap.min(gap.lower_f64());
-                    } else if gap.certainly_negative() {
-                        margin_ok = Some(false);
-                    } else {
-                        margin_ok = all_of(margin_ok, None);
-                    }
+                    gaps.push(decide_margin_bound(&bound_m, s));
                 }
             }
-            margin_detail = format!(
-                "K = {k}, {} step ends, smallest gap {smallest_gap:.3e}",
-                tr.steps.len()
-            );
+            let steps = tr.steps.len();
+            let all_gaps = Decision::all(gaps.iter().cloned());
+            margin_detail = match all_gaps.as_ref().map(|d| (d.verdict, d.margin())) {
+                Some((Verdict::Proved, Some(m))) => {
+                    format!("K = {k}, {steps} step ends, smallest gap at least {m}")
+                }
+                Some((Verdict::Refuted, Some(m))) => {
+                    format!("K = {k}, {steps} step ends: certainly violated, by at least {m}")
+                }
+                _ => format!("K = {k}, {steps} step ends: undecided"),
+            };
             balanced_series.extend(series_of("loss", Flow::Balanced, k, &tr));
         }
     }
+    let margin_ok = Decision::all(gaps).unwrap_or_else(Decision::undecided);
     checks.push(Check {
         name: "route 3: 1 - s_m <= 2 (K-1) exp(-gamma) at every step end".into(),
-        passed: margin_ok == Some(true),
+        passed: margin_ok.verdict == Verdict::Proved,
         detail: margin_detail,
     });
 
-    let all = all_of(all_of(table_ok, ray_ok), margin_ok);
-    let verdict = match all {
-        Some(true) => Verdict::Proved,
-        Some(false) => Verdict::Refuted,
-        None => Verdict::Undecided,
-    };
+    let all = table_ok.and(ray_ok).and(margin_ok);
+    let verdict = all.verdict;
     let mut series = ray_series;
     series.extend(balanced_series);
     Evaluation {
         verdict,
         enclosures,
         checks,
-        margin: (verdict == Verdict::Proved)
-            .then(|| format!("{:.6e}", (bound - max_width).max(0.0))),
+        margin: all.margin(),
         max_width,
         series,
     }

@@ -1,10 +1,10 @@
 //! `trajectory` claims: integrate a reduced flow with the validated integrator from an exact
 //! start and certify bounds on quantities along it (MATH.md sections 4-8).
 
-use super::schema::{Bound, Claim, Flow};
-use super::{all_of, Evaluation, Params};
+use super::schema::{Claim, Flow};
+use super::{Evaluation, Params};
 use crate::arith::Enclosure;
-use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
+use crate::cert::{margin_exact, Check, EnclosureRecord, Series, SeriesPoint, Verdict};
 use crate::ode::lohner::{integrate, IntegrationError, SolverOptions, Trajectory};
 use crate::spectral::field::enclose_spectral_loss;
 use crate::spectral::flows::{BalancedFlow, NcRayFlow, UnbalancedFlow};
@@ -148,48 +148,254 @@ pub fn series_names(flow: Flow, k: usize, start: &[Rational]) -> Vec<String> {
     names
 }
 
-/// Certainty that `x` satisfies the bound: Some(true) certainly, Some(false) certainly not,
-/// None undecided. Also returns the distance to the bound: on the safe side when it holds,
-/// the size of the violation when it certainly fails.
-fn judge<T: Enclosure>(x: &T, b: &Bound) -> (Option<bool>, f64) {
+/// The three-valued outcome of one decision rule, with the evidence of its margin.
+///
+/// Invariant: `slack` is `Some` exactly when the verdict is decided, and then it is an exact
+/// lower bound (>= 0) on how far the evidence clears the threshold: for *proved*, how far the
+/// deciding quantity is on the safe side; for *refuted*, the size of the certain violation.
+/// The rules below never return [`Verdict::Empirical`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// *proved*, *refuted* or *undecided*.
+    pub verdict: Verdict,
+    /// Exact lower bound on the slack (safe side when proved, violation when refuted).
+    pub slack: Option<Rational>,
+}
+
+impl Decision {
+    /// Proved, clearing the threshold by at least `slack`.
+    pub fn proved(slack: Rational) -> Self {
+        Decision {
+            verdict: Verdict::Proved,
+            slack: Some(slack),
+        }
+    }
+    /// Refuted, violated by at least `slack`.
+    pub fn refuted(slack: Rational) -> Self {
+        Decision {
+            verdict: Verdict::Refuted,
+            slack: Some(slack),
+        }
+    }
+    /// Undecided (no slack).
+    pub fn undecided() -> Self {
+        Decision {
+            verdict: Verdict::Undecided,
+            slack: None,
+        }
+    }
+    /// The margin as written into a certificate: the slack rounded down to 7 digits.
+    pub fn margin(&self) -> Option<String> {
+        self.slack.as_ref().map(margin_exact)
+    }
+    /// Three-valued conjunction: refuted if either is (violation: the larger one, both being
+    /// certain), proved if both are (slack: the smaller one), undecided otherwise.
+    pub fn and(self, other: Decision) -> Decision {
+        use Verdict::{Proved, Refuted};
+        match (self.verdict, other.verdict) {
+            (Refuted, Refuted) => {
+                let (a, b) = (
+                    self.slack.unwrap_or_default(),
+                    other.slack.unwrap_or_default(),
+                );
+                Decision::refuted(if a >= b { a } else { b })
+            }
+            (Refuted, _) => self,
+            (_, Refuted) => other,
+            (Proved, Proved) => {
+                let (a, b) = (
+                    self.slack.unwrap_or_default(),
+                    other.slack.unwrap_or_default(),
+                );
+                Decision::proved(if a <= b { a } else { b })
+            }
+            _ => Decision::undecided(),
+        }
+    }
+    /// The conjunction of every decision (None when there is none).
+    pub fn all(items: impl IntoIterator<Item = Decision>) -> Option<Decision> {
+        items.into_iter().reduce(Decision::and)
+    }
+}
+
+/// The exact lower end of `d` when `d` is certainly positive (the slack of a certain strict
+/// comparison), else None.
+pub fn certain_positive_slack<T: Enclosure>(d: &T) -> Option<Rational> {
+    if d.certainly_positive() {
+        d.lower_exact()
+    } else {
+        None
+    }
+}
+
+/// Decision rule of `x > 0` for one enclosure: *proved* when its lower end is > 0 (slack: the
+/// lower end); *refuted* when its upper end is <= 0, so that no point is > 0 (slack: minus the
+/// upper end); *undecided* when it straddles 0, touches it from above (`[0, d]`), or is not
+/// finite. Ends compared exactly.
+pub fn decide_positive<T: Enclosure>(x: &T) -> Decision {
+    match (x.is_finite(), x.lower_exact(), x.upper_exact()) {
+        (true, Some(lo), _) if lo > 0 => Decision::proved(lo),
+        (true, _, Some(hi)) if hi <= 0 => Decision::refuted(-hi),
+        _ => Decision::undecided(),
+    }
+}
+
+/// Decision rule of `x < 0` for one enclosure: *proved* when its upper end is < 0 (slack: minus
+/// the upper end); *refuted* when its lower end is >= 0 (slack: the lower end); *undecided*
+/// when it straddles 0, touches it from below (`[-d, 0]`), or is not finite.
+pub fn decide_negative<T: Enclosure>(x: &T) -> Decision {
+    decide_positive(&-x.clone())
+}
+
+/// Decision rule of a trajectory bound `above < x < below` (either side optional, both strict)
+/// for one enclosure `x`: *proved* when the whole enclosure is strictly inside (`upper < below`
+/// and `lower > above`, compared exactly); *refuted* when it certainly fails a side (`lower >=
+/// below` or `upper <= above`: every point violates it); *undecided* otherwise, in particular
+/// when an end only touches a bound (`upper == below`) or straddles it, and for a not-finite
+/// enclosure. Slack: `below - upper`, `lower - above` (the smaller) when proved; `lower - below`
+/// or `above - upper` when refuted.
+pub fn decide_bound<T: Enclosure>(
+    x: &T,
+    above: Option<&Rational>,
+    below: Option<&Rational>,
+) -> Decision {
     if !x.is_finite() {
-        return (None, 0.0);
+        return Decision::undecided();
     }
-    let (lo, hi) = (
-        x.lower_exact().unwrap_or_default(),
-        x.upper_exact().unwrap_or_default(),
-    );
-    let mut holds = Some(true);
-    let mut margin = f64::INFINITY;
-    if let Some(below) = &b.below {
-        if hi < *below {
-            margin = margin.min(Rational::from(below - &hi).to_f64());
-        } else if lo >= *below {
-            holds = Some(false);
-            return (holds, Rational::from(&lo - below).to_f64());
+    let (Some(lo), Some(hi)) = (x.lower_exact(), x.upper_exact()) else {
+        return Decision::undecided();
+    };
+    let mut out: Option<Decision> = None;
+    if let Some(b) = below {
+        let d = if hi < *b {
+            Decision::proved(Rational::from(b - &hi))
+        } else if lo >= *b {
+            return Decision::refuted(Rational::from(&lo - b));
         } else {
-            holds = holds.and(None);
-        }
+            Decision::undecided()
+        };
+        out = Some(d);
     }
-    if let Some(above) = &b.above {
-        if lo > *above {
-            margin = margin.min(Rational::from(&lo - above).to_f64());
-        } else if hi <= *above {
-            holds = Some(false);
-            return (holds, Rational::from(above - &hi).to_f64());
-        } else if holds == Some(true) {
-            holds = None;
-        }
+    if let Some(a) = above {
+        let d = if lo > *a {
+            Decision::proved(Rational::from(&lo - a))
+        } else if hi <= *a {
+            return Decision::refuted(Rational::from(a - &hi));
+        } else {
+            Decision::undecided()
+        };
+        out = Some(match out {
+            None => d,
+            Some(o) => o.and(d),
+        });
     }
-    (holds, margin)
+    // a bound with neither side is refused by the schema; say nothing about it
+    out.unwrap_or_else(Decision::undecided)
+}
+
+/// Decision rule of a bound over several enclosures (the end state for `at = "end"`, the start
+/// and every step range for `at = "all"`): the conjunction of [`decide_bound`] over `values`
+/// (*undecided* when there is none).
+pub fn decide_bound_along<T: Enclosure>(
+    values: &[T],
+    above: Option<&Rational>,
+    below: Option<&Rational>,
+) -> Decision {
+    Decision::all(values.iter().map(|x| decide_bound(x, above, below)))
+        .unwrap_or_else(Decision::undecided)
+}
+
+/// The outcome of the `decreasing` rule along a sequence of step-end enclosures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecreasingOutcome {
+    /// *proved* only when every consecutive pair is certainly decreasing (slack: the smallest
+    /// certified decrease); *refuted* when some pair is certainly increasing (slack: the largest
+    /// certain increase); *undecided* otherwise.
+    pub decision: Decision,
+    /// Number of consecutive pairs.
+    pub pairs: usize,
+    /// Number of leading pairs certified decreasing.
+    pub certified_prefix: usize,
+    /// The first pair neither certainly decreasing nor certainly increasing.
+    pub first_unresolved: Option<usize>,
+    /// The first pair certainly increasing.
+    pub first_increase: Option<usize>,
+}
+
+/// Decision rule of `decreasing`: `values[i + 1] < values[i]` for every `i`, each pair decided
+/// by its enclosures. A pair is certainly decreasing when `values[i + 1]` lies entirely below
+/// `values[i]` (`certainly_lt`), certainly increasing when entirely above; overlapping or
+/// touching enclosures, and not-finite ones, leave the pair unresolved. One unresolved pair
+/// makes the whole rule *undecided* (unless another pair is certainly increasing): a certified
+/// prefix proves nothing about the later steps. No pair at all is *undecided*.
+pub fn decide_decreasing<T: Enclosure>(values: &[T]) -> DecreasingOutcome {
+    let mut out = DecreasingOutcome {
+        decision: Decision::undecided(),
+        pairs: values.len().saturating_sub(1),
+        certified_prefix: 0,
+        first_unresolved: None,
+        first_increase: None,
+    };
+    let mut pairs = Vec::with_capacity(out.pairs);
+    for (i, pair) in values.windows(2).enumerate() {
+        let d = if pair[1].certainly_lt(&pair[0]) {
+            match certain_positive_slack(&(pair[0].clone() - &pair[1])) {
+                Some(s) => Decision::proved(s),
+                None => Decision::undecided(),
+            }
+        } else if pair[0].certainly_lt(&pair[1]) {
+            match certain_positive_slack(&(pair[1].clone() - &pair[0])) {
+                Some(s) => Decision::refuted(s),
+                None => Decision::undecided(),
+            }
+        } else {
+            Decision::undecided()
+        };
+        match d.verdict {
+            Verdict::Proved if out.first_unresolved.is_none() && out.first_increase.is_none() => {
+                out.certified_prefix += 1
+            }
+            Verdict::Refuted => {
+                out.first_increase.get_or_insert(i);
+            }
+            Verdict::Undecided => {
+                out.first_unresolved.get_or_insert(i);
+            }
+            _ => {}
+        }
+        pairs.push(d);
+    }
+    out.decision = Decision::all(pairs).unwrap_or_else(Decision::undecided);
+    if crate::mutation::active(crate::mutation::Mutant::DecreasingAcceptsPrefix)
+        && out.first_increase.is_none()
+        && out.certified_prefix > 0
+    {
+        // the old rule: a certified prefix and no certain increase later
+        out.decision = Decision::proved(Rational::new());
+    }
+    out
+}
+
+/// Whether every enclosure is finite and at most `bound` wide, compared exactly.
+pub fn widths_within<T: Enclosure>(xs: &[T], bound: &Rational) -> bool {
+    xs.iter().all(
+        |x| match (x.is_finite(), x.lower_exact(), x.upper_exact()) {
+            (true, Some(lo), Some(hi)) => Rational::from(&hi - &lo) <= *bound,
+            _ => false,
+        },
+    )
 }
 
 /// Evaluate a trajectory claim on backend `T` at `prec` bits.
 ///
-/// Decision rule: *proved* when the integration reaches the horizon, the final enclosure is at
-/// most `width_bound` wide, and every bound holds for the whole enclosure (strictly);
-/// *refuted* when some bound fails for the whole enclosure; *undecided* otherwise (including
-/// an integration that could not be validated).
+/// Decision rule: *proved* when the integration reaches the horizon, every final enclosure is
+/// at most `width_bound` wide (compared exactly), every bound holds for the whole enclosure
+/// (strictly, [`decide_bound_along`]) and every `decreasing` quantity is certainly decreasing
+/// over every step pair ([`decide_decreasing`]); *refuted* when some bound fails for the whole
+/// enclosure or some step pair certainly increases; *undecided* otherwise (including an
+/// integration that could not be validated). Margin (rounded down): for a proof, the smallest
+/// slack of the bounds (of the decreasing rules when there is no bound); for a refutation, the
+/// largest certain violation.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Trajectory {
         flow,
@@ -227,7 +433,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     };
     let end = tr.end();
     let max_width = end.iter().map(|x| x.width_upper()).fold(0.0, f64::max);
-    let width_ok = Rational::from_f64(max_width).is_some_and(|w| w <= claim.width_bound);
+    let width_ok = widths_within(end, &claim.width_bound);
     let mut checks = vec![
         Check {
             name: "validated integration reached the horizon".into(),
@@ -246,32 +452,25 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         .take(64)
         .map(|(i, x)| EnclosureRecord::from_enclosure(format!("x_{i}(T)"), x))
         .collect();
-    let mut verdict_holds = Some(true);
-    let mut margin = f64::INFINITY;
-    let mut violation: Option<f64> = None;
+    // Every conjunct's decision: the bounds (which also give the margin of a proof) and the
+    // `decreasing` rules (which give it only when there is no bound).
+    let mut bound_decisions = Vec::new();
+    let mut decreasing_decisions = Vec::new();
     for b in bounds {
-        let mut states: Vec<&[T]> = vec![end];
-        if b.everywhere {
-            states = std::iter::once(tr.start.as_slice())
+        let states: Vec<&[T]> = if b.everywhere {
+            std::iter::once(tr.start.as_slice())
                 .chain(tr.steps.iter().map(|s| s.range.as_slice()))
-                .collect();
-        }
-        let mut holds = Some(true);
-        let mut worst = f64::INFINITY;
-        let mut violated_by: Option<f64> = None;
-        for x in states {
-            let Some(v) = quantity(&b.quantity, *flow, *k, x) else {
-                holds = None;
-                break;
-            };
-            let (h, m) = judge(&v, b);
-            if h == Some(false) {
-                violated_by = Some(violated_by.map_or(m, |w: f64| w.max(m)));
-            } else {
-                worst = worst.min(m);
-            }
-            holds = all_of(holds, h);
-        }
+                .collect()
+        } else {
+            vec![end]
+        };
+        let values: Option<Vec<T>> = states
+            .into_iter()
+            .map(|x| quantity(&b.quantity, *flow, *k, x))
+            .collect();
+        let decision = values.map_or_else(Decision::undecided, |v| {
+            decide_bound_along(&v, b.above.as_ref(), b.below.as_ref())
+        });
         let name = format!("{}(T)", b.quantity);
         if let Some(v) = quantity(&b.quantity, *flow, *k, end)
             .filter(|_| !enclosures.iter().any(|e| e.name == name))
@@ -291,70 +490,72 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 .as_ref()
                 .map_or(String::new(), |x| format!(" < {x}"))
         );
+        let margin_text = decision.margin().unwrap_or_default();
         checks.push(Check {
             name: format!(
                 "{bound_text} {}",
                 if b.everywhere { "on [0, T]" } else { "at T" }
             ),
-            passed: holds == Some(true),
-            detail: match holds {
-                Some(true) => format!("margin {worst:.3e}"),
-                Some(false) => format!("certainly violated, by {:.3e}", violated_by.unwrap_or(0.0)),
-                None => "undecided".into(),
+            passed: decision.verdict == Verdict::Proved,
+            detail: match decision.verdict {
+                Verdict::Proved => format!("margin {margin_text}"),
+                Verdict::Refuted => format!("certainly violated, by at least {margin_text}"),
+                _ => "undecided".into(),
             },
         });
-        margin = margin.min(worst);
-        if let Some(v) = violated_by {
-            violation = Some(violation.map_or(v, |w| w.max(v)));
-        }
-        verdict_holds = all_of(verdict_holds, holds);
+        bound_decisions.push(decision);
     }
     for q in decreasing {
         let values: Vec<T> = std::iter::once(tr.start.as_slice())
             .chain(tr.steps.iter().map(|s| s.end.as_slice()))
             .filter_map(|x| quantity(q, *flow, *k, x))
             .collect();
-        let (mut certified, mut unresolved_at, mut increased_at) = (0usize, None, None);
-        for (i, pair) in values.windows(2).enumerate() {
-            if pair[1].certainly_lt(&pair[0]) {
-                if unresolved_at.is_none() {
-                    certified += 1;
-                }
-            } else if pair[0].certainly_lt(&pair[1]) {
-                increased_at.get_or_insert(i);
-            } else {
-                unresolved_at.get_or_insert(i);
+        let out = decide_decreasing(&values);
+        let n = out.pairs;
+        let detail = match (out.first_increase, out.first_unresolved) {
+            (Some(i), _) => format!(
+                "certainly increases over step {i} (t ~ {:.4} to {:.4}), the first such step; \
+                 largest certain increase at least {}",
+                tr.steps[i].t0.to_f64(),
+                tr.steps[i].t1.to_f64(),
+                out.decision.margin().unwrap_or_default()
+            ),
+            (None, Some(i)) => format!(
+                "undecided: certified over the first {} of {n} steps, up to t ~ {:.4} \
+                 (exact {}); step {i} (t ~ {:.4} to {:.4}) is the first unresolved one (the \
+                 change is below the enclosure width), and no step certainly increases",
+                out.certified_prefix,
+                tr.steps[i].t0.to_f64(),
+                tr.steps[i].t0,
+                tr.steps[i].t0.to_f64(),
+                tr.steps[i].t1.to_f64()
+            ),
+            (None, None) if n > 0 => {
+                format!("certified over the first {n} of {n} steps, up to every step")
             }
-        }
-        let holds = match (increased_at, certified) {
-            (Some(_), _) => Some(false),
-            (None, 0) => None,
-            _ => Some(true),
+            (None, None) => "undecided: no step".into(),
         };
-        let until = unresolved_at.map_or_else(
-            || "every step".to_string(),
-            |i| format!("t = {:.4} (later steps: changes below the enclosure width, none certainly increasing)", tr.steps[i].t0.to_f64()),
-        );
         checks.push(Check {
             name: format!("{q} strictly decreasing from step to step"),
-            passed: holds == Some(true),
-            detail: match increased_at {
-                Some(i) => format!(
-                    "certainly increases over step {i} (t = {:.4})",
-                    tr.steps[i].t0.to_f64()
-                ),
-                None => format!(
-                    "certified over the first {certified} of {} steps, up to {until}",
-                    values.len().saturating_sub(1)
-                ),
-            },
+            passed: out.decision.verdict == Verdict::Proved,
+            detail,
         });
-        verdict_holds = all_of(verdict_holds, holds);
+        decreasing_decisions.push(out.decision);
     }
-    let verdict = match verdict_holds {
-        Some(false) => Verdict::Refuted,
-        Some(true) if width_ok => Verdict::Proved,
+    let has_bounds = !bound_decisions.is_empty();
+    let all = Decision::all(bound_decisions.iter().chain(&decreasing_decisions).cloned())
+        .unwrap_or_else(Decision::undecided);
+    let verdict = match all.verdict {
+        Verdict::Refuted => Verdict::Refuted,
+        Verdict::Proved if width_ok => Verdict::Proved,
         _ => Verdict::Undecided,
+    };
+    // Margin: for a proof, the smallest slack of the stated bounds (of the decreasing rules
+    // when there is no bound); for a refutation, the largest certain violation.
+    let margin = match verdict {
+        Verdict::Proved if has_bounds => Decision::all(bound_decisions).and_then(|d| d.margin()),
+        Verdict::Proved | Verdict::Refuted => all.margin(),
+        Verdict::Undecided | Verdict::Empirical => None,
     };
     let series = series_names(*flow, *k, start)
         .iter()
@@ -364,11 +565,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         verdict,
         enclosures,
         checks,
-        margin: match verdict {
-            Verdict::Proved => Some(format!("{margin:.6e}")),
-            Verdict::Refuted => violation.map(|v| format!("{v:.6e}")),
-            Verdict::Undecided | Verdict::Empirical => None,
-        },
+        margin,
         max_width,
         series,
     }
