@@ -199,16 +199,6 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
     }
 }
 
-/// Three-valued conjunction: `Some(false)` if either is certainly false, `Some(true)` if both
-/// are certainly true, `None` (undecided) otherwise.
-pub(crate) fn all_of(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-    match (a, b) {
-        (Some(false), _) | (_, Some(false)) => Some(false),
-        (Some(true), Some(true)) => Some(true),
-        _ => None,
-    }
-}
-
 /// FNV-1a 64-bit digest (not cryptographic: it identifies a claim's parameters for resume).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
