@@ -23,6 +23,8 @@ table=(
   "wht-off-by-one|WhtOffByOne|model reference|fwht_twice_is_k_times_identity k8_spectral_quantities_match_arb_mpfr"
   "taylor-remainder-order|TaylorRemainderOrder|mutation_detect|loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
   "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
+  "checkpoint-trusted-unchecked|CheckpointTrustedUnchecked|region|a_planted_checkpoint_cannot_prove_the_refuted_k8_claim tampered_or_foreign_checkpoints_are_discarded"
+  "bisection-sliver|BisectionSliver|region|leaves_and_open_boxes_tile_the_root_box_exactly"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0
