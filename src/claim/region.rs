@@ -182,10 +182,13 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
                     passed: true,
                     detail: match &cleared {
                         Some(m) => format!(
-                            "{by_sign} boxes closed by a sign argument (upper end <= 0, not < 0);                              on the boxes closed by interval evaluation ({rate}) / (1 - p(0)) <=                              -{m}"
+                            "{by_sign} boxes closed by a sign argument (upper end <= 0, not \
+                             < 0); on the boxes closed by interval evaluation ({rate}) / \
+                             (1 - p(0)) <= -{m}"
                         ),
                         None => format!(
-                            "all {by_sign} boxes closed (apart from off-region ones) by a sign                              argument (upper end <= 0, not < 0)"
+                            "every box holding states of the region ({by_sign}) closed by a \
+                             sign argument (upper end <= 0, not < 0)"
                         ),
                     },
                 });
