@@ -29,6 +29,8 @@ table=(
   "apriori-overlap-only|AprioriOverlapOnly|apriori|every_step_of_the_scalar_fields_satisfies_the_apriori_inclusion every_step_of_the_lorenz_and_balanced_flows_satisfies_the_apriori_inclusion"
   "decreasing-accepts-prefix|DecreasingAcceptsPrefix|decision_rules|decreasing_with_a_certified_prefix_then_overlap_is_undecided decreasing_on_both_backends"
   "c5-t1-possibly-above|C5PossiblyAbove|decision_rules|c5_t1_with_m_only_possibly_above_is_undecided c5_rules_on_both_backends"
+  "checkpoint-trusted-unchecked|CheckpointTrustedUnchecked|region|a_planted_checkpoint_cannot_prove_the_refuted_k8_claim tampered_or_foreign_checkpoints_are_discarded"
+  "bisection-sliver|BisectionSliver|region|leaves_and_open_boxes_tile_the_root_box_exactly"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0

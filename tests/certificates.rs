@@ -1,5 +1,5 @@
 //! Snapshot tests: every shipped claim in `proofs-data/` is certified and its certificate is
-//! pinned under the top-level `snapshots/` folder (timings redacted, every enclosure kept).
+//! pinned under the top-level `snapshots/` folder (timings and the build id redacted, every enclosure kept).
 //! A change that moves a certified number, a verdict or a margin shows up as a snapshot diff,
 //! to be reviewed with `cargo insta review` (never accepted blindly).
 
@@ -40,7 +40,7 @@ fn shipped_claims_certify_as_expected() {
             prepend_module_to_snapshot => false,
             omit_expression => true,
         }, {
-            insta::assert_json_snapshot!(certs, { "[].elapsed_ms" => "[ms]" });
+            insta::assert_json_snapshot!(certs, { "[].elapsed_ms" => "[ms]", "[].build_id" => "[build]" });
         });
     });
 }

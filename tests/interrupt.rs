@@ -4,9 +4,10 @@
 //! final folder equals an uninterrupted run's apart from `elapsed_ms`.
 //!
 //! The region prover's checkpoint (`.<id>.checkpoint.json`, rewritten atomically every 2 s) is
-//! covered too: a region claim killed after its checkpoints appeared is resumed from the
-//! checkpoint (shown by a marker planted in a copy of it) and ends with the certificate of an
-//! uninterrupted run.
+//! covered too: a region claim killed after its checkpoints appeared is resumed (with
+//! `--resume` only) from the checkpoint (shown by a marker planted in a copy of it) and ends
+//! with the certificate of an uninterrupted run; a tampered or planted checkpoint is discarded
+//! with a warning, and `--resume` reuses only certificates this build would write.
 //!
 //! The runs use the `hadacert` binary with `--jobs 1`, so certificates appear one by one.
 //! Polling loops give up after [`GIVE_UP`] (a hang guard, not a timing check).
@@ -345,13 +346,45 @@ fn a_killed_region_proof_resumes_from_its_checkpoint() {
     assert!(boxes > 0, "{cp}");
     assert!(!cp["stack"].as_array().unwrap().is_empty());
 
-    // A copy with a marker planted in the checkpoint's statistics: the resumed run must report
-    // it, which shows that it continued from the checkpoint rather than from the start.
+    // A copy whose statistics were tampered with (a billion bisections more, so the box counts no
+    // longer add up): `--resume` discards it with a warning naming the failed check, and the run
+    // from the root box ends with the uninterrupted certificate.
+    let full = timeless(&reference["region-kill.json"].bytes);
+    let tampered = tmp.path().join("tampered");
+    std::fs::create_dir_all(&tampered).unwrap();
+    let mut cp_bad = cp.clone();
+    let bisected = cp["stats"]["bisected"].as_u64().unwrap();
+    cp_bad["stats"]["bisected"] = (bisected + 1_000_000_000).into();
+    std::fs::write(
+        tampered.join(".region-kill.checkpoint.json"),
+        serde_json::to_vec(&cp_bad).unwrap(),
+    )
+    .unwrap();
+    let o = certify(&claims, &tampered, true);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: checkpoint")
+            && err.contains("discarded")
+            && err.contains("closed + bisected + undecided + refuting"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        timeless(&certificates(&tampered)["region-kill.json"].bytes),
+        full,
+        "a discarded checkpoint must give the uninterrupted certificate"
+    );
+
+    // A copy with a consistent marker (one more processed box counted as off-region: counts
+    // that move no volume pass the checks): the resumed run reports it, which shows that it
+    // continued from the checkpoint rather than from the start.
     let marked = tmp.path().join("marked");
     std::fs::create_dir_all(&marked).unwrap();
     let mut cp_marked = cp.clone();
-    let bisected = cp["stats"]["bisected"].as_u64().unwrap();
-    cp_marked["stats"]["bisected"] = (bisected + 1_000_000_000).into();
+    cp_marked["stats"]["boxes"] = (boxes + 1).into();
+    let off = cp["stats"]["closed"]["OffRegion"].as_u64().unwrap_or(0);
+    cp_marked["stats"]["closed"]["OffRegion"] = (off + 1).into();
     std::fs::write(
         marked.join(".region-kill.checkpoint.json"),
         serde_json::to_vec(&cp_marked).unwrap(),
@@ -359,25 +392,60 @@ fn a_killed_region_proof_resumes_from_its_checkpoint() {
     .unwrap();
     let o = certify(&claims, &marked, true);
     assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!(
+            "resuming from checkpoint {} ({} boxes processed",
+            marked.join(".region-kill.checkpoint.json").display(),
+            boxes + 1
+        )),
+        "{}",
+        text(&o)
+    );
     let resumed = timeless(&certificates(&marked)["region-kill.json"].bytes);
-    let full = timeless(&reference["region-kill.json"].bytes);
     let detail = |v: &serde_json::Value| v["checks"][0]["detail"].as_str().unwrap().to_string();
-    let bisected_of = |d: &str| -> u64 {
-        let (_, rest) = d.split_once(" boxes processed, ").unwrap();
-        rest.split(' ').next().unwrap().parse().unwrap()
+    let boxes_of = |d: &str| -> u64 {
+        let (n, _) = d.split_once(" boxes processed, ").unwrap();
+        n.parse().unwrap()
     };
     assert_eq!(
-        bisected_of(&detail(&resumed)),
-        bisected_of(&detail(&full)) + 1_000_000_000,
+        boxes_of(&detail(&resumed)),
+        boxes_of(&detail(&full)) + 1,
         "the resumed run did not continue from the checkpoint:\n{}\n{}",
         detail(&resumed),
         detail(&full)
     );
+    assert_eq!(resumed["verdict"], full["verdict"]);
 
-    // The untouched checkpoint: rerun (with and without --resume the checkpoint is used), and
-    // the certificate equals the uninterrupted run's apart from elapsed_ms.
-    let o = certify(&claims, &out, false);
+    // Without --resume the checkpoint is ignored (with a note): a fresh run.
+    let ignored = tmp.path().join("ignored");
+    std::fs::create_dir_all(&ignored).unwrap();
+    std::fs::write(
+        ignored.join(".region-kill.checkpoint.json"),
+        serde_json::to_vec(&cp_marked).unwrap(),
+    )
+    .unwrap();
+    let o = certify(&claims, &ignored, false);
     assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ignored without --resume") && !err.contains("resuming"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        timeless(&certificates(&ignored)["region-kill.json"].bytes),
+        full
+    );
+
+    // The untouched checkpoint, resumed: the certificate equals the uninterrupted run's apart
+    // from elapsed_ms.
+    let o = certify(&claims, &out, true);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("resuming from checkpoint"),
+        "{}",
+        text(&o)
+    );
     let after = certificates(&out);
     assert_eq!(
         timeless(&after["region-kill.json"].bytes),
@@ -388,4 +456,200 @@ fn a_killed_region_proof_resumes_from_its_checkpoint() {
         !checkpoint.exists(),
         "the checkpoint is removed once the certificate is written"
     );
+}
+
+/// Issue 18, section 3: a planted checkpoint for the shipped false claim c5k4-k8-m1-refuted
+/// (empty stack, nothing processed, the claim's digest) must not turn it into *proved*. Without
+/// `--resume` it is ignored; with `--resume` it fails validation (a one-line warning naming the
+/// failed check) and the run ends refuted, as an uninterrupted run does. Also when the forger
+/// copies this build's identifiers and a closed volume equal to the root's.
+#[test]
+fn a_planted_checkpoint_does_not_prove_a_false_region_claim() {
+    use hadacert::prove::region::{backend_name, root_box, RegionStats};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("proofs-data/c5k4/k8-m1-refuted.toml");
+    let claims = hadacert::claim::load_file(&file).unwrap();
+    let claim = &claims[0];
+    assert_eq!(claim.spec.id, "c5k4-k8-m1-refuted");
+    let hadacert::claim::Params::Region(region) = &claim.params else {
+        panic!("a region claim")
+    };
+    let digest = hadacert::claim::claim_digest(&claim.spec);
+    // The exact volume of the root box (its ends are exact binary numbers).
+    let root_volume = root_box(region)
+        .lambda
+        .iter()
+        .map(|e| rug::Rational::from_f64(e[1]).unwrap() - rug::Rational::from_f64(e[0]).unwrap())
+        .fold(rug::Rational::from(1), |a, w| a * w);
+    let planted = serde_json::json!({
+        "claim_digest": digest,
+        "stack": [],
+        "stats": RegionStats::default(),
+    });
+    let mut forged = planted.clone();
+    forged["backend"] = backend_name::<hadacert::arith::Ival>().into();
+    forged["precision_bits"] = 53.into();
+    forged["build_id"] = hadacert::cert::BUILD_ID.into();
+    let mut forged_volume = forged.clone();
+    forged_volume["stats"]["closed_volume"] = root_volume.to_string().into();
+    let cases = [
+        ("planted", planted, "written for another backend"),
+        ("forged", forged, "is not a rational"),
+        (
+            "forged with the root volume",
+            forged_volume,
+            "an empty stack, no witness and no box processed",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, (what, cp, failed_check)) in cases.iter().enumerate() {
+        for resume in [false, true] {
+            let out = tmp.path().join(format!("out-{i}-{resume}"));
+            std::fs::create_dir_all(&out).unwrap();
+            let path = out.join(".c5k4-k8-m1-refuted.checkpoint.json");
+            std::fs::write(&path, serde_json::to_vec(cp).unwrap()).unwrap();
+            let o = certify(&file, &out, resume);
+            // Exit 0: the verdict is the expected `refuted`.
+            assert!(o.status.success(), "{what}, resume {resume}: {}", text(&o));
+            let c = read_strict(&out.join("c5k4-k8-m1-refuted.json"))
+                .unwrap()
+                .cert;
+            assert_eq!(
+                c.verdict,
+                hadacert::cert::Verdict::Refuted,
+                "{what}, resume {resume}"
+            );
+            let err = String::from_utf8_lossy(&o.stderr);
+            if resume {
+                let warnings: Vec<&str> = err
+                    .lines()
+                    .filter(|l| l.contains("warning: checkpoint"))
+                    .collect();
+                assert_eq!(warnings.len(), 1, "{what}: {}", text(&o));
+                assert!(
+                    warnings[0].contains(&path.display().to_string())
+                        && warnings[0].contains("discarded")
+                        && warnings[0].contains(failed_check),
+                    "{what}: {}",
+                    text(&o)
+                );
+            } else {
+                assert!(
+                    err.contains("ignored without --resume") && !err.contains("warning"),
+                    "{what}: {}",
+                    text(&o)
+                );
+            }
+            assert!(!path.exists(), "the finished run removes the checkpoint");
+        }
+    }
+}
+
+/// `certify --resume` reuses a certificate only if this build would write it: the same id,
+/// claim digest and build id, the backend and precision of this run (overrides included), and
+/// it passes the reader's checks. Anything else is recomputed, with a note on stderr.
+#[test]
+fn resume_reuses_only_certificates_this_build_would_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let claims = tmp.path().join("claims.toml");
+    std::fs::write(
+        &claims,
+        r#"[[claim]]
+id = "reuse"
+kind = "C1"
+expect = "proved"
+backend = "mpfr"
+precision_bits = 128
+width_bound = "1e-30"
+matrix = { family = "sylvester", order = 4 }
+lambda = { kind = "progression", start = "0", step = "1/3", len = 4 }
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = certify(&claims, &out, false);
+    assert!(o.status.success(), "{}", text(&o));
+    let path = out.join("reuse.json");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(original["build_id"], hadacert::cert::BUILD_ID);
+    // Untouched: reused (the file is not rewritten).
+    let before = certificates(&out);
+    let o = certify(&claims, &out, true);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        certificates(&out),
+        before,
+        "an up-to-date certificate is reused"
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("not reused"));
+
+    // Each edit (with a marker in elapsed_ms, to tell a reused file from a recomputed one)
+    // must be recomputed, with a note naming the reason.
+    let marker = 999_999_999u64;
+    let edits: [(&str, fn(&mut serde_json::Value), &str); 5] = [
+        (
+            "another build",
+            |v| v["build_id"] = "0123456789abcdef".into(),
+            "another build",
+        ),
+        (
+            "an older certificate without a build id",
+            |v| {
+                v.as_object_mut().unwrap().remove("build_id");
+            },
+            "another build",
+        ),
+        (
+            "another backend",
+            |v| v["backend"] = "inari".into(),
+            "backend",
+        ),
+        (
+            "another precision",
+            |v| v["precision_bits"] = 256.into(),
+            "precision",
+        ),
+        (
+            "a verdict its evidence does not support",
+            |v| v["verdict"] = "undecided".into(),
+            "inconsistent",
+        ),
+    ];
+    for (what, edit, reason) in edits {
+        let mut v = original.clone();
+        edit(&mut v);
+        v["elapsed_ms"] = marker.into();
+        std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+        let o = certify(&claims, &out, true);
+        assert!(o.status.success(), "{what}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("not reused") && err.contains(reason),
+            "{what}: {}",
+            text(&o)
+        );
+        let again: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_ne!(again["elapsed_ms"], marker, "{what}: reused");
+        assert_eq!(timeless(&std::fs::read(&path).unwrap()), {
+            let mut o = original.clone();
+            o.as_object_mut().unwrap().remove("elapsed_ms");
+            o
+        });
+    }
+
+    // An override of the precision: the certificate at 128 bits is not what this run writes.
+    let o = bin()
+        .arg("certify")
+        .arg(&claims)
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "1", "--resume", "--prec", "256"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not reused"));
+    let again = read_strict(&path).unwrap().cert;
+    assert_eq!(again.precision_bits, 256);
 }

@@ -222,18 +222,19 @@ fn interrupted_run_resumes_to_the_same_result() {
     let stopped = RunOptions {
         checkpoint: Some(cp.clone()),
         stop_after_boxes: Some(1000),
-        progress: None,
+        ..RunOptions::default()
     };
     match prove_region::<Ival>(&r, 53, "resume", &stopped) {
         Err(RegionError::Interrupted { boxes, .. }) => assert!(boxes >= 1000 && boxes < full.boxes),
         other => panic!("expected an interruption, got {other:?}"),
     }
     assert!(cp.exists());
-    // A checkpoint of another claim is ignored (fresh start gives the same result too).
+    hadacert::prove::region::validate_checkpoint_file::<Ival>(&r, 53, "resume", &cp)
+        .expect("the checkpoint of an interrupted run passes validation");
     let resume = RunOptions {
         checkpoint: Some(cp.clone()),
-        stop_after_boxes: None,
-        progress: None,
+        resume: true,
+        ..RunOptions::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -356,5 +357,396 @@ fn mpfr_region_proof_needs_about_as_many_boxes_as_inari() {
             "{quantity:?}: scaled rate at an exact state is {} wide",
             rate.width_upper()
         );
+    }
+}
+
+/// The exact volume of a box (f64 ends are exact binary numbers).
+fn exact_volume(b: &hadacert::prove::region::RegionBox) -> Rational {
+    b.lambda
+        .iter()
+        .map(|e| Rational::from_f64(e[1]).unwrap() - Rational::from_f64(e[0]).unwrap())
+        .fold(Rational::from(1), |a, w| a * w)
+}
+
+/// Checks that `boxes` tile `root`: each lies inside it with positive volume, no two share an
+/// interior point, and their volumes add up to the root's (exact rationals; comparisons of f64
+/// ends are exact). Sort and sweep along lambda_1: only boxes whose lambda_1 ranges overlap can
+/// share an interior point.
+fn assert_tiles(
+    what: &str,
+    root: &hadacert::prove::region::RegionBox,
+    boxes: &[&hadacert::prove::region::RegionBox],
+) {
+    let mut total = Rational::new();
+    for b in boxes {
+        assert_eq!(b.lambda.len(), root.lambda.len(), "{what}");
+        for (e, r) in b.lambda.iter().zip(&root.lambda) {
+            assert!(
+                r[0] <= e[0] && e[0] < e[1] && e[1] <= r[1],
+                "{what}: box {b:?} not inside the root box {root:?} with positive width"
+            );
+        }
+        total += exact_volume(b);
+    }
+    assert_eq!(
+        total,
+        exact_volume(root),
+        "{what}: the leaves and the open boxes do not make up the root box's volume \
+         ({} boxes, volume {} of {})",
+        boxes.len(),
+        total.to_f64(),
+        exact_volume(root).to_f64()
+    );
+    let mut order: Vec<usize> = (0..boxes.len()).collect();
+    order.sort_by(|&a, &b| boxes[a].lambda[0][0].total_cmp(&boxes[b].lambda[0][0]));
+    for (n, &i) in order.iter().enumerate() {
+        let a = boxes[i];
+        for &j in &order[n + 1..] {
+            let b = boxes[j];
+            if b.lambda[0][0] >= a.lambda[0][1] {
+                break;
+            }
+            let interiors_meet = a
+                .lambda
+                .iter()
+                .zip(&b.lambda)
+                .all(|(p, q)| p[0] < q[1] && q[0] < p[1]);
+            assert!(!interiors_meet, "{what}: boxes {a:?} and {b:?} overlap");
+        }
+    }
+}
+
+/// Issue 18, section 6: the leaves of a run (closed, off-region, undecided and refuting boxes)
+/// and the boxes left open tile the root box, checked exactly and independently of the prover's
+/// own bookkeeping: for proved, undecided (depth limit and budget) and refuted regions.
+#[test]
+fn leaves_and_open_boxes_tile_the_root_box_exactly() {
+    use hadacert::prove::region::root_box;
+    let proved = region(
+        RateQuantity::V,
+        4,
+        &["0.2"; 3],
+        &["0.5"; 3],
+        ["0.5", "1"],
+        "0.05",
+    );
+    let mut depth_limited = region(
+        RateQuantity::V,
+        4,
+        &["0.3"; 3],
+        &["0.36"; 3],
+        ["1", "2"],
+        "0",
+    );
+    depth_limited.max_depth = 9;
+    let mut budget = region(
+        RateQuantity::M1,
+        4,
+        &["0.05"; 3],
+        &["0.9"; 3],
+        ["0.1", "10"],
+        "0",
+    );
+    budget.max_boxes = 1500;
+    let pairwise = region(
+        RateQuantity::M3,
+        4,
+        &["0.28"; 3],
+        &["0.4"; 3],
+        ["0.5", "1"],
+        "0.08",
+    );
+    // K = 4 has no refutable rate (V and M1-M3 do not increase there): the refuted region is
+    // a K = 8 one around the state of
+    // `prover_refuses_a_false_region_and_returns_the_offending_state`, wide enough below it
+    // that the root box's centre does not refute (a few hundred boxes).
+    let centre = [0.0032, 0.261, 0.0016, 0.241, 0.288, 0.202, 0.0019];
+    let lo: Vec<String> = centre.iter().map(|c| format!("{}", c * 0.5)).collect();
+    let hi: Vec<String> = centre.iter().map(|c| format!("{}", c * 1.03)).collect();
+    let lo: Vec<&str> = lo.iter().map(|s| s.as_str()).collect();
+    let hi: Vec<&str> = hi.iter().map(|s| s.as_str()).collect();
+    let refuted = region(RateQuantity::M1, 8, &lo, &hi, ["42", "44"], "0");
+    let cases = [
+        ("proved (mean-value and term-wise)", proved, Some(true)),
+        ("proved (pairwise)", pairwise, Some(true)),
+        ("undecided at the depth limit", depth_limited, None),
+        ("undecided, budget exhausted", budget, None),
+        ("refuted", refuted, Some(false)),
+    ];
+    let opts = RunOptions {
+        record_leaves: true,
+        ..RunOptions::default()
+    };
+    for (what, r, expected) in &cases {
+        let stats = prove_region::<Ival>(r, 53, what, &opts).unwrap();
+        // First the independent check, then the prover's own verdict and bookkeeping.
+        let all: Vec<_> = stats.leaves.iter().chain(&stats.open).collect();
+        assert_tiles(what, &root_box(r), &all);
+        assert_eq!(stats.decided(), *expected, "{what}: {stats:?}");
+        assert!(stats.coverage_failure.is_none(), "{what}");
+        let n = stats.leaves.len() as u64;
+        assert!(n >= 1 && n + stats.bisected == stats.boxes, "{what}");
+        assert!(stats.boxes < 20_000, "{what}: {} boxes", stats.boxes);
+        if *expected == Some(true) {
+            assert!(stats.open.is_empty(), "{what}");
+        }
+        assert!(
+            stats.boxes > 100,
+            "{what}: {} boxes, too few to test the tiling",
+            stats.boxes
+        );
+        if what.contains("budget") {
+            assert!(!stats.open.is_empty(), "{what}: the budget left boxes open");
+        }
+        // The prover's own bookkeeping says the same.
+        let closed: Rational = stats.closed_volume.parse().unwrap();
+        let leaves: Rational = stats.leaves.iter().map(exact_volume).sum();
+        assert_eq!(closed, leaves, "{what}");
+    }
+}
+
+/// A small K = 4 region, its interrupted run's checkpoint, and the uninterrupted result.
+fn interrupted(
+    dir: &std::path::Path,
+) -> (
+    Region,
+    std::path::PathBuf,
+    hadacert::prove::region::RegionStats,
+) {
+    let r = region(
+        RateQuantity::V,
+        4,
+        &["0.01"; 3],
+        &["0.98"; 3],
+        ["0.5", "2"],
+        "0.1",
+    );
+    let full = prove_region::<Ival>(&r, 53, "cp", &RunOptions::default()).unwrap();
+    assert_eq!(full.decided(), Some(true));
+    let cp = dir.join("cp.checkpoint.json");
+    let stopped = RunOptions {
+        checkpoint: Some(cp.clone()),
+        stop_after_boxes: Some(1000),
+        ..RunOptions::default()
+    };
+    assert!(matches!(
+        prove_region::<Ival>(&r, 53, "cp", &stopped),
+        Err(RegionError::Interrupted { .. })
+    ));
+    (r, cp, full)
+}
+
+/// Issue 18, section 3: a checkpoint is untrusted input. Each tampered or foreign copy of a
+/// genuine checkpoint fails the named check, and a run resumed from it starts from the root box
+/// and ends with the uninterrupted result; without `resume` even a genuine checkpoint is not
+/// read.
+#[test]
+fn tampered_or_foreign_checkpoints_are_discarded() {
+    use hadacert::prove::region::validate_checkpoint_file;
+    let dir = tempfile::tempdir().unwrap();
+    let (r, cp, full) = interrupted(dir.path());
+    let genuine: serde_json::Value = serde_json::from_slice(&std::fs::read(&cp).unwrap()).unwrap();
+    validate_checkpoint_file::<Ival>(&r, 53, "cp", &cp).expect("the genuine checkpoint");
+    // Another claim, backend or precision than the one asking.
+    let err = validate_checkpoint_file::<Ival>(&r, 53, "other", &cp).unwrap_err();
+    assert!(err.contains("another claim"), "{err}");
+    let err = validate_checkpoint_file::<MpfrInterval>(&r, 53, "cp", &cp).unwrap_err();
+    assert!(err.contains("another backend"), "{err}");
+    let err = validate_checkpoint_file::<Ival>(&r, 64, "cp", &cp).unwrap_err();
+    assert!(err.contains("another precision"), "{err}");
+
+    type Edit = fn(&mut serde_json::Value);
+    let edits: Vec<(&str, Edit, &str)> = vec![
+        (
+            "another build",
+            |v| v["build_id"] = "0".into(),
+            "another build",
+        ),
+        (
+            "no build id (an older build)",
+            |v| {
+                v.as_object_mut().unwrap().remove("build_id");
+            },
+            "another build",
+        ),
+        (
+            "another backend",
+            |v| v["backend"] = "mpfr".into(),
+            "another backend",
+        ),
+        (
+            "another precision",
+            |v| v["precision_bits"] = 128.into(),
+            "another precision",
+        ),
+        (
+            "the issue's planted state",
+            |v| {
+                v["stack"] = serde_json::json!([]);
+                v["stats"] =
+                    serde_json::to_value(hadacert::prove::region::RegionStats::default()).unwrap();
+            },
+            "is not a rational",
+        ),
+        (
+            "a stack box dropped",
+            |v| {
+                v["stack"].as_array_mut().unwrap().pop();
+            },
+            "is not the root volume",
+        ),
+        (
+            "a stack box widened beyond the root",
+            |v| v["stack"][0]["lambda"][0][1] = 1e6.into(),
+            "leaves the root box",
+        ),
+        (
+            "a stack box without volume",
+            |v| {
+                let lo = v["stack"][0]["lambda"][1][0].clone();
+                v["stack"][0]["lambda"][1][1] = lo;
+            },
+            "no positive width",
+        ),
+        (
+            "a count forged",
+            |v| {
+                let n = v["stats"]["bisected"].as_u64().unwrap();
+                v["stats"]["bisected"] = (n + 1).into();
+            },
+            "closed + bisected + undecided + refuting",
+        ),
+        (
+            "an empty stack with the root volume closed and nothing processed",
+            |v| {
+                let root = v["root_volume"].clone();
+                v["stack"] = serde_json::json!([]);
+                v["stats"] =
+                    serde_json::to_value(hadacert::prove::region::RegionStats::default()).unwrap();
+                v["stats"]["closed_volume"] = root;
+            },
+            "no box processed",
+        ),
+        (
+            "a witness that does not refute",
+            |v| {
+                let b = v["stack"][0].clone();
+                let n = v["stats"]["boxes"].as_u64().unwrap();
+                v["stats"]["boxes"] = (n + 1).into();
+                v["stats"]["refuting"] = 1.into();
+                // The uniform state: dV/dt = 0 there, not certainly positive.
+                v["stats"]["witness"] = serde_json::json!({
+                    "lambda": ["0", "1/3", "1/3", "1/3"],
+                    "rate": ["1", "2"],
+                    "found_in": b,
+                });
+            },
+            "witness: the rate there is not certainly positive",
+        ),
+        (
+            "a witness outside the region",
+            |v| {
+                let b = v["stack"][0].clone();
+                let n = v["stats"]["boxes"].as_u64().unwrap();
+                v["stats"]["boxes"] = (n + 1).into();
+                v["stats"]["refuting"] = 1.into();
+                v["stats"]["witness"] = serde_json::json!({
+                    "lambda": ["0", "100", "1", "1"],
+                    "rate": ["1", "2"],
+                    "found_in": b,
+                });
+            },
+            "witness: the scale is outside the region",
+        ),
+    ];
+    // The exact root volume, for the edit that forges it.
+    let root_volume = exact_volume(&hadacert::prove::region::root_box(&r)).to_string();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (what, edit, failed) in edits {
+        let mut v = genuine.clone();
+        v["root_volume"] = root_volume.clone().into();
+        edit(&mut v);
+        v.as_object_mut().unwrap().remove("root_volume");
+        let path = dir.path().join("edited.checkpoint.json");
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let err = validate_checkpoint_file::<Ival>(&r, 53, "cp", &path).expect_err(what);
+        assert!(err.contains(failed), "{what}: {err}");
+        let opts = RunOptions {
+            checkpoint: Some(path.clone()),
+            resume: true,
+            ..RunOptions::default()
+        };
+        let resumed = pool
+            .install(|| prove_region::<Ival>(&r, 53, "cp", &opts))
+            .unwrap();
+        assert_eq!(resumed, full, "{what}: not the uninterrupted result");
+    }
+
+    // Without `resume` a genuine checkpoint is ignored: the run starts from the root box (the
+    // statistics of an uninterrupted run, a marker planted in the checkpoint is not seen).
+    let mut marked = genuine.clone();
+    let n = marked["stats"]["boxes"].as_u64().unwrap();
+    marked["stats"]["boxes"] = (n + 1).into();
+    let off = marked["stats"]["closed"]["OffRegion"].as_u64().unwrap_or(0);
+    marked["stats"]["closed"]["OffRegion"] = (off + 1).into();
+    std::fs::write(&cp, serde_json::to_vec(&marked).unwrap()).unwrap();
+    validate_checkpoint_file::<Ival>(&r, 53, "cp", &cp).expect("a consistent marker");
+    let ignore = RunOptions {
+        checkpoint: Some(cp.clone()),
+        ..RunOptions::default()
+    };
+    assert_eq!(prove_region::<Ival>(&r, 53, "cp", &ignore).unwrap(), full);
+    // ...and with `resume` it is read (the marker shows).
+    std::fs::write(&cp, serde_json::to_vec(&marked).unwrap()).unwrap();
+    let resume = RunOptions {
+        checkpoint: Some(cp.clone()),
+        resume: true,
+        ..RunOptions::default()
+    };
+    let resumed = prove_region::<Ival>(&r, 53, "cp", &resume).unwrap();
+    assert_eq!(resumed.boxes, full.boxes + 1);
+    assert_eq!(resumed.decided(), Some(true));
+}
+
+/// Issue 18, section 3 (regression): the planted checkpoint of the report (empty stack, zero
+/// boxes, default statistics, the claim's digest, and here this build's identifiers too) for
+/// the shipped false claim c5k4-k8-m1-refuted is discarded on resume: the run is refuted, as
+/// an uninterrupted run is, never proved with "0 boxes processed".
+#[test]
+fn a_planted_checkpoint_cannot_prove_the_refuted_k8_claim() {
+    use hadacert::prove::region::{backend_name, RegionStats};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let claims =
+        hadacert::claim::load_file(&root.join("proofs-data/c5k4/k8-m1-refuted.toml")).unwrap();
+    let claim = &claims[0];
+    let hadacert::claim::Params::Region(r) = &claim.params else {
+        panic!("a region claim")
+    };
+    let digest = hadacert::claim::claim_digest(&claim.spec);
+    let uninterrupted = prove_region::<Ival>(r, 53, &digest, &RunOptions::default()).unwrap();
+    assert_eq!(uninterrupted.decided(), Some(false));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("planted.checkpoint.json");
+    let planted = serde_json::json!({
+        "claim_digest": digest,
+        "backend": backend_name::<Ival>(),
+        "precision_bits": 53,
+        "build_id": hadacert::cert::BUILD_ID,
+        "stack": [],
+        "stats": RegionStats::default(),
+    });
+    for resume in [false, true] {
+        std::fs::write(&path, serde_json::to_vec(&planted).unwrap()).unwrap();
+        let opts = RunOptions {
+            checkpoint: Some(path.clone()),
+            resume,
+            ..RunOptions::default()
+        };
+        let stats = prove_region::<Ival>(r, 53, &digest, &opts).unwrap();
+        assert_eq!(stats.decided(), Some(false), "resume {resume}: {stats:?}");
+        assert_eq!(stats, uninterrupted, "resume {resume}");
     }
 }

@@ -203,6 +203,7 @@ fn synthetic() -> Certificate {
         source: "synthetic".into(),
         claim_digest: "0".into(),
         crate_version: "0".into(),
+        build_id: "0".into(),
         elapsed_ms: 3,
         series: vec![v, m1],
     }

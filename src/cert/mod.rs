@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Identifies the build: an FNV-1a 64-bit hash (16 hex digits) of every file under `src/`,
+/// `Cargo.toml`, `Cargo.lock` and `build.rs`, computed by `build.rs`. Two builds from different
+/// sources have different ids even when their version strings agree.
+pub const BUILD_ID: &str = env!("HADACERT_BUILD_ID");
+
 /// The answer to a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -226,6 +231,11 @@ pub struct Certificate {
     pub claim_digest: String,
     /// hadacert version that produced the certificate.
     pub crate_version: String,
+    /// The [`BUILD_ID`] of the build that produced the certificate (redacted in snapshots);
+    /// empty in certificates written before it was recorded. `certify --resume` reuses only
+    /// certificates of this build.
+    #[serde(default)]
+    pub build_id: String,
     /// Wall-clock time of the evaluation in milliseconds (redacted in snapshots).
     pub elapsed_ms: u64,
     /// Certified time series (trajectory claims): enclosures over consecutive time intervals.

@@ -66,6 +66,9 @@ pub struct RunContext {
     pub checkpoint_dir: Option<std::path::PathBuf>,
     /// Receives one-line progress messages of long evaluations.
     pub progress: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    /// Continue from checkpoint files found in `checkpoint_dir` (`certify --resume`), after
+    /// validating them ([`crate::prove::region::prove_region`]); without it they are ignored.
+    pub resume: bool,
 }
 
 impl RunContext {
@@ -206,7 +209,9 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Digest of a claim's parameters and the crate version.
+/// Digest of a claim's parameters and the crate version. It is pinned in snapshots and pinned
+/// certificates, so it does not cover the build: checkpoints and `certify --resume` compare the
+/// build id ([`crate::cert::BUILD_ID`]), the backend and the precision separately.
 pub fn claim_digest(spec: &ClaimSpec) -> String {
     let text = serde_json::to_string(spec).unwrap_or_default();
     format!(
@@ -224,8 +229,8 @@ pub fn certify(claim: &Claim) -> Certificate {
     certify_in(claim, &RunContext::default())
 }
 
-/// [`certify`] with a [`RunContext`]: region proofs checkpoint into `ctx.checkpoint_dir` and
-/// resume from a checkpoint there whose claim digest matches.
+/// [`certify`] with a [`RunContext`]: region proofs checkpoint into `ctx.checkpoint_dir` and,
+/// with `ctx.resume`, continue from a checkpoint there that passes validation.
 pub fn certify_in(claim: &Claim, ctx: &RunContext) -> Certificate {
     let start = Instant::now();
     if let Params::Empirical { .. } = claim.params {
@@ -327,6 +332,7 @@ fn assemble(
         source: claim.source.display().to_string(),
         claim_digest: claim_digest(spec),
         crate_version: env!("CARGO_PKG_VERSION").into(),
+        build_id: crate::cert::BUILD_ID.into(),
         elapsed_ms: start.elapsed().as_millis() as u64,
         series: eval.series,
     }

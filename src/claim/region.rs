@@ -7,9 +7,11 @@
 
 use super::schema::Claim;
 use super::{Evaluation, Params, RunContext};
+use crate::arith::parse_exact;
 use crate::arith::Enclosure;
-use crate::cert::{Check, EnclosureRecord, Verdict};
+use crate::cert::{margin_exact, Check, EnclosureRecord, Verdict};
 use crate::prove::region::{prove_region, Argument, RegionBox, RunOptions};
+use rug::Rational;
 
 fn show_box(b: &RegionBox) -> String {
     let l: Vec<String> = b
@@ -23,8 +25,13 @@ fn show_box(b: &RegionBox) -> String {
 /// Evaluate a region claim on backend `T` at `prec` bits.
 ///
 /// *proved*: every box closed; *refuted*: a state of the region with the rate certainly
-/// positive (recorded exactly); *undecided*: boxes left at the depth limit or the budget ran out
-/// (the first undecided boxes are listed).
+/// positive (recorded exactly); *undecided*: boxes left at the depth limit, the budget ran out
+/// (the first undecided boxes are listed) or the volume bookkeeping failed.
+///
+/// Margins: refuted, the lower end of the rate at the refuting state, rounded down; proved by
+/// interval evaluation alone, `-largest upper end` of `rate / (1 - p(0))` over the boxes,
+/// rounded down (exact from the f64 end); proved with boxes closed by a sign argument, `0` (they
+/// prove `rate <= 0`, nothing strict), with a check saying so.
 pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Evaluation {
     let Params::Region(region) = &claim.params else {
         unreachable!("validated kind")
@@ -37,6 +44,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         .map(|f| move |msg: &str| f(&format!("{id}: {msg}")));
     let opts = RunOptions {
         checkpoint: ctx.checkpoint_for(&claim.spec.id),
+        resume: ctx.resume,
+        record_leaves: false,
         stop_after_boxes: None,
         progress: progress.as_ref().map(|f| f as &(dyn Fn(&str) + Sync)),
     };
@@ -100,6 +109,14 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
             });
         }
     }
+    if let Some(why) = &stats.coverage_failure {
+        checks.push(Check {
+            name: "volume bookkeeping: the closed and the open boxes make up the root box (exact)"
+                .into(),
+            passed: false,
+            detail: format!("{why}: the run does not account for the whole region"),
+        });
+    }
     for b in &stats.undecided {
         checks.push(Check {
             name: "undecided box at the depth limit".into(),
@@ -135,18 +152,56 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
                     show_box(&w.found_in)
                 ),
             });
-            (Verdict::Refuted, Some(w.rate[0].clone()))
+            // The lower end of the rate at the witness (a decimal rounded down), rounded down.
+            let margin = parse_exact(&w.rate[0]).map(|q| margin_exact(&q)).ok();
+            match margin {
+                Some(m) => (Verdict::Refuted, Some(m)),
+                None => {
+                    checks.push(Check {
+                        name: "refuting rate readable".into(),
+                        passed: false,
+                        detail: format!("lower end {:?} is not a decimal", w.rate[0]),
+                    });
+                    (Verdict::Undecided, None)
+                }
+            }
         }
-        Some(true) => (
-            Verdict::Proved,
-            Some(match stats.largest_upper {
-                Some(u) => format!(
-                    "{:.6e} (of ({rate}) / (1 - p(0)), boxes closed by interval evaluation)",
-                    -u
-                ),
-                None => "0 (every box closed by a sign argument)".into(),
-            }),
-        ),
+        Some(true) => {
+            let by_sign: u64 = [Argument::Termwise, Argument::Pairwise]
+                .iter()
+                .filter_map(|a| stats.closed.get(a))
+                .sum();
+            // -largest_upper, exactly (an f64 is a binary rational), rounded down.
+            let cleared = stats
+                .largest_upper
+                .and_then(Rational::from_f64)
+                .map(|u| margin_exact(&-u));
+            if by_sign > 0 {
+                checks.push(Check {
+                    name: format!("closed by sign arguments: {rate} <= 0, no strict margin"),
+                    passed: true,
+                    detail: match &cleared {
+                        Some(m) => format!(
+                            "{by_sign} boxes closed by a sign argument (upper end <= 0, not \
+                             < 0); on the boxes closed by interval evaluation ({rate}) / \
+                             (1 - p(0)) <= -{m}"
+                        ),
+                        None => format!(
+                            "every box holding states of the region ({by_sign}) closed by a \
+                             sign argument (upper end <= 0, not < 0)"
+                        ),
+                    },
+                });
+                (Verdict::Proved, Some("0".to_string()))
+            } else {
+                // Every box with a state of the region was closed by interval evaluation (upper
+                // end < 0): the margin is a lower bound on -(rate / (1 - p(0))) over the region.
+                (
+                    Verdict::Proved,
+                    Some(cleared.unwrap_or_else(|| "0".to_string())),
+                )
+            }
+        }
         None => (Verdict::Undecided, None),
     };
     Evaluation {

@@ -420,9 +420,67 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
     Ok(certs.iter().all(|c| c.verdict == c.expect))
 }
 
+/// The certificate at `path`, if it is what this build would write for `c` (after the
+/// `--backend`/`--prec` overrides): it passes the reader's checks
+/// ([`crate::report::folder::read_strict`]: complete, named after its id, verdict consistent
+/// with its evidence) and has the claim's id and digest, this build's id
+/// ([`cert::BUILD_ID`]), and the backend and precision this run would use. Otherwise the reason.
+fn reusable(path: &Path, c: &Claim) -> Result<Certificate, String> {
+    let old = crate::report::folder::read_strict(path)
+        .map_err(|e| e.reason)?
+        .cert;
+    let spec = &c.spec;
+    if old.id != spec.id {
+        return Err(format!("id `{}`, not `{}`", old.id, spec.id));
+    }
+    if old.claim_digest != claim::claim_digest(spec) {
+        return Err("written for another claim (digest differs)".into());
+    }
+    if old.build_id != cert::BUILD_ID {
+        return Err(format!(
+            "written by another build ({:?}, this build {})",
+            old.build_id,
+            cert::BUILD_ID
+        ));
+    }
+    // What certify_in records: the spec's backend (C8 too), and its precision (53 for inari and
+    // C8, the starting MPFR precision, doubled up to max_precision_bits).
+    if old.backend != spec.backend.name() {
+        return Err(format!(
+            "backend {}, this run {}",
+            old.backend,
+            spec.backend.name()
+        ));
+    }
+    let mpfr = spec.backend == BackendKind::Mpfr && spec.kind != "C8";
+    let start = if mpfr { spec.precision_bits } else { 53 };
+    let max = if mpfr {
+        spec.max_precision_bits.unwrap_or(start).max(start)
+    } else {
+        53
+    };
+    let reached = std::iter::successors(Some(start), |p| p.checked_mul(2).filter(|q| *q <= max))
+        .any(|p| p == old.precision_bits);
+    let first = old.escalation.first().map(|s| s.precision_bits);
+    // C8 (a simulation) records no escalation; every other certificate starts at `start`.
+    let first_ok = match first {
+        Some(p) => p == start,
+        None => spec.kind == "C8",
+    };
+    if !reached || !first_ok {
+        return Err(format!(
+            "precision {} bits (escalation from {:?}), this run starts at {start} bits",
+            old.precision_bits, first
+        ));
+    }
+    Ok(old)
+}
+
 /// Certify `claims` in parallel on `jobs` threads, writing each certificate atomically to
-/// `out` as soon as it is done. With `resume`, a valid certificate already in `out` with the
-/// same claim digest is reused instead of recomputed. Returns the certificates in claim order.
+/// `out` as soon as it is done. With `resume`, a certificate already in `out` is reused instead
+/// of recomputed only if it is what this build would write (see `reusable`; otherwise a
+/// one-line note goes to stderr), and region proofs continue from their validated checkpoints.
+/// Returns the certificates in claim order.
 pub fn certify_all(
     claims: &[Claim],
     out: &Path,
@@ -454,9 +512,17 @@ pub fn certify_all(
             .par_iter()
             .map(|c| {
                 let path = out.join(format!("{}.json", cert::file_stem(&c.spec.id)));
-                let digest = claim::claim_digest(&c.spec);
-                let reused = if resume {
-                    cert::read_certificate(&path).filter(|old| old.claim_digest == digest)
+                let reused = if resume && path.exists() {
+                    match reusable(&path, c) {
+                        Ok(old) => Some(old),
+                        Err(why) => {
+                            eprintln!(
+                                "hadacert: {} not reused ({why}); recomputing",
+                                path.display()
+                            );
+                            None
+                        }
+                    }
                 } else {
                     None
                 };
@@ -469,6 +535,7 @@ pub fn certify_all(
                             progress: Some(Box::new(move |msg: &str| {
                                 progress_bar.set_message(msg.to_string())
                             })),
+                            resume,
                         };
                         let fresh = claim::certify_in(c, &ctx);
                         cert::write_atomic(out, &fresh)

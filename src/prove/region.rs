@@ -48,8 +48,23 @@
 //! Boxes live on a stack; each round pops a batch of [`BATCH`] boxes, evaluates them in parallel
 //! (rayon) and folds the outcomes in batch order, so the result is the same on any number of
 //! threads. Every [`CHECKPOINT_SECONDS`] (and when stopped early) the stack and the statistics
-//! are written atomically to a checkpoint file; a run that finds a checkpoint with the same
-//! claim digest resumes from it and ends with the same result as an uninterrupted run.
+//! are written atomically to a checkpoint file, with the claim digest, the backend, the
+//! precision and the build id ([`crate::cert::BUILD_ID`]) of the run.
+//!
+//! A checkpoint is read only when asked to (`RunOptions::resume`, `certify --resume`), and it
+//! is untrusted input: it is used only if all four identifiers match this run and its state
+//! passes `validate_checkpoint`'s checks: every stack box lies inside the root box with
+//! positive volume; the exact volume of the boxes taken off the stack and not bisected (kept in
+//! the statistics as a rational) plus the volume of the stack is the root box's volume exactly;
+//! the box counts add up (processed = closed + bisected + undecided + refuting); an empty stack
+//! without a witness comes after at least one processed box; and a witness is re-verified (a
+//! region state, rate certainly positive on this backend at this precision). Anything else is
+//! discarded with a one-line warning on stderr and the run starts from the root box. A resumed
+//! run ends with the same result as an uninterrupted one.
+//!
+//! Every run, resumed or not, ends by checking the same volume bookkeeping (closed plus open
+//! volume equals the root volume, exactly); a failure is recorded in
+//! [`RegionStats::coverage_failure`] and makes the run undecided.
 
 use crate::arith::{working_prec, Enclosure, Real};
 use crate::model::logits::div_by_order;
@@ -230,12 +245,34 @@ pub struct RegionStats {
     pub unprocessed: u64,
     /// A refuting state, if one was found.
     pub witness: Option<Witness>,
+    /// Boxes whose centre refuted the claim (only the first witness is kept).
+    #[serde(default)]
+    pub refuting: u64,
+    /// The exact volume (a rational, as a string) of every box taken off the stack and not
+    /// bisected (closed, off-region, undecided or refuting), over the coordinates where the root
+    /// box has positive width. With the volume of the open stack it must make up the root box.
+    #[serde(default)]
+    pub closed_volume: String,
+    /// Set when the final bookkeeping failed (closed plus open volume is not the root volume):
+    /// what went wrong. The run is then undecided, whatever else it found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_failure: Option<String>,
+    /// With `RunOptions::record_leaves` only: every box taken off the stack and not bisected
+    /// (closed, off-region, undecided or refuting), in processing order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaves: Vec<RegionBox>,
+    /// With `RunOptions::record_leaves` only: the boxes left on the stack at the end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<RegionBox>,
 }
 
 impl RegionStats {
-    /// `Some(true)`: every box closed; `Some(false)`: refuted; `None`: undecided.
+    /// `Some(true)`: every box closed; `Some(false)`: refuted; `None`: undecided (also whenever
+    /// the final volume bookkeeping failed).
     pub fn decided(&self) -> Option<bool> {
-        if self.witness.is_some() {
+        if self.coverage_failure.is_some() {
+            None
+        } else if self.witness.is_some() {
             Some(false)
         } else if self.undecided_count == 0 && self.unprocessed == 0 {
             Some(true)
@@ -245,18 +282,42 @@ impl RegionStats {
     }
 }
 
+/// The state of an unfinished run, as written to the checkpoint file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Checkpoint {
-    claim_digest: String,
-    stack: Vec<RegionBox>,
-    stats: RegionStats,
+pub struct Checkpoint {
+    /// The claim's digest ([`crate::claim::claim_digest`]).
+    pub claim_digest: String,
+    /// The backend (the Rust type of the enclosures).
+    #[serde(default)]
+    pub backend: String,
+    /// The working precision in bits.
+    #[serde(default)]
+    pub precision_bits: u32,
+    /// The [`crate::cert::BUILD_ID`] of the build that wrote it.
+    #[serde(default)]
+    pub build_id: String,
+    /// The open boxes.
+    pub stack: Vec<RegionBox>,
+    /// What the run established so far.
+    pub stats: RegionStats,
+}
+
+/// The backend name recorded in checkpoints: the Rust type of the enclosures.
+pub fn backend_name<T: Enclosure>() -> &'static str {
+    std::any::type_name::<T>()
 }
 
 /// How a run is driven: checkpointing, early stop (tests), progress messages.
 #[derive(Default)]
 pub struct RunOptions<'a> {
-    /// Checkpoint file (written atomically; read at start if its digest matches).
+    /// Checkpoint file (written atomically during the run, removed at its end).
     pub checkpoint: Option<PathBuf>,
+    /// Read the checkpoint at start and continue from it if it passes `validate_checkpoint`
+    /// (`certify --resume`); without it an existing checkpoint is ignored and overwritten.
+    pub resume: bool,
+    /// Record the leaves of the run ([`RegionStats::leaves`], [`RegionStats::open`]), for
+    /// coverage checks in tests.
+    pub record_leaves: bool,
     /// Stop (after writing the checkpoint) once this many boxes have been processed in this
     /// run: simulates an interruption.
     pub stop_after_boxes: Option<u64>,
@@ -591,31 +652,53 @@ fn witness<T: Enclosure>(setup: &Setup, centre: &[f64], b: &RegionBox) -> Option
         .iter()
         .map(|&v| Rational::from_f64(v))
         .collect::<Option<_>>()?;
-    let total = spectrum.iter().fold(Rational::new(), |a, v| a + v);
-    let inside = spectrum.iter().enumerate().all(|(i, v)| {
-        let xn = Rational::from(v / &total);
-        xn >= setup.x_lo[i] && xn <= setup.x_hi[i]
-    }) && total >= setup.scale_lo
-        && total <= setup.scale_hi;
-    if !inside {
-        return None;
-    }
     let mut lambda = vec![Rational::new()];
     lambda.extend(spectrum);
+    let rate = verify_state::<T>(setup, &lambda).ok()?;
+    Some(Witness {
+        lambda: lambda.iter().map(|q| q.to_string()).collect(),
+        rate,
+        found_in: b.clone(),
+    })
+}
+
+/// Checks that `lambda` (exact, `lambda_0` first) is a state of the region (length K,
+/// `lambda_0 = 0`, scale and normalised spectrum within the exact bounds) where the rate,
+/// evaluated on `T` at the run's precision, is certainly positive; returns that enclosure's
+/// ends as decimal strings (outward), or what failed.
+fn verify_state<T: Enclosure>(setup: &Setup, lambda: &[Rational]) -> Result<[String; 2], String> {
+    if lambda.len() != setup.k {
+        return Err(format!(
+            "the state has {} entries, K = {}",
+            lambda.len(),
+            setup.k
+        ));
+    }
+    if lambda[0] != 0 {
+        return Err("lambda_0 is not 0".into());
+    }
+    let total = lambda[1..].iter().fold(Rational::new(), |a, v| a + v);
+    if total < setup.scale_lo || total > setup.scale_hi {
+        return Err("the scale is outside the region".into());
+    }
+    // total >= scale_lo > 0 here, so the division is defined.
+    let inside = lambda[1..].iter().enumerate().all(|(i, v)| {
+        let xn = Rational::from(v / &total);
+        xn >= setup.x_lo[i] && xn <= setup.x_hi[i]
+    });
+    if !inside {
+        return Err("the normalised spectrum is outside the region".into());
+    }
     let exact: Vec<T> = lambda
         .iter()
         .map(|q| T::from_rational(q, setup.prec))
         .collect();
     let rate = setup.quantity.enclose_rate(&exact);
     if !rate.certainly_positive() {
-        return None;
+        return Err("the rate there is not certainly positive".into());
     }
     let (lo, hi) = rate.to_decimal_bounds(17);
-    Some(Witness {
-        lambda: lambda.iter().map(|q| q.to_string()).collect(),
-        rate: [lo, hi],
-        found_in: b.clone(),
-    })
+    Ok([lo, hi])
 }
 
 /// Halve the coordinate of largest `smear` (the mean-value form's loss along it; ties and
@@ -649,6 +732,11 @@ fn bisect(b: &RegionBox, smear: &[f64]) -> Option<(RegionBox, RegionBox)> {
     right.depth += 1;
     left.lambda[i][1] = mid;
     right.lambda[i][0] = mid;
+    if crate::mutation::active(crate::mutation::Mutant::BisectionSliver) {
+        // Injected bug (test builds with `--features mutation` only): [mid, next_up(mid)) is
+        // never examined.
+        right.lambda[i][0] = mid.next_up();
+    }
     Some((left, right))
 }
 
@@ -682,25 +770,188 @@ fn write_checkpoint(path: &Path, cp: &Checkpoint) -> Result<(), RegionError> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-fn read_checkpoint(path: &Path, digest: &str) -> Option<Checkpoint> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let cp: Checkpoint = serde_json::from_str(&text).ok()?;
-    (cp.claim_digest == digest).then_some(cp)
+/// The coordinates where the root box has positive width. Volumes are measured over these: a
+/// coordinate where the region is a single value keeps that value in every box.
+fn active_coordinates(root: &RegionBox) -> Vec<bool> {
+    root.lambda.iter().map(|e| e[0] < e[1]).collect()
 }
 
-/// Run the branch and bound for `region` on backend `T` at `prec` bits. `digest` identifies the
-/// claim in the checkpoint (a checkpoint with another digest is ignored and overwritten).
-///
-/// Guarantee: `decided() == Some(true)` only if every box of a cover of the region was closed
-/// by one of the arguments of the module docs, each from outward-rounded enclosures;
-/// `Some(false)` only with a witness state whose rate has a certainly positive enclosure.
-pub fn prove_region<T: Enclosure>(
-    region: &Region,
+/// The exact volume of `b` over the `active` coordinates (f64 ends are exact binary numbers);
+/// `None` if an end is not finite.
+fn volume(b: &RegionBox, active: &[bool]) -> Option<Rational> {
+    let mut v = Rational::from(1);
+    for (e, &a) in b.lambda.iter().zip(active) {
+        if a {
+            let lo = Rational::from_f64(e[0])?;
+            let hi = Rational::from_f64(e[1])?;
+            v *= hi - lo;
+        }
+    }
+    Some(v)
+}
+
+/// A stack box of a checkpoint is usable: K - 1 finite coordinates inside the root box, of
+/// positive width where the root has positive width and equal to the root's elsewhere.
+fn check_stack_box(b: &RegionBox, root: &RegionBox) -> Result<(), String> {
+    if b.lambda.len() != root.lambda.len() {
+        return Err(format!(
+            "a stack box has {} coordinates, the region {}",
+            b.lambda.len(),
+            root.lambda.len()
+        ));
+    }
+    for (i, (e, r)) in b.lambda.iter().zip(&root.lambda).enumerate() {
+        let m = i + 1;
+        if !(e[0].is_finite() && e[1].is_finite()) {
+            return Err(format!("a stack box has a non-finite end in lambda_{m}"));
+        }
+        if e[0] < r[0] || e[1] > r[1] {
+            return Err(format!(
+                "a stack box leaves the root box in lambda_{m}: [{:e}, {:e}] not in [{:e}, {:e}]",
+                e[0], e[1], r[0], r[1]
+            ));
+        }
+        if r[0] < r[1] {
+            if e[0] >= e[1] {
+                return Err(format!(
+                    "a stack box has no positive width in lambda_{m}: [{:e}, {:e}]",
+                    e[0], e[1]
+                ));
+            }
+        } else if e[0] != r[0] || e[1] != r[1] {
+            return Err(format!(
+                "a stack box differs from the single value of lambda_{m}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a checkpoint must match to be resumed: the run's identity.
+struct RunIdentity<'a> {
+    digest: &'a str,
+    backend: &'a str,
     prec: u32,
-    digest: &str,
-    opts: &RunOptions,
-) -> Result<RegionStats, RegionError> {
-    let root = root_box(region);
+    build_id: &'a str,
+}
+
+/// Checks a checkpoint read from disk before it is used (see the module docs): the four
+/// identifiers match `id`; every stack box lies inside the root box with positive volume; the
+/// closed volume plus the stack's volume is the root volume exactly; processed = closed +
+/// bisected + undecided + refuting; an empty stack without a witness comes after at least one
+/// box; a witness is a region state whose rate is certainly positive on `T` at this precision
+/// (its recorded rate is replaced by the recomputed one). Returns the closed volume, or the
+/// first failed check.
+fn validate_checkpoint<T: Enclosure>(
+    cp: &mut Checkpoint,
+    setup: &Setup,
+    root: &RegionBox,
+    id: &RunIdentity,
+) -> Result<Rational, String> {
+    let mismatch = |what: &str, theirs: &str, ours: &str| {
+        Err(format!(
+            "written for another {what} ({theirs:?}, this run: {ours:?})"
+        ))
+    };
+    if cp.claim_digest != id.digest {
+        return mismatch("claim (digest)", &cp.claim_digest, id.digest);
+    }
+    if cp.backend != id.backend {
+        return mismatch("backend", &cp.backend, id.backend);
+    }
+    if cp.precision_bits != id.prec {
+        return mismatch(
+            "precision",
+            &cp.precision_bits.to_string(),
+            &id.prec.to_string(),
+        );
+    }
+    if cp.build_id != id.build_id {
+        return mismatch("build", &cp.build_id, id.build_id);
+    }
+    let active = active_coordinates(root);
+    let root_volume = volume(root, &active).ok_or("the root box is not finite")?;
+    let mut open = Rational::new();
+    for b in &cp.stack {
+        check_stack_box(b, root)?;
+        open += volume(b, &active).ok_or("a stack box is not finite")?;
+    }
+    let st = &cp.stats;
+    let closed: Rational = st
+        .closed_volume
+        .parse()
+        .map_err(|_| format!("closed volume {:?} is not a rational", st.closed_volume))?;
+    if closed < 0 {
+        return Err("the closed volume is negative".into());
+    }
+    if Rational::from(&closed + &open) != root_volume {
+        return Err(format!(
+            "closed volume ~{:e} + open volume ~{:e} is not the root volume ~{:e}",
+            closed.to_f64(),
+            open.to_f64(),
+            root_volume.to_f64()
+        ));
+    }
+    let counted = st.closed.values().map(|&n| n as u128).sum::<u128>()
+        + st.bisected as u128
+        + st.undecided_count as u128
+        + st.refuting as u128;
+    if counted != st.boxes as u128 {
+        return Err(format!(
+            "{} boxes processed, but closed + bisected + undecided + refuting = {counted}",
+            st.boxes
+        ));
+    }
+    if st.undecided.len() as u64 > st.undecided_count.min(KEEP_UNDECIDED as u64) {
+        return Err("more undecided boxes listed than counted".into());
+    }
+    if st.unprocessed != 0 || st.coverage_failure.is_some() {
+        return Err("the statistics are those of a finished run".into());
+    }
+    if st.witness.is_some() != (st.refuting > 0) {
+        return Err("a witness without a refuting box, or the converse".into());
+    }
+    if st.witness.is_none() && cp.stack.is_empty() && st.boxes == 0 {
+        return Err("an empty stack, no witness and no box processed".into());
+    }
+    if let Some(w) = &mut cp.stats.witness {
+        let lambda: Vec<Rational> = w
+            .lambda
+            .iter()
+            .map(|s| s.parse::<Rational>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| "the witness state is not exact rationals".to_string())?;
+        w.rate = verify_state::<T>(setup, &lambda).map_err(|e| format!("witness: {e}"))?;
+    }
+    Ok(closed)
+}
+
+/// Reads the checkpoint at `path` for resuming: `Ok(None)` if there is none, `Err` (the reason)
+/// if it is unreadable or fails `validate_checkpoint`.
+fn load_checkpoint<T: Enclosure>(
+    path: &Path,
+    setup: &Setup,
+    root: &RegionBox,
+    id: &RunIdentity,
+) -> Result<Option<(Checkpoint, Rational)>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("unreadable: {e}")),
+    };
+    let mut cp: Checkpoint =
+        serde_json::from_str(&text).map_err(|e| format!("not a checkpoint: {e}"))?;
+    if crate::mutation::active(crate::mutation::Mutant::CheckpointTrustedUnchecked) {
+        // Injected bug (test builds with `--features mutation` only): used as found.
+        let closed = cp.stats.closed_volume.parse().unwrap_or_default();
+        return Ok(Some((cp, closed)));
+    }
+    let closed = validate_checkpoint::<T>(&mut cp, setup, root, id)?;
+    Ok(Some((cp, closed)))
+}
+
+/// The fixed data of a run of `region` at `prec` bits.
+fn make_setup(region: &Region, prec: u32) -> Setup {
     let u = Rational::from((1, region.k as i64 - 1));
     let nc = (region.nc_radius > 0).then(|| {
         (
@@ -708,7 +959,7 @@ pub fn prove_region<T: Enclosure>(
             f64_down(&Rational::from(&u + &region.nc_radius)),
         )
     });
-    let setup = Setup {
+    Setup {
         quantity: region.quantity,
         k: region.k,
         prec,
@@ -726,16 +977,104 @@ pub fn prove_region<T: Enclosure>(
         scale_lo: region.scale_lo.clone(),
         scale_hi: region.scale_hi.clone(),
         max_depth: region.max_depth,
+    }
+}
+
+/// Checks the checkpoint file at `path` as a run of `region` on `T` at `prec` bits for the
+/// claim `digest` would before resuming from it (the checks of the module docs, in this build):
+/// `Ok(())` if it would be used, otherwise the failed check. A missing file is an error too.
+pub fn validate_checkpoint_file<T: Enclosure>(
+    region: &Region,
+    prec: u32,
+    digest: &str,
+    path: &Path,
+) -> Result<(), String> {
+    let root = root_box(region);
+    let setup = make_setup(region, prec);
+    let id = RunIdentity {
+        digest,
+        backend: backend_name::<T>(),
+        prec,
+        build_id: crate::cert::BUILD_ID,
     };
-    let mut state = opts
-        .checkpoint
-        .as_deref()
-        .and_then(|p| read_checkpoint(p, digest))
-        .unwrap_or_else(|| Checkpoint {
-            claim_digest: digest.to_string(),
-            stack: vec![root],
-            stats: RegionStats::default(),
-        });
+    match load_checkpoint::<T>(path, &setup, &root, &id)? {
+        Some(_) => Ok(()),
+        None => Err("no checkpoint file".into()),
+    }
+}
+
+/// Run the branch and bound for `region` on backend `T` at `prec` bits. `digest` identifies the
+/// claim in the checkpoint; with `opts.resume` a checkpoint is continued from only if it was
+/// written for the same claim, backend, precision and build and passes the checks of
+/// `validate_checkpoint` (otherwise a one-line warning goes to stderr and the run starts from
+/// the root box).
+///
+/// Guarantee: `decided() == Some(true)` only if every box of a cover of the region was closed
+/// by one of the arguments of the module docs, each from outward-rounded enclosures, and the
+/// closed boxes account for the root box's whole volume (exact rationals);
+/// `Some(false)` only with a witness state whose rate has a certainly positive enclosure.
+pub fn prove_region<T: Enclosure>(
+    region: &Region,
+    prec: u32,
+    digest: &str,
+    opts: &RunOptions,
+) -> Result<RegionStats, RegionError> {
+    let root = root_box(region);
+    let setup = make_setup(region, prec);
+    let id = RunIdentity {
+        digest,
+        backend: backend_name::<T>(),
+        prec,
+        build_id: crate::cert::BUILD_ID,
+    };
+    let active = active_coordinates(&root);
+    let fresh = || {
+        (
+            Checkpoint {
+                claim_digest: digest.to_string(),
+                backend: id.backend.to_string(),
+                precision_bits: prec,
+                build_id: id.build_id.to_string(),
+                stack: vec![root.clone()],
+                stats: RegionStats::default(),
+            },
+            Rational::new(),
+        )
+    };
+    let (mut state, mut closed_volume) = match &opts.checkpoint {
+        Some(path) if opts.resume => match load_checkpoint::<T>(path, &setup, &root, &id) {
+            Ok(Some((mut cp, closed))) => {
+                eprintln!(
+                    "hadacert: resuming from checkpoint {} ({} boxes processed, {} pending)",
+                    path.display(),
+                    cp.stats.boxes,
+                    cp.stack.len()
+                );
+                if !opts.record_leaves {
+                    cp.stats.leaves.clear();
+                }
+                (cp, closed)
+            }
+            Ok(None) => fresh(),
+            Err(why) => {
+                eprintln!(
+                    "hadacert: warning: checkpoint {} discarded ({why}); starting from the root box",
+                    path.display()
+                );
+                fresh()
+            }
+        },
+        Some(path) => {
+            if path.exists() {
+                eprintln!(
+                    "hadacert: checkpoint {} ignored without --resume (it will be overwritten)",
+                    path.display()
+                );
+            }
+            fresh()
+        }
+        None => fresh(),
+    };
     let started = Instant::now();
     let mut last_write = Instant::now();
     let mut this_run = 0u64;
@@ -756,6 +1095,14 @@ pub fn prove_region<T: Enclosure>(
         for (b, o) in batch.iter().zip(outcomes) {
             stats.boxes += 1;
             stats.max_depth = stats.max_depth.max(b.depth);
+            if !matches!(o, Outcome::Bisected(..)) {
+                // Taken off the stack for good: its volume is accounted for. (Boxes come from
+                // the root by bisection, so their ends are finite.)
+                closed_volume += volume(b, &active).unwrap_or_default();
+                if opts.record_leaves {
+                    stats.leaves.push(b.clone());
+                }
+            }
             match o {
                 Outcome::Closed(arg, upper) => {
                     *stats.closed.entry(arg).or_insert(0) += 1;
@@ -781,6 +1128,7 @@ pub fn prove_region<T: Enclosure>(
                     }
                 }
                 Outcome::Refuted(w) => {
+                    stats.refuting += 1;
                     if stats.witness.is_none() {
                         stats.witness = Some(w);
                     }
@@ -803,6 +1151,7 @@ pub fn prove_region<T: Enclosure>(
         let stop = opts.stop_after_boxes.is_some_and(|s| this_run >= s);
         if let Some(path) = &opts.checkpoint {
             if stop || last_write.elapsed() >= Duration::from_secs(CHECKPOINT_SECONDS) {
+                state.stats.closed_volume = closed_volume.to_string();
                 write_checkpoint(path, &state)?;
                 last_write = Instant::now();
             }
@@ -820,6 +1169,33 @@ pub fn prove_region<T: Enclosure>(
     let mut stats = state.stats;
     if stats.witness.is_none() {
         stats.unprocessed = state.stack.len() as u64;
+    }
+    // The bookkeeping of every run: the boxes taken off the stack and the open ones make up
+    // the root box exactly.
+    let root_volume = volume(&root, &active);
+    let open_volume = state
+        .stack
+        .iter()
+        .map(|b| volume(b, &active))
+        .try_fold(Rational::new(), |acc, v| v.map(|v| acc + v));
+    stats.closed_volume = closed_volume.to_string();
+    match (root_volume, open_volume) {
+        (Some(r), Some(o)) if Rational::from(&closed_volume + &o) == r => {}
+        (r, o) => {
+            let show = |v: &Option<Rational>| {
+                v.as_ref()
+                    .map_or("not finite".into(), |v| format!("~{:e}", v.to_f64()))
+            };
+            stats.coverage_failure = Some(format!(
+                "closed volume ~{:e} + open volume {} is not the root volume {}",
+                closed_volume.to_f64(),
+                show(&o),
+                show(&r)
+            ));
+        }
+    }
+    if opts.record_leaves {
+        stats.open = state.stack;
     }
     if let Some(path) = &opts.checkpoint {
         // The certificate is the record now; a stale checkpoint would only mislead.
