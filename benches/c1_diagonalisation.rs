@@ -1,4 +1,4 @@
-//! Benchmark of the C1 computation (MATH.md section 3): logits `Z = Had diag(lambda) Had / K`,
+//! Benchmark of the C1 computation (docs/math.md section 3): logits `Z = Had diag(lambda) Had / K`,
 //! column softmax `S`, rotation `Had S Had / K`, all through Walsh-Hadamard transforms
 //! (O(K^2 log K)), on the f64, inari and MPFR-interval backends.
 //!

@@ -1,4 +1,4 @@
-//! C8 (MATH.md section 10), the empirical claim: the full-matrix gradient flow from a small random
+//! C8 (docs/math.md section 10), the empirical claim: the full-matrix gradient flow from a small random
 //! Gaussian initialisation, simulated (never certified). Deterministic sampling, the f64 and MPFR
 //! runs against each other, the measurements on known matrices, the qualitative behaviour the
 //! paper reports, the certificate (always `empirical`), and bad claim files.

@@ -154,7 +154,7 @@ fn sylvester8_offdiagonal_contains_zero_like_arb() {
 
 #[test]
 fn nc_ray_time_matches_arb() {
-    // T(1 -> L) = (1/2)[Ei(L) - Ei(1) + (K-1) ln L]  (MATH.md section 8)
+    // T(1 -> L) = (1/2)[Ei(L) - Ei(1) + (K-1) ln L]  (docs/math.md section 8)
     let v = vectors();
     for k in [2i64, 8, 64] {
         for l in [5i64, 10, 20] {

@@ -1,5 +1,5 @@
 //! C5: certified counterexamples to the monotonicity of the metrics M1-M4 along the balanced
-//! flow (MATH.md section 7): from an exact balanced start (`lambda_0 = 0`, `lambda_m > 0`),
+//! flow (docs/math.md section 7): from an exact balanced start (`lambda_0 = 0`, `lambda_m > 0`),
 //! a metric M grows while the Lyapunov function V falls.
 //!
 //! What is certified (generic over [`Enclosure`]; the start is exact):
@@ -46,7 +46,7 @@ use crate::spectral::rates::{
 };
 use rug::Rational;
 
-/// A distance-to-NC metric of MATH.md section 7.
+/// A distance-to-NC metric of docs/math.md section 7.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Metric {
     /// `||lambda~ - u||_2`.

@@ -1,4 +1,4 @@
-//! C7: spurious critical points and special orbits (MATH.md section 9).
+//! C7: spurious critical points and special orbits (docs/math.md section 9).
 //!
 //! * `saddle`: at a spectral state supported on mode 0 (`a_m = b_m = 0` for m != 0; W = H = 0
 //!   included), the full-matrix gradient encloses 0, and along the direction
@@ -48,7 +48,7 @@ fn q_matrix<S: Field + crate::arith::Real>(k: usize, prec: u32) -> DMatrix<S> {
 /// arguments, checked exactly on the rational inputs; the enclosures confirm them and decide the
 /// strict inequalities:
 /// * saddle: the state is supported on mode 0 (`a_m = b_m = 0` for `m != 0`, exact). Then
-///   `Q^T W' R = -(1/K)(diag(s) - I) diag(b)` (Sylvester Q diagonalises S exactly, MATH.md
+///   `Q^T W' R = -(1/K)(diag(s) - I) diag(b)` (Sylvester Q diagonalises S exactly, docs/math.md
 ///   section 3) has the single entry `-(1/K)(s_0 - 1) b_0`, and `s_0 = sum_g p(g) = 1`, so the
 ///   gradient is exactly 0 (and `H'` likewise). *Proved* when that holds, every gradient
 ///   entry encloses 0 with width at most `width_bound` (consistency), and the second derivative

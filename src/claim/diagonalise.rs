@@ -1,4 +1,4 @@
-//! C1 / C1r: does `Q^T softmax(Q diag(lambda) Q^T) Q` come out diagonal (MATH.md section 3)?
+//! C1 / C1r: does `Q^T softmax(Q diag(lambda) Q^T) Q` come out diagonal (docs/math.md section 3)?
 
 use super::schema::Claim;
 use super::{Evaluation, Params};

@@ -1,4 +1,4 @@
-//! C8 (MATH.md section 10): the gradient flow of the full matrices `(W, H)` from a small random
+//! C8 (docs/math.md section 10): the gradient flow of the full matrices `(W, H)` from a small random
 //! Gaussian initialisation, which is *not* on the spectral manifold, **simulated, not
 //! certified**.
 //!

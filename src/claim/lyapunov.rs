@@ -1,9 +1,9 @@
-//! C4 (pointwise) and C4r: the sign of dV/dt at one exact state (MATH.md section 6).
+//! C4 (pointwise) and C4r: the sign of dV/dt at one exact state (docs/math.md section 6).
 //!
 //! dV/dt is enclosed by the chain rule along the generic vector field (never by plugging into
 //! the closed-form identity). For balanced states the identity
 //! `dV/dt = -2 (sum_{g!=0} p_g f_g - (1 - p_0) mean_{g!=0} f_g) / sum_{m!=0} lambda_m`
-//! (MATH.md's `-(2/K)(1 - p(0)) K (E_r f - E_u f) / sum lambda`) is an algebraic theorem; the
+//! (docs/math.md's `-(2/K)(1 - p(0)) K (E_r f - E_u f) / sum lambda`) is an algebraic theorem; the
 //! numerics only check that the two enclosures are *consistent* with it: their difference
 //! must contain 0 and be at most `width_bound` wide. That never shows the two are equal (an
 //! enclosure cannot prove `x = 0`), and the verdict does not claim it: the statement decided is

@@ -1,5 +1,5 @@
 //! C2: the full gradient flow keeps the spectral manifold and matches the reduced field
-//! (MATH.md section 4).
+//! (docs/math.md section 4).
 
 use super::schema::Claim;
 use super::{Evaluation, Params};
@@ -33,7 +33,7 @@ fn orthonormal_columns(r: &[Vec<Rational>]) -> bool {
 ///
 /// "Keeps the manifold" (the off-diagonals of A and B are 0) is an equality, so it rests on an
 /// exact argument: Q is Sylvester's (by construction), so `Q^T S Q = diag(s)` exactly (the C1
-/// argument, MATH.md section 3), and `R^T R = I` is checked in exact rationals; then
+/// argument, docs/math.md section 3), and `R^T R = I` is checked in exact rationals; then
 /// `Z = W H = Q diag(a b) Q^T`, `W' = -(1/K)(S - I) H^T` and
 /// `Q^T W' R = -(1/K)(diag(s) - I) diag(b) R^T R = -(1/K)(diag(s) - I) diag(b)` exactly
 /// (likewise `B`). The enclosures confirm it and give the diagonal values. Decision rule:

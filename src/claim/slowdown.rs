@@ -1,4 +1,4 @@
-//! C6: exponential slowdown on the NC ray (MATH.md section 8), certified three ways:
+//! C6: exponential slowdown on the NC ray (docs/math.md section 8), certified three ways:
 //! 1. the closed form `T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)]` (MPFR `eint`),
 //!    with the ratio `T / (exp(L) / (2L))` whose limit is 1;
 //! 2. the validated integrator on the ray: at exact times t*, the closed form evaluated over

@@ -1,5 +1,5 @@
 //! `trajectory` claims: integrate a reduced flow with the validated integrator from an exact
-//! start and certify bounds on quantities along it (MATH.md sections 4-8).
+//! start and certify bounds on quantities along it (docs/math.md sections 4-8).
 
 use super::schema::{Claim, Flow};
 use super::{Evaluation, Params};

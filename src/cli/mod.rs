@@ -36,12 +36,26 @@ enum Command {
     /// Search (f64, deterministic for a seed) for a balanced start where a metric M1-M4 grows
     /// at t = 0, and print it as a C5 claim (TOML) to certify. Exit 1 when none is found.
     Search(SearchArgs),
+    /// Explain one certificate in words: the statement, the verdict and the checks that decided
+    /// it, the key enclosures in certified digits, and for an undecided verdict the cause and
+    /// what to try. Reads the certificate only.
+    Explain(ExplainArgs),
+}
+
+/// Options of `hadacert explain`.
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// A certificate file, or a claim id looked up as `<certs>/<id>.json`.
+    target: String,
+    /// Folder of certificates where an id is looked up.
+    #[arg(long, default_value = "certificates")]
+    certs: PathBuf,
 }
 
 /// Options of `hadacert search`.
 #[derive(clap::Args, Debug)]
 pub struct SearchArgs {
-    /// The metric: M1, M2, M3 or M4 (MATH.md section 7).
+    /// The metric: M1, M2, M3 or M4 (docs/math.md section 7).
     #[arg(long)]
     metric: crate::claim::counterexample::Metric,
     /// The number of classes K (a power of two in 4..=64).
@@ -154,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Regress(args) => run_regress(&args),
         Command::Merge(args) => run_merge(&args),
         Command::Search(args) => run_search(&args),
+        Command::Explain(args) => run_explain(&args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -187,6 +202,30 @@ fn run_report(args: &ReportArgs) -> Result<(), String> {
         summary.plots.len(),
         args.out.display()
     );
+    Ok(())
+}
+
+fn run_explain(args: &ExplainArgs) -> Result<(), String> {
+    let as_path = Path::new(&args.target);
+    let path = if as_path.is_file() {
+        as_path.to_path_buf()
+    } else {
+        let by_id = args
+            .certs
+            .join(format!("{}.json", cert::file_stem(&args.target)));
+        if !by_id.is_file() {
+            return Err(format!(
+                "`{}` is neither a certificate file nor the id of a certificate in {} (run \
+                 `hadacert certify --only {}` first, or pass --certs)",
+                args.target,
+                args.certs.display(),
+                args.target
+            ));
+        }
+        by_id
+    };
+    let loaded = crate::report::folder::read_strict(&path).map_err(|e| e.to_string())?;
+    print!("{}", crate::report::explain::explain(&loaded.cert));
     Ok(())
 }
 

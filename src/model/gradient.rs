@@ -1,4 +1,4 @@
-//! The full model of MATH.md section 1: logits `Z = W H`, the mean cross-entropy loss and its
+//! The full model of docs/math.md section 1: logits `Z = W H`, the mean cross-entropy loss and its
 //! gradient flow in `(W, H)`, as nalgebra matrices of any backend.
 //!
 //! Convention: the loss is the *mean* over the K samples, `L = (1/K) sum_k [lse(Z_:k) - Z_kk]`,

@@ -1,7 +1,7 @@
 //! Hadamard matrices as exact integer data: Sylvester, Paley, and equivalence transforms.
 //!
 //! Matrices are never scaled by `1/sqrt(K)`: every computation uses the integer matrix and an
-//! exact division by `K` (MATH.md section 2), so no square root is rounded.
+//! exact division by `K` (docs/math.md section 2), so no square root is rounded.
 
 use serde::{Deserialize, Serialize};
 

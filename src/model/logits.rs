@@ -1,4 +1,4 @@
-//! Claim A (MATH.md section 3): the logits `Z = H diag(lambda) H^T / K`, their column softmax
+//! Claim A (docs/math.md section 3): the logits `Z = H diag(lambda) H^T / K`, their column softmax
 //! `S`, and the rotated softmax `H^T S H / K = Q^T S Q`.
 //!
 //! For Sylvester matrices and their equivalence transforms everything uses Walsh-Hadamard

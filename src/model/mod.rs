@@ -1,4 +1,4 @@
-//! The model of MATH.md sections 1-3: Hadamard matrices, the Walsh-Hadamard transform, softmax,
+//! The model of docs/math.md sections 1-3: Hadamard matrices, the Walsh-Hadamard transform, softmax,
 //! the logits of a spectral state, and the cross-entropy loss and gradient flow of the full
 //! matrices. Generic over the numeric traits of [`crate::arith`]; no I/O.
 

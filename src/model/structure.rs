@@ -1,5 +1,5 @@
 //! The exact part of claim A: with rational `lambda`, the logits `Z = H diag(lambda) H^T / K`
-//! of a Sylvester matrix satisfy `Z_ij = Z_{0, i XOR j}` (MATH.md section 3). Checked in exact
+//! of a Sylvester matrix satisfy `Z_ij = Z_{0, i XOR j}` (docs/math.md section 3). Checked in exact
 //! integer arithmetic after clearing denominators; no rounding is involved.
 
 use super::hadamard::HadamardMatrix;
@@ -146,7 +146,7 @@ pub fn check_xor_structure(h: &HadamardMatrix, lambda: &[Rational]) -> XorStruct
     }
 }
 
-/// The exact argument behind a *proved* C1 verdict (MATH.md section 3).
+/// The exact argument behind a *proved* C1 verdict (docs/math.md section 3).
 ///
 /// Enclosures can show `|(Q^T S Q)_ij| <= b`, never `= 0`. "Diagonal" is proved only by this
 /// argument, decided in exact integer arithmetic:

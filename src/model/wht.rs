@@ -1,6 +1,6 @@
 //! The fast Walsh-Hadamard transform: `x <- Had_K x` in K log2 K additions, in place.
 //!
-//! `Had_K` is the Sylvester matrix with entries `(-1)^popcount(i & j)` (MATH.md section 2). The
+//! `Had_K` is the Sylvester matrix with entries `(-1)^popcount(i & j)` (docs/math.md section 2). The
 //! transform is generic over anything with `+` and `-`: the interval backends (each butterfly
 //! encloses `a + b` and `a - b`), f64, exact rationals and machine integers.
 

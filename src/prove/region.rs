@@ -1,4 +1,4 @@
-//! Branch and bound: `rate(lambda) <= 0` for every balanced state of a region (MATH.md
+//! Branch and bound: `rate(lambda) <= 0` for every balanced state of a region (docs/math.md
 //! sections 6-7).
 //!
 //! # The region
@@ -25,7 +25,7 @@
 //!    `nc_radius` of the uniform one (near neural collapse the rate is 0 at NC, so no interval
 //!    evaluation can be negative there):
 //!    * `term-wise` (V): `dV/dt = -(2 / S) sum_{g!=0} |d_g| |expm1(d_g)| / sum_g e^{d_g}` with
-//!      `d_g = f(g) - fbar` (MATH.md section 6: each numerator term
+//!      `d_g = f(g) - fbar` (docs/math.md section 6: each numerator term
 //!      `(e^{f(g)} - e^{fbar})(f(g) - fbar)` is `>= 0` because exp is increasing, and
 //!      `e^{fbar} |d| |expm1(d)|` is that term written so an interval enclosure cannot dip
 //!      below 0);
@@ -198,7 +198,7 @@ impl Argument {
             Argument::Natural => "natural interval evaluation: upper end < 0",
             Argument::MeanValue => "mean-value form (dual-number gradient): upper end < 0",
             Argument::Termwise => {
-                "term-wise form of MATH.md section 6 (within nc_radius of uniform): every term >= \
+                "term-wise form of docs/math.md section 6 (within nc_radius of uniform): every term >= \
                  0, so upper end <= 0"
             }
             Argument::Pairwise => {
@@ -390,7 +390,7 @@ pub fn root_box(region: &Region) -> RegionBox {
 /// For K = 4: the triples `(m, j, a, b)`, m < j in 1..K, with `a`, `b` the only group elements
 /// where `chi_m = 1, chi_j = -1` and `chi_m = -1, chi_j = 1`, and `f(a) - f(b) =
 /// (lambda_m - lambda_j) / 2` exactly (checked on the characters). `None` for any other K,
-/// where this structure fails (MATH.md section 7).
+/// where this structure fails (docs/math.md section 7).
 pub fn k4_pairs(k: usize) -> Option<Vec<(usize, usize, usize, usize)>> {
     let chi = |m: usize, g: usize| {
         if (m & g).count_ones() % 2 == 0 {
@@ -441,7 +441,7 @@ fn sum<T: Real>(v: &[T]) -> T {
     s
 }
 
-/// Encloses dV/dt in the term-wise form of MATH.md section 6, for the state
+/// Encloses dV/dt in the term-wise form of docs/math.md section 6, for the state
 /// `lambda = (0, spectrum)`:
 /// `dV/dt = -(2 / S) sum_{g!=0} |d_g| |expm1(d_g)| / sum_g e^{d_g}`, `d_g = f(g) - fbar`,
 /// `fbar = mean_{g!=0} f(g) = -S / (K (K-1))`, `S = sum spectrum`.

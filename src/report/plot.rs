@@ -209,7 +209,7 @@ pub fn series_svg(cert: &Certificate, series: &Series) -> Result<String, String>
                 .draw_series(bands(&drawn).into_iter().map(|p| Polygon::new(p, fill)))
                 .map_err(|e| err(&e))?;
             if series.name == "l" && x1 > 3.0 {
-                // NC ray (MATH.md section 8): l(t) = ln t + ln ln t + O(1), drawn for comparison.
+                // NC ray (docs/math.md section 8): l(t) = ln t + ln ln t + O(1), drawn for comparison.
                 let from = x0.max(3.0);
                 let curve = (0..=200)
                     .map(|i| {

@@ -1,4 +1,4 @@
-//! f64 search for balanced starts where a distance-to-NC metric grows (MATH.md section 7, C5).
+//! f64 search for balanced starts where a distance-to-NC metric grows (docs/math.md section 7, C5).
 //!
 //! Nothing here certifies anything: the search proposes a start, written as a C5 claim with
 //! short exact decimals, and [`crate::claim::counterexample`] certifies it with enclosures.

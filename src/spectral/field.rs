@@ -1,4 +1,4 @@
-//! Spectral softmax and reduced vector fields (MATH.md sections 3-4).
+//! Spectral softmax and reduced vector fields (docs/math.md sections 3-4).
 
 use crate::arith::Real;
 use crate::model::logits::div_by_order;
@@ -66,7 +66,7 @@ pub fn enclose_unbalanced_field<T: Real>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
 }
 
 /// Encloses the loss on the spectral manifold, `L = -log p(0) = lse(f) - f(0)` (mean
-/// cross-entropy convention of MATH.md section 1).
+/// cross-entropy convention of docs/math.md section 1).
 pub fn enclose_spectral_loss<T: Real>(lambda: &[T]) -> T {
     let f = enclose_group_logits(lambda);
     enclose_log_sum_exp(&f) - &f[0]

@@ -1,4 +1,4 @@
-//! The Lyapunov function V and the distance metrics M1-M4 of MATH.md sections 6-7, on the
+//! The Lyapunov function V and the distance metrics M1-M4 of docs/math.md sections 6-7, on the
 //! balanced spectrum `lambda` (mode 0 excluded from the normalised spectrum).
 
 use crate::arith::{working_prec, Enclosure, Real};

@@ -1,4 +1,4 @@
-//! The neural-collapse ray (MATH.md section 8): `lambda_m = l` for every m != 0, `lambda_0 = 0`.
+//! The neural-collapse ray (docs/math.md section 8): `lambda_m = l` for every m != 0, `lambda_0 = 0`.
 
 use crate::arith::Real;
 
@@ -30,7 +30,7 @@ pub fn enclose_nc_ray_loss<T: Real>(l: &T, k: usize) -> T {
     (T::from_i64(k as i64 - 1, l.prec()) * (-l.clone()).exp()).ln_1p()
 }
 
-/// Encloses the margin bound `2 (K - 1) exp(-gamma)` on `1 - s_m` (MATH.md section 8), with
+/// Encloses the margin bound `2 (K - 1) exp(-gamma)` on `1 - s_m` (docs/math.md section 8), with
 /// `gamma = min_{g != 0} (f(0) - f(g))` the logit margin.
 pub fn enclose_margin_bound<T: Real>(gamma: &T, k: usize) -> T {
     (T::from_i64(2 * (k as i64 - 1), gamma.prec())) * (-gamma.clone()).exp()

@@ -1,5 +1,5 @@
 //! Time derivatives of V and of the metrics M1-M3 along the balanced flow, in closed scale-free
-//! form (MATH.md sections 6-7). Written once over [`Real`]; the region prover
+//! form (docs/math.md sections 6-7). Written once over [`Real`]; the region prover
 //! ([`crate::prove`]) evaluates them on boxes, and on dual numbers for mean-value forms.
 //!
 //! Notation: `lambda` has length K (mode 0 first), `x = lambda_{m!=0} / sum_{m'!=0} lambda_m'`
@@ -147,7 +147,7 @@ pub enum Rate {
 ///
 /// Every rate above is linear in `delta = -(t + q/(K-1))`, and `delta / q = -(that + 1/(K-1))`
 /// with `that_m = sum_{g!=0} rho_g chi_m(g)`, `rho = softmax(f(1), ..., f(K-1))` (the softmax
-/// restricted to the off-target group elements, MATH.md section 6). `f(0)` drops out: for large
+/// restricted to the off-target group elements, docs/math.md section 6). `f(0)` drops out: for large
 /// logits the exponentially small factor `q` is gone and what remains varies slowly over a box,
 /// which is what a branch and bound needs. (M2 is linear in `delta` only when `lambda_0 = 0`.)
 ///

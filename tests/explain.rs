@@ -1,0 +1,168 @@
+//! `hadacert explain`: the explanation is made from the certificate alone and says what decided
+//! it, or why nothing did and what to try.
+
+use hadacert::claim::{certify, parse_claims};
+use hadacert::report::explain::{causes, explain};
+use std::path::Path;
+use std::process::Command;
+
+fn certify_text(text: &str) -> Vec<hadacert::cert::Certificate> {
+    parse_claims(text, Path::new("explain.toml"))
+        .unwrap()
+        .iter()
+        .map(certify)
+        .collect()
+}
+
+#[test]
+fn undecided_claims_name_their_cause_and_what_to_try() {
+    let certs = certify_text(
+        r#"
+[[claim]]
+id = "paley-40"
+kind = "C1r"
+expect = "undecided"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "paley", q = 11 }
+lambda = { kind = "progression", start = "40", step = "0", len = 12 }
+
+[[claim]]
+id = "zero-mode"
+kind = "trajectory"
+expect = "undecided"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "0", "1", "2"] }
+horizon = "1"
+bounds = [{ quantity = "V", at = "end", below = "1" }]
+"#,
+    );
+    let paley = explain(&certs[0]);
+    assert!(paley.contains("verdict: undecided"), "{paley}");
+    assert!(paley.contains("statement: Q^T softmax"), "{paley}");
+    assert!(paley.contains("no exact argument"), "{paley}");
+    assert!(paley.contains("try:"), "{paley}");
+
+    let zero = &certs[1];
+    assert_eq!(
+        zero.verdict,
+        hadacert::cert::Verdict::Undecided,
+        "{:?}",
+        zero.checks
+    );
+    let found = causes(zero);
+    assert!(
+        found.iter().any(|c| c.finding.contains("a mode is 0")),
+        "a zero mode must be named as the cause: {found:?}\n{}",
+        explain(zero)
+    );
+}
+
+#[test]
+fn decided_claims_show_the_deciding_checks_and_certified_digits() {
+    let certs = certify_text(
+        r#"
+[[claim]]
+id = "loss-false"
+kind = "trajectory"
+expect = "refuted"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "0.1", "0.3", "0.55", "0.8", "1.2", "2", "3"] }
+horizon = "1"
+bounds = [{ quantity = "loss", at = "all", below = "1" }]
+
+[[claim]]
+id = "c1-k8"
+kind = "C1"
+expect = "proved"
+backend = "mpfr"
+precision_bits = 128
+width_bound = "1e-30"
+matrix = { family = "sylvester", order = 8 }
+lambda = { kind = "progression", start = "0", step = "1/2", len = 8 }
+"#,
+    );
+    let refuted = explain(&certs[0]);
+    assert!(refuted.contains("verdict: refuted"), "{refuted}");
+    assert!(
+        refuted.contains("decided by: the checks that certainly fail"),
+        "{refuted}"
+    );
+    assert!(refuted.contains("certainly violated"), "{refuted}");
+    assert!(!refuted.contains("why, and what to try"), "{refuted}");
+    let proved = explain(&certs[1]);
+    assert!(proved.contains("verdict: proved"), "{proved}");
+    assert!(proved.contains("+ exact argument"), "{proved}");
+    assert!(proved.contains("margin (a lower bound"), "{proved}");
+}
+
+#[test]
+fn the_command_reads_a_file_or_an_id_and_refuses_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_hadacert");
+    let claims = dir.path().join("c.toml");
+    std::fs::write(
+        &claims,
+        r#"
+[[claim]]
+id = "c1-k4"
+kind = "C1"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "sylvester", order = 4 }
+lambda = { kind = "progression", start = "0", step = "1", len = 4 }
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("certs");
+    let st = Command::new(bin)
+        .args(["certify"])
+        .arg(&claims)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    for target in [
+        "c1-k4".to_string(),
+        out.join("c1-k4.json").display().to_string(),
+    ] {
+        let o = Command::new(bin)
+            .args(["explain", &target, "--certs"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("verdict: proved"));
+    }
+    let o = Command::new(bin)
+        .args(["explain", "no-such-id", "--certs"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no-such-id") && err.lines().count() == 1,
+        "{err}"
+    );
+    // A corrupt certificate is an error naming the file, never a panic.
+    let bad = out.join("c1-k4.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let o = Command::new(bin)
+        .args(["explain"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("c1-k4.json"));
+}
