@@ -166,3 +166,49 @@ lambda = { kind = "progression", start = "0", step = "1", len = 4 }
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("c1-k4.json"));
 }
+
+/// The verdict table says why under each mismatch and each undecided verdict, within 120
+/// columns, and says nothing extra when every verdict is decided as expected.
+#[test]
+fn the_verdict_table_gives_the_reason_under_each_mismatch_and_undecided_row() {
+    let mut certs = certify_text(
+        r#"
+[[claim]]
+id = "paley-40"
+kind = "C1r"
+expect = "undecided"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "paley", q = 11 }
+lambda = { kind = "progression", start = "40", step = "0", len = 12 }
+
+[[claim]]
+id = "c1-k4"
+kind = "C1"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-12"
+matrix = { family = "sylvester", order = 4 }
+lambda = { kind = "progression", start = "0", step = "1", len = 4 }
+"#,
+    );
+    let reasons = hadacert::report::reasons(&certs);
+    assert!(reasons.starts_with("paley-40: undecided\n"), "{reasons}");
+    assert!(reasons.contains("  - exact argument"), "{reasons}");
+    assert!(reasons.contains("  try: "), "{reasons}");
+    assert!(!reasons.contains("c1-k4"), "{reasons}");
+    assert!(
+        reasons.lines().all(|l| l.chars().count() <= 120),
+        "{reasons}"
+    );
+    // A mismatch names what was expected.
+    certs[1].expect = hadacert::cert::Verdict::Refuted;
+    let table = hadacert::report::verdict_table(&certs);
+    assert!(
+        table.contains("c1-k4: proved but expected refuted"),
+        "{table}"
+    );
+    // Decided as expected: no reason section.
+    certs[1].expect = hadacert::cert::Verdict::Proved;
+    assert!(hadacert::report::reasons(&certs[1..]).is_empty());
+}

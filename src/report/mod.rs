@@ -84,10 +84,66 @@ pub fn verdict_table(certs: &[Certificate]) -> String {
         out.push_str(&line(r));
         out.push('\n');
     }
+    // Under the table: why each mismatch or undecided verdict is what it is.
+    let notes = reasons(certs);
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
     // "26 claims: 20 proved, ...": the summary line, counting claims.
     let summary = summary_line(certs);
     out.push_str(&summary.replacen("certificates:", "claims:", 1));
     out.push('\n');
+    out
+}
+
+/// Most characters of one reason line under the verdict table.
+const REASON_WIDTH: usize = 118;
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(width.saturating_sub(3)).collect();
+        t.push_str("...");
+        t
+    }
+}
+
+/// For every certificate whose verdict differs from `expect` or is *undecided*: its failing
+/// checks (at most three) and the first cause `explain` finds, one line each, clipped to 120
+/// columns. Empty when every verdict is decided and as expected.
+pub fn reasons(certs: &[Certificate]) -> String {
+    let mut out = String::new();
+    for c in certs {
+        let mismatch = c.verdict != c.expect;
+        if !mismatch && c.verdict != crate::cert::Verdict::Undecided {
+            continue;
+        }
+        let head = if mismatch {
+            format!("{}: {} but expected {}", c.id, c.verdict, c.expect)
+        } else {
+            format!("{}: undecided", c.id)
+        };
+        out.push_str(&clip(&head, REASON_WIDTH));
+        out.push('\n');
+        for check in c.checks.iter().filter(|k| !k.passed).take(3) {
+            let text = if check.detail.is_empty() {
+                format!("  - {}", check.name)
+            } else {
+                format!("  - {}: {}", check.name, check.detail)
+            };
+            out.push_str(&clip(&text, REASON_WIDTH));
+            out.push('\n');
+        }
+        if let Some(cause) = explain::causes(c).first() {
+            out.push_str(&clip(&format!("  try: {}", cause.suggestion), REASON_WIDTH));
+            out.push('\n');
+        }
+    }
+    if !out.is_empty() {
+        out.push_str("(hadacert explain <id> --certs <out> says more)\n");
+    }
     out
 }
 
