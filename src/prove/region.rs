@@ -835,6 +835,18 @@ struct RunIdentity<'a> {
     build_id: &'a str,
 }
 
+impl<'a> RunIdentity<'a> {
+    /// The identity a run of this build on `T` at `prec` bits for the claim `digest` has.
+    fn of_this_run<T: Enclosure>(digest: &'a str, prec: u32) -> Self {
+        RunIdentity {
+            digest,
+            backend: backend_name::<T>(),
+            prec,
+            build_id: crate::cert::BUILD_ID,
+        }
+    }
+}
+
 /// Checks a checkpoint read from disk before it is used (see the module docs): the four
 /// identifiers match `id`; every stack box lies inside the root box with positive volume; the
 /// closed volume plus the stack's volume is the root volume exactly; processed = closed +
@@ -991,12 +1003,7 @@ pub fn validate_checkpoint_file<T: Enclosure>(
 ) -> Result<(), String> {
     let root = root_box(region);
     let setup = make_setup(region, prec);
-    let id = RunIdentity {
-        digest,
-        backend: backend_name::<T>(),
-        prec,
-        build_id: crate::cert::BUILD_ID,
-    };
+    let id = RunIdentity::of_this_run::<T>(digest, prec);
     match load_checkpoint::<T>(path, &setup, &root, &id)? {
         Some(_) => Ok(()),
         None => Err("no checkpoint file".into()),
@@ -1021,12 +1028,7 @@ pub fn prove_region<T: Enclosure>(
 ) -> Result<RegionStats, RegionError> {
     let root = root_box(region);
     let setup = make_setup(region, prec);
-    let id = RunIdentity {
-        digest,
-        backend: backend_name::<T>(),
-        prec,
-        build_id: crate::cert::BUILD_ID,
-    };
+    let id = RunIdentity::of_this_run::<T>(digest, prec);
     let active = active_coordinates(&root);
     let fresh = || {
         (
