@@ -205,10 +205,142 @@ lambda = { kind = "progression", start = "0", step = "1", len = 4 }
     certs[1].expect = hadacert::cert::Verdict::Refuted;
     let table = hadacert::report::verdict_table(&certs);
     assert!(
-        table.contains("c1-k4: proved but expected refuted"),
+        table.contains("c1-k4: MISMATCH (expected refuted): the verdict is proved"),
         "{table}"
+    );
+    // The table: 120 columns, the documented header, one row per certificate with its short
+    // statement and what decided it.
+    assert!(table.lines().all(|l| l.chars().count() <= 120), "{table}");
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "claim",
+            "verdict",
+            "expect",
+            "backend",
+            "decided by",
+            "margin"
+        ],
+        "{table}"
+    );
+    let row = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no row {id}: {table}"))
+    };
+    let c1 = row("c1-k4 ");
+    assert!(
+        c1.contains("C1 diagonal, K=4") && c1.contains("MISMATCH"),
+        "{c1}"
+    );
+    assert!(
+        c1.contains("exact arg.+enclosures") && c1.contains("inari"),
+        "{c1}"
+    );
+    let paley = row("paley-40 ");
+    assert!(paley.contains("C1r diag., Paley K=12"), "{paley}");
+    assert!(
+        paley.contains("nothing (see below)") && paley.trim_end().ends_with('-'),
+        "{paley}"
     );
     // Decided as expected: no reason section.
     certs[1].expect = hadacert::cert::Verdict::Proved;
     assert!(hadacert::report::reasons(&certs[1..]).is_empty());
+}
+
+/// "decided by" says which argument closed a region and over how many boxes, and how a
+/// trajectory claim was decided; the short statement echoes a trajectory bound as written.
+#[test]
+fn the_verdict_table_says_what_decided_each_row() {
+    let certs = certify_text(
+        r#"
+[[claim]]
+id = "region-by-intervals"
+kind = "C4region"
+expect = "proved"
+backend = "inari"
+quantity = "V"
+k = 4
+normalised_lo = { kind = "list", values = ["0.05", "0.3", "0.3"] }
+normalised_hi = { kind = "list", values = ["0.15", "0.6", "0.6"] }
+scale = ["1", "2"]
+nc_radius = "0"
+max_depth = 40
+max_boxes = 50000
+
+[[claim]]
+id = "region-by-sign"
+kind = "C5k4"
+expect = "proved"
+backend = "inari"
+quantity = "M2"
+k = 4
+normalised_lo = { kind = "list", values = ["0.01", "0.01", "0.01"] }
+normalised_hi = { kind = "list", values = ["0.98", "0.98", "0.98"] }
+scale = ["0.01", "100"]
+nc_radius = "1"
+max_boxes = 1000
+
+[[claim]]
+id = "traj"
+kind = "trajectory"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-8"
+flow = "balanced"
+start = { kind = "list", values = ["0", "1", "2", "3"] }
+horizon = "1"
+bounds = [{ quantity = "V", at = "end", below = "0.75" }]
+"#,
+    );
+    let table = hadacert::report::verdict_table(&certs);
+    let row = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no row {id}: {table}"))
+    };
+    // the interval row counts exactly the boxes its "closed by" checks record
+    let by_intervals = &certs[0];
+    let closed: u64 = by_intervals
+        .checks
+        .iter()
+        .filter(|k| k.name.starts_with("closed by") && !k.name.contains("off-region"))
+        .map(|k| {
+            k.detail
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert!(closed > 1, "{:?}", by_intervals.checks);
+    assert!(
+        row("region-by-intervals").contains(&format!("intervals, {closed} boxes")),
+        "{table}"
+    );
+    let sign = row("region-by-sign ");
+    assert!(
+        sign.contains("sign arg., 1 box") && sign.contains("C5k4 dM2/dt<=0, K=4"),
+        "{table}"
+    );
+    assert!(sign.trim_end().ends_with(" 0"), "{table}");
+    let traj = row("traj ");
+    assert!(traj.contains("traj V<0.75 at T"), "{table}");
+    assert!(
+        traj.contains("trajectory, ") && traj.contains(" steps"),
+        "{table}"
+    );
+    assert!(table.lines().all(|l| l.chars().count() <= 120), "{table}");
 }

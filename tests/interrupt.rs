@@ -93,7 +93,8 @@ fn certify(claims: &Path, out: &Path, resume: bool) -> Output {
     c.output().unwrap()
 }
 
-fn spawn_certify(claims: &Path, out: &Path) -> Child {
+/// `certify` in the background, its stderr going to `stderr` (a file, so nothing blocks).
+fn spawn_certify(claims: &Path, out: &Path, stderr: &Path) -> Child {
     bin()
         .arg("certify")
         .arg(claims)
@@ -101,7 +102,7 @@ fn spawn_certify(claims: &Path, out: &Path) -> Child {
         .arg(out)
         .args(["--jobs", "1"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(stderr).unwrap())
         .spawn()
         .unwrap()
 }
@@ -238,6 +239,14 @@ fn check_resume(what: &str, claims: &Path, out: &Path, reference: &BTreeMap<Stri
     let before = certificates(out);
     let o = certify(claims, out, true);
     assert!(o.status.success(), "{what}: resume: {}", text(&o));
+    // The verdict table marks the reused rows, and only those.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let marked = stdout.lines().filter(|l| l.contains(" proved* ")).count();
+    assert_eq!(marked, before.len(), "{what}: {stdout}");
+    assert!(
+        stdout.contains("*: reused from an earlier run"),
+        "{what}: {stdout}"
+    );
     let after = certificates(out);
     for (name, state) in &before {
         assert_eq!(
@@ -271,7 +280,8 @@ fn killed_runs_leave_complete_certificates_and_resume_to_the_same_result() {
 
     for signal in ["SIGINT", "SIGKILL"] {
         let out = tmp.path().join(format!("out-{signal}"));
-        let mut child = spawn_certify(&claims, &out);
+        let stderr = tmp.path().join(format!("stderr-{signal}"));
+        let mut child = spawn_certify(&claims, &out, &stderr);
         // Some, but not all, certificates written.
         wait_until("two certificates were written", &mut child, || {
             certificates(&out).len() >= 2
@@ -292,6 +302,24 @@ fn killed_runs_leave_complete_certificates_and_resume_to_the_same_result() {
             Some(expected),
             "{signal}: certify should end by the signal, got {status}"
         );
+        let said = std::fs::read_to_string(&stderr).unwrap();
+        if signal == "SIGINT" {
+            // The interrupted run says what is saved and the command that continues it.
+            let done = certificates(&out).len();
+            assert!(
+                said.contains(&format!(
+                    "interrupted; {done} of {CLAIMS} certificates are complete in {}",
+                    out.display()
+                )),
+                "{said}"
+            );
+            assert!(
+                said.lines()
+                    .any(|l| l.trim_start().starts_with("hadacert certify")
+                        && l.trim_end().ends_with("--resume")),
+                "{said}"
+            );
+        }
         check_interrupted_folder(signal, &out, &reference, &ref_dir);
         check_resume(signal, &claims, &out, &reference);
         // And the two folders are the same set of results for regress.
@@ -326,7 +354,7 @@ fn a_killed_region_proof_resumes_from_its_checkpoint() {
     // Kill the run once its checkpoint has been written.
     let out = tmp.path().join("out");
     let checkpoint = out.join(".region-kill.checkpoint.json");
-    let mut child = spawn_certify(&claims, &out);
+    let mut child = spawn_certify(&claims, &out, &tmp.path().join("stderr-region"));
     wait_until("a checkpoint was written", &mut child, || {
         checkpoint.exists()
     });
@@ -652,4 +680,51 @@ lambda = { kind = "progression", start = "0", step = "1/3", len = 4 }
     assert!(String::from_utf8_lossy(&o.stderr).contains("not reused"));
     let again = read_strict(&path).unwrap().cert;
     assert_eq!(again.precision_bits, 256);
+}
+
+/// Without a terminal (stderr is a pipe here), progress comes as lines: claims done of the
+/// total, the claim running, the time elapsed and an estimate of the time left, and a last line
+/// when the run is done.
+#[test]
+fn progress_without_a_terminal_comes_as_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let claims = claim_folder(tmp.path());
+    let o = bin()
+        .arg("certify")
+        .arg(&claims)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .args(["--jobs", "1"])
+        .env("HADACERT_PROGRESS_SECS", "0.05")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("certify: "))
+        .collect();
+    // 16 claims of a few hundred ms each, a line every 50 ms: several lines.
+    assert!(lines.len() >= 3, "{stderr}");
+    let (last, periodic) = lines.split_last().unwrap();
+    assert!(
+        last.starts_with(&format!("certify: {CLAIMS}/{CLAIMS} done in ")),
+        "{stderr}"
+    );
+    let mut previous = 0;
+    for l in periodic {
+        let rest = l.strip_prefix("certify: ").unwrap();
+        let (done, rest) = rest.split_once('/').unwrap();
+        let done: usize = done.parse().unwrap();
+        assert!(done >= previous && done <= CLAIMS, "{l}");
+        previous = done;
+        assert!(
+            rest.starts_with(&format!("{CLAIMS} done, running kill-")),
+            "{l}"
+        );
+        assert!(l.contains(", elapsed "), "{l}");
+        if done > 0 {
+            assert!(l.contains(" left"), "{l}");
+        }
+    }
 }

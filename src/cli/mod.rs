@@ -453,8 +453,17 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
         }
     }
     apply_overrides(&mut claims, args)?;
-    let certs = certify_all(&claims, &args.out, args.jobs, args.resume)?;
-    print!("{}", crate::report::verdict_table(&certs));
+    let marked = certify_all_marked(&claims, &args.out, args.jobs, args.resume)?;
+    let resumed: std::collections::BTreeSet<String> = marked
+        .iter()
+        .filter(|(_, reused)| *reused)
+        .map(|(c, _)| c.id.clone())
+        .collect();
+    let certs: Vec<Certificate> = marked.into_iter().map(|(c, _)| c).collect();
+    print!(
+        "{}",
+        crate::report::verdicts::verdict_table_marked(&certs, &resumed)
+    );
     println!("certificates in {}", args.out.display());
     Ok(certs.iter().all(|c| c.verdict == c.expect))
 }
@@ -515,6 +524,114 @@ fn reusable(path: &Path, c: &Claim) -> Result<Certificate, String> {
     Ok(old)
 }
 
+/// Seconds between progress lines when stderr is not a terminal (`HADACERT_PROGRESS_SECS`
+/// overrides it; fractions allowed).
+pub const PROGRESS_LINE_SECS: f64 = 5.0;
+
+/// What a run has done so far, shared by the workers, the progress display and the interrupt
+/// handler.
+#[derive(Default)]
+struct RunState {
+    done: std::sync::atomic::AtomicUsize,
+    running: std::sync::Mutex<Vec<String>>,
+}
+
+impl RunState {
+    fn start(&self, id: &str) {
+        if let Ok(mut r) = self.running.lock() {
+            r.push(id.to_string());
+        }
+    }
+    fn finish(&self, id: &str) {
+        if let Ok(mut r) = self.running.lock() {
+            if let Some(i) = r.iter().position(|x| x == id) {
+                r.remove(i);
+            }
+        }
+        self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn done(&self) -> usize {
+        self.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn running(&self) -> String {
+        match self.running.lock() {
+            Ok(r) if r.is_empty() => "-".into(),
+            Ok(r) if r.len() == 1 => r[0].clone(),
+            Ok(r) => format!("{} (+{} more)", r[0], r.len() - 1),
+            Err(_) => "?".into(),
+        }
+    }
+}
+
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// One progress line: `certify: 12/86 done, running c4region-k4, elapsed 0:42, about 1:20 left`
+/// (the estimate assumes the remaining claims cost what the finished ones did on average).
+fn progress_line(done: usize, total: usize, running: &str, elapsed: Duration) -> String {
+    let estimate = if done == 0 || done >= total {
+        String::new()
+    } else {
+        let left = elapsed.mul_f64((total - done) as f64 / done as f64);
+        format!(", about {} left", clock(left))
+    };
+    format!(
+        "certify: {done}/{total} done, running {running}, elapsed {}{estimate}",
+        clock(elapsed)
+    )
+}
+
+/// The command line of this run with `--resume` added (if it is not there already).
+fn resume_command() -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.first_mut() {
+        *first = "hadacert".into();
+    }
+    if !args.iter().any(|a| a == "--resume") {
+        args.push("--resume".into());
+    }
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"*?$".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// On SIGINT or SIGTERM: say what is saved and how to continue, then end by the signal as the
+/// default handler would (certificates already written are complete: they are renamed into
+/// place atomically; a region proof in progress keeps its last checkpoint).
+fn install_interrupt_note(state: std::sync::Arc<RunState>, total: usize, out: PathBuf) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // no note, but the default behaviour stays
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            eprintln!(
+                "\nhadacert: interrupted; {} of {total} certificates are complete in {}. To \
+                 continue (finished certificates are reused, region proofs resume from their \
+                 checkpoints):\n  {}",
+                state.done(),
+                out.display(),
+                resume_command()
+            );
+            let _ = signal_hook::low_level::emulate_default_handler(sig);
+            std::process::exit(128 + sig);
+        }
+    });
+}
+
 /// Certify `claims` in parallel on `jobs` threads, writing each certificate atomically to
 /// `out` as soon as it is done. With `resume`, a certificate already in `out` is reused instead
 /// of recomputed only if it is what this build would write (see `reusable`; otherwise a
@@ -526,27 +643,79 @@ pub fn certify_all(
     jobs: Option<usize>,
     resume: bool,
 ) -> Result<Vec<Certificate>, String> {
+    Ok(certify_all_marked(claims, out, jobs, resume)?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect())
+}
+
+/// [`certify_all`], with each certificate marked `true` when it was reused from `out`
+/// (`--resume`) rather than computed by this run.
+///
+/// Progress goes to stderr: on a terminal, a bar with the estimated time left (shown for runs
+/// longer than a second); otherwise one line every [`PROGRESS_LINE_SECS`] seconds and a last
+/// line when done. An interrupted run (SIGINT, SIGTERM) says how to resume.
+pub fn certify_all_marked(
+    claims: &[Claim],
+    out: &Path,
+    jobs: Option<usize>,
+    resume: bool,
+) -> Result<Vec<(Certificate, bool)>, String> {
+    use std::io::IsTerminal;
+    use std::sync::Arc;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let bar =
-        ProgressBar::with_draw_target(Some(claims.len() as u64), ProgressDrawTarget::hidden());
+    let total = claims.len();
+    let state = Arc::new(RunState::default());
+    install_interrupt_note(state.clone(), total, out.to_path_buf());
+    let started = std::time::Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} certifying [{bar:30}] {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} certifying [{bar:30}] {pos}/{len} {elapsed}, about {eta} left {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    // Show progress only for runs longer than a second.
-    let shown = bar.clone();
-    let timer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(1));
-        if !shown.is_finished() {
-            shown.set_draw_target(ProgressDrawTarget::stderr());
-            shown.enable_steady_tick(Duration::from_millis(200));
-        }
-    });
-    let results: Vec<Result<Certificate, String>> = pool.install(|| {
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let display = {
+        let (bar, state, finished) = (bar.clone(), state.clone(), finished.clone());
+        let every = std::env::var("HADACERT_PROGRESS_SECS")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(PROGRESS_LINE_SECS);
+        std::thread::spawn(move || {
+            let tick = Duration::from_millis(20);
+            if terminal {
+                // Show the bar only for runs longer than a second.
+                while started.elapsed() < Duration::from_secs(1) {
+                    if finished.load(std::sync::atomic::Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(tick);
+                }
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(200));
+                return;
+            }
+            let mut next = Duration::from_secs_f64(every);
+            while !finished.load(std::sync::atomic::Ordering::SeqCst) {
+                if started.elapsed() >= next {
+                    eprintln!(
+                        "{}",
+                        progress_line(state.done(), total, &state.running(), started.elapsed())
+                    );
+                    next += Duration::from_secs_f64(every);
+                }
+                std::thread::sleep(tick);
+            }
+        })
+    };
+    let results: Vec<Result<(Certificate, bool), String>> = pool.install(|| {
         claims
             .par_iter()
             .map(|c| {
@@ -565,9 +734,10 @@ pub fn certify_all(
                 } else {
                     None
                 };
-                let certificate = match reused {
-                    Some(old) => old,
+                let marked = match reused {
+                    Some(old) => (old, true),
                     None => {
+                        state.start(&c.spec.id);
                         let progress_bar = bar.clone();
                         let ctx = claim::RunContext {
                             checkpoint_dir: Some(out.to_path_buf()),
@@ -579,16 +749,34 @@ pub fn certify_all(
                         let fresh = claim::certify_in(c, &ctx);
                         cert::write_atomic(out, &fresh)
                             .map_err(|e| format!("{}: {e}", path.display()))?;
-                        fresh
+                        (fresh, false)
                     }
                 };
+                state.finish(&c.spec.id);
                 bar.inc(1);
                 bar.set_message(c.spec.id.clone());
-                Ok(certificate)
+                Ok(marked)
             })
             .collect()
     });
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
     bar.finish_and_clear();
-    let _ = timer.join();
+    let _ = display.join();
+    if !terminal {
+        let reused = results
+            .iter()
+            .filter(|r| matches!(r, Ok((_, true))))
+            .count();
+        eprintln!(
+            "certify: {}/{total} done in {}{}",
+            state.done(),
+            clock(started.elapsed()),
+            if reused > 0 {
+                format!(" ({reused} reused from {})", out.display())
+            } else {
+                String::new()
+            }
+        );
+    }
     results.into_iter().collect()
 }

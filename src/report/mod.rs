@@ -15,6 +15,7 @@
 //! | [`tables`] | one table per claim family, rendered as LaTeX (booktabs), Markdown, CSV |
 //! | [`plot`] | SVG enclosure-band plots of certified series |
 //! | [`regress`] | fresh certificates against pinned ones |
+//! | [`verdicts`] | the verdict table of `certify` (120 columns, one meaning per column) and the reasons under it |
 
 pub mod digits;
 pub mod explain;
@@ -22,130 +23,12 @@ pub mod folder;
 pub mod plot;
 pub mod regress;
 pub mod tables;
+pub mod verdicts;
 
 use crate::cert::{file_stem, Certificate};
 use std::path::{Path, PathBuf};
 pub use tables::TableOptions;
-
-/// A plain-text verdict table, one row per certificate, in the given order.
-///
-/// Columns: id, claim, verdict, expected (`ok` when equal, `MISMATCH` otherwise), backend,
-/// bits, widest deciding enclosure (rounded up), margin, time.
-pub fn verdict_table(certs: &[Certificate]) -> String {
-    let header = [
-        "id", "claim", "verdict", "expect", "backend", "bits", "widest", "margin", "time",
-    ];
-    let rows: Vec<[String; 9]> = certs
-        .iter()
-        .map(|c| {
-            [
-                c.id.clone(),
-                c.claim.clone(),
-                c.verdict.to_string(),
-                if c.verdict == c.expect {
-                    "ok".into()
-                } else {
-                    format!("MISMATCH (expected {})", c.expect)
-                },
-                c.backend.clone(),
-                c.precision_bits.to_string(),
-                c.escalation
-                    .last()
-                    .map_or("-".into(), |s| s.max_width.clone()),
-                c.margin.clone().unwrap_or_else(|| "-".into()),
-                format_ms(c.elapsed_ms),
-            ]
-        })
-        .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = String::new();
-    out.push_str(&line(&header.map(String::from)));
-    out.push('\n');
-    out.push_str(&line(
-        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
-    ));
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
-    // Under the table: why each mismatch or undecided verdict is what it is.
-    let notes = reasons(certs);
-    if !notes.is_empty() {
-        out.push('\n');
-        out.push_str(&notes);
-    }
-    // "26 claims: 20 proved, ...": the summary line, counting claims.
-    let summary = summary_line(certs);
-    out.push_str(&summary.replacen("certificates:", "claims:", 1));
-    out.push('\n');
-    out
-}
-
-/// Most characters of one reason line under the verdict table.
-const REASON_WIDTH: usize = 118;
-
-fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut t: String = text.chars().take(width.saturating_sub(3)).collect();
-        t.push_str("...");
-        t
-    }
-}
-
-/// For every certificate whose verdict differs from `expect` or is *undecided*: its failing
-/// checks (at most three) and the first cause `explain` finds, one line each, clipped to 120
-/// columns. Empty when every verdict is decided and as expected.
-pub fn reasons(certs: &[Certificate]) -> String {
-    let mut out = String::new();
-    for c in certs {
-        let mismatch = c.verdict != c.expect;
-        if !mismatch && c.verdict != crate::cert::Verdict::Undecided {
-            continue;
-        }
-        let head = if mismatch {
-            format!("{}: {} but expected {}", c.id, c.verdict, c.expect)
-        } else {
-            format!("{}: undecided", c.id)
-        };
-        out.push_str(&clip(&head, REASON_WIDTH));
-        out.push('\n');
-        for check in c.checks.iter().filter(|k| !k.passed).take(3) {
-            let text = if check.detail.is_empty() {
-                format!("  - {}", check.name)
-            } else {
-                format!("  - {}: {}", check.name, check.detail)
-            };
-            out.push_str(&clip(&text, REASON_WIDTH));
-            out.push('\n');
-        }
-        if let Some(cause) = explain::causes(c).first() {
-            out.push_str(&clip(&format!("  try: {}", cause.suggestion), REASON_WIDTH));
-            out.push('\n');
-        }
-    }
-    if !out.is_empty() {
-        out.push_str("(hadacert explain <id> --certs <out> says more)\n");
-    }
-    out
-}
+pub use verdicts::{reasons, verdict_table};
 
 /// What [`write_report`] wrote.
 #[derive(Clone, Debug, Default)]
