@@ -415,7 +415,18 @@ fn bad_group_claims_are_errors_naming_the_field() {
         ),
         ("group = \"Z3\"", "group = \"Z4\"", "logits", "has length 3"),
         ("group = \"Z3\"\n", "", "group", "missing"),
-        ("logits = ", "lambda = ", "lambda", "does not apply"),
+        (
+            "logits = ",
+            "matrix = { family = \"sylvester\", order = 4 }\nlogits = ",
+            "matrix",
+            "does not apply",
+        ),
+        (
+            "logits = ",
+            "lambda = { kind = \"list\", values = [\"0\", \"1\", \"1\"] }\nlogits = ",
+            "lambda",
+            "not both",
+        ),
         ("\"1\"", "\"one\"", "logits.values[0]", ""),
         (
             "kind = \"list\", values = [\"1\", \"0\", \"0\"]",
@@ -432,4 +443,97 @@ fn bad_group_claims_are_errors_naming_the_field() {
     }
     let no_logits = ok.replacen("logits = ", "a = ", 1);
     assert!(parse_claims(&no_logits, Path::new("x.toml")).is_err());
+}
+
+fn spectrum_claim(id: &str, group: &str, lambda: &[Rational], expect: &str) -> String {
+    claim_text(id, "mpfr", group, &strings(lambda), expect).replacen("logits = ", "lambda = ", 1)
+}
+
+fn diagonal(c: &Certificate, m: usize) -> (Rational, Rational) {
+    let e = c
+        .enclosures
+        .iter()
+        .find(|e| e.name == format!("(Q^T S Q)_{m}{m}"))
+        .unwrap_or_else(|| panic!("{}: no diagonal {m}", c.id));
+    (
+        parse_exact(&e.lower).unwrap(),
+        parse_exact(&e.upper).unwrap(),
+    )
+}
+
+#[test]
+fn paired_spectra_are_proved_and_agree_with_their_logits() {
+    let q = |n: i32| Rational::from((n, 4));
+    for (group, lambda) in [
+        ("Z3", vec![q(0), q(5), q(5)]),
+        ("Z6", vec![q(1), q(7), q(3), q(9), q(3), q(7)]),
+        (
+            "Z4xZ2",
+            vec![q(0), q(2), q(6), q(3), q(4), q(1), q(6), q(3)],
+        ),
+    ] {
+        let g = AbelianGroup::parse(group).unwrap();
+        // the example spectra are paired: lambda_m = lambda_(-m)
+        assert!(
+            (0..g.order()).all(|m| lambda[m] == lambda[g.neg(m)]),
+            "{group}"
+        );
+        let spec = certify_text(&spectrum_claim("s", group, &lambda, "proved"));
+        assert_eq!(
+            spec[0].verdict,
+            Verdict::Proved,
+            "{group}: {:#?}",
+            spec[0].checks
+        );
+        assert!(check(&spec[0], "exact argument")
+            .detail
+            .contains("every conjugate pair"));
+        // the logits f = Z_g0 it records, given as logits, give the same diagonal
+        let f: Vec<String> = spec[0].exact_inputs["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let logit = certify_text(&claim_text("f", "mpfr", group, &f, "proved"));
+        assert_eq!(logit[0].verdict, Verdict::Proved);
+        for m in 0..g.order() {
+            let (a, b) = (diagonal(&spec[0], m), diagonal(&logit[0], m));
+            assert!(a.0 <= b.1 && b.0 <= a.1, "{group}: diagonal {m}");
+        }
+    }
+    // Z2^3: f = Had lambda / 8 exactly
+    let lambda: Vec<Rational> = [0, 3, 1, 4, 1, 5, 9, 2].map(q).to_vec();
+    let c = &certify_text(&spectrum_claim("s8", "Z2^3", &lambda, "proved"))[0];
+    let mut f = lambda.clone();
+    fwht(&mut f);
+    let expect: Vec<String> = f
+        .iter()
+        .map(|x| Rational::from(x / 8u32).to_string())
+        .collect();
+    assert_eq!(c.exact_inputs["logits"], serde_json::json!(expect));
+}
+
+#[test]
+fn an_unpaired_spectrum_fails_the_exact_argument_and_is_not_proved() {
+    // Z4: column 1 is the cos and column 3 the sin of the character 1; lambda_1 != lambda_3
+    let lambda: Vec<Rational> = [0, 2, 1, 0].map(Rational::from).to_vec();
+    let c = &certify_text(&spectrum_claim("u", "Z4", &lambda, "refuted"))[0];
+    let arg = check(c, "exact argument");
+    assert!(!arg.passed);
+    assert!(
+        arg.detail.contains("pairing condition fails"),
+        "{}",
+        arg.detail
+    );
+    assert!(arg.detail.contains("not G-invariant"), "{}", arg.detail);
+    assert_eq!(c.verdict, Verdict::Refuted, "{:#?}", c.checks);
+    // a group with irrational cosines takes logits only
+    let e = parse_claims(
+        &spectrum_claim("v", "Z5", &[1, 0, 0, 0, 0].map(Rational::from), "proved"),
+        Path::new("x.toml"),
+    )
+    .expect_err("Z5 has irrational cosines");
+    assert_eq!(e.field, "lambda");
+    assert!(e.message.contains("Niven"), "{e}");
 }

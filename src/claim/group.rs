@@ -1,8 +1,10 @@
 //! `group-diagonalise`: C1 for a general finite abelian group G (docs/math.md section 12).
 //!
-//! The claim gives `group` (`"Z12"`, `"Z4xZ4"`, `"Z2^3"`, ...) and exact rational `logits` f on
-//! G (one value per element, in the mixed-radix order of [`crate::model::group`]). The logits
-//! matrix is `Z_ij = f(i - j)`; the statement is that `Q^T S Q` is diagonal, with `S` the
+//! The claim gives `group` (`"Z12"`, `"Z4xZ4"`, `"Z2^3"`, ...) and either exact rational
+//! `logits` f on G (one value per element, in the mixed-radix order of
+//! [`crate::model::group`]; the logits matrix is `Z_ij = f(i - j)`) or, for the groups whose
+//! character values have rational cosines (exponent 2, 3, 4 or 6), a spectrum `lambda` (one
+//! value per column of `Q`; `Z = Q diag(lambda) Q^T`, exact). The statement is that `Q^T S Q` is diagonal, with `S` the
 //! column softmax of `Z` and `Q` the real orthonormal character basis of G. Schema fields,
 //! validation, evaluation and the certificate text of the kind all live here.
 
@@ -10,7 +12,10 @@ use super::schema::{expand_vector, Claim, ClaimError, ClaimSpec};
 use super::{Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
-use crate::model::group::{exact_logits, group_argument, AbelianGroup, CharacterBasis};
+use crate::model::group::{
+    exact_logits, exact_logits_from_spectrum, group_argument, pairing_violation,
+    rational_cos_table, AbelianGroup, CharacterBasis,
+};
 use crate::model::softmax::enclose_softmax;
 use rug::Rational;
 use std::path::Path;
@@ -19,7 +24,7 @@ use std::path::Path;
 pub const KIND: &str = "group-diagonalise";
 
 /// The statement written into certificates.
-pub const STATEMENT: &str = "Q^T softmax(Z) Q is diagonal, Z_ij = f(i - j) for the exact logits f on the finite abelian group G, Q the real orthonormal character basis of G (cos and sin columns for each pair of complex-conjugate characters), column softmax";
+pub const STATEMENT: &str = "Q^T softmax(Z) Q is diagonal, Z_ij = f(i - j) for the exact logits f on the finite abelian group G (or Z = Q diag(lambda) Q^T for an exact spectrum lambda), Q the real orthonormal character basis of G (cos and sin columns for each pair of complex-conjugate characters), column softmax";
 
 /// Largest group order of a claim: `Q^T S Q`, `S Q` and `Q^T Q` are dense `K x K` products,
 /// `3 K^3` interval multiply-adds (`5 * 10^7` at `K = 256`).
@@ -28,17 +33,38 @@ pub const MAX_CLAIM_ORDER: usize = 256;
 /// Largest K for which every diagonal enclosure is written into the certificate.
 pub const FULL_DIAGONAL_UP_TO: usize = 64;
 
+/// How the logits are given.
+#[derive(Clone, Debug)]
+pub enum GroupInput {
+    /// The logits f on G, exact (index = element): `Z_ij = f(i - j)`.
+    Logits(Vec<Rational>),
+    /// A spectrum lambda, exact (index = column of Q): `Z = Q diag(lambda) Q^T`, rational
+    /// because the group's cosines are.
+    Spectrum(Vec<Rational>),
+}
+
 /// Validated parameters of a `group-diagonalise` claim.
 #[derive(Clone, Debug)]
 pub struct GroupParams {
     /// The group.
     pub group: AbelianGroup,
-    /// The logits f on G, exact (index = element).
-    pub logits: Vec<Rational>,
+    /// The logits or the spectrum.
+    pub input: GroupInput,
 }
 
-/// Validate the kind's fields: `group` and `logits` (length K) are required; `matrix` and
-/// `lambda` do not apply (the basis is the character basis of `group`).
+impl GroupParams {
+    /// The exact logits matrix `Z` (row-major `K x K`).
+    pub fn exact_z(&self, basis: &CharacterBasis) -> Vec<Rational> {
+        match &self.input {
+            GroupInput::Logits(f) => exact_logits(&self.group, f),
+            GroupInput::Spectrum(lambda) => exact_logits_from_spectrum(basis, lambda)
+                .expect("validated: the group's cosines are rational"),
+        }
+    }
+}
+
+/// Validate the kind's fields: `group` and exactly one of `logits` and `lambda` (length K)
+/// are required; `matrix` does not apply (the basis is the character basis of `group`).
 pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     let err = |field: &str, message: String| ClaimError {
         file: file.to_path_buf(),
@@ -46,19 +72,11 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         field: field.into(),
         message,
     };
-    for (field, present) in [
-        ("matrix", spec.matrix.is_some()),
-        ("lambda", spec.lambda.is_some()),
-    ] {
-        if present {
-            return Err(err(
-                field,
-                format!(
-                    "does not apply to {KIND}: the basis is the character basis of `group` and \
-                     the logits are given by `logits`"
-                ),
-            ));
-        }
+    if spec.matrix.is_some() {
+        return Err(err(
+            "matrix",
+            format!("does not apply to {KIND}: the basis is the character basis of `group`"),
+        ));
     }
     let text = spec
         .group
@@ -75,35 +93,74 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
             ),
         ));
     }
-    let logits_spec = spec
-        .logits
-        .as_ref()
-        .ok_or_else(|| err("logits", format!("missing (required by kind {KIND})")))?;
-    let logits = expand_vector(logits_spec, "logits", file, &spec.id)?;
-    if logits.len() != k {
+    let (field, vector, what) = match (&spec.logits, &spec.lambda) {
+        (Some(v), None) => ("logits", v, "one logit per element"),
+        (None, Some(v)) => ("lambda", v, "one value per character column"),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "lambda",
+                "give either `logits` (f on the group) or `lambda` (the spectrum), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(err(
+                "logits",
+                format!("missing (required by kind {KIND}, or give `lambda`)"),
+            ))
+        }
+    };
+    let values = expand_vector(vector, field, file, &spec.id)?;
+    if values.len() != k {
         return Err(err(
-            "logits",
+            field,
             format!(
-                "has length {} but the group {} has order {k} (one logit per element)",
-                logits.len(),
+                "has length {} but the group {} has order {k} ({what})",
+                values.len(),
                 group.name()
             ),
         ));
     }
-    Ok(Params::GroupDiagonalise(GroupParams { group, logits }))
+    let input = if field == "logits" {
+        GroupInput::Logits(values)
+    } else {
+        if rational_cos_table(&group).is_none() {
+            return Err(err(
+                "lambda",
+                format!(
+                    "the group {} has exponent {}: Q diag(lambda) Q^T is rational only when \
+                     every cos(2 pi j / L) is (L = 2, 3, 4 or 6, by Niven's theorem); give the \
+                     exact logits `logits` instead",
+                    group.name(),
+                    group.exponent()
+                ),
+            ));
+        }
+        GroupInput::Spectrum(values)
+    };
+    Ok(Params::GroupDiagonalise(GroupParams { group, input }))
 }
 
 /// The exact inputs written into the certificate.
 pub fn exact_inputs(p: &GroupParams) -> serde_json::Value {
     let basis = CharacterBasis::new(&p.group);
-    serde_json::json!({
+    let mut v = serde_json::json!({
         "group": p.group.name(),
         "K": p.group.order(),
         "factors": p.group.moduli(),
         "conjugate_pairs": basis.pairs(),
         "real_characters": p.group.order() - 2 * basis.pairs(),
-        "logits": super::exact_vector(&p.logits),
-    })
+    });
+    match &p.input {
+        GroupInput::Logits(f) => v["logits"] = super::exact_vector(f),
+        GroupInput::Spectrum(lambda) => {
+            v["lambda"] = super::exact_vector(lambda);
+            let k = p.group.order();
+            let z = p.exact_z(&basis);
+            let f: Vec<Rational> = (0..k).map(|g| z[g * k].clone()).collect();
+            v["logits"] = super::exact_vector(&f);
+        }
+    }
+    v
 }
 
 /// Dense `C = A^T B` for row-major `K x K` matrices (`O(K^3)` enclosing multiply-adds).
@@ -138,19 +195,36 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         unreachable!("validated kind")
     };
     let group = &params.group;
-    let f = &params.logits;
     let k = group.order();
     let basis = CharacterBasis::new(group);
     let mut checks = Vec::new();
 
-    let z_exact = exact_logits(group, f);
+    // The exact logits; f is column 0 (Z_g0 = f(g - 0) when Z is G-invariant).
+    let z_exact = params.exact_z(&basis);
+    let f: Vec<Rational> = (0..k).map(|g| z_exact[g * k].clone()).collect();
+    let f = &f;
     let argument = group_argument(group, f, &z_exact);
+    let mut detail = argument.detail.clone();
+    if let GroupInput::Spectrum(lambda) = &params.input {
+        detail = match pairing_violation(group, lambda) {
+            None => {
+                format!("lambda_m = lambda_(-m) on every conjugate pair; f(g) = Z_g0; {detail}")
+            }
+            Some(m) => format!(
+                "the pairing condition fails: lambda_{m} = {} but lambda_{} = {}; f(g) = Z_g0; \
+                 {detail}",
+                lambda[m],
+                group.neg(m),
+                lambda[group.neg(m)]
+            ),
+        };
+    }
     checks.push(Check {
         name: "exact argument: f(g) = f(-g), Z_ij = f(i - j) G-invariant and symmetric (exact \
                rationals)"
             .into(),
         passed: argument.holds(),
-        detail: argument.detail.clone(),
+        detail,
     });
 
     // Numerics: S = column softmax of the exact Z, Q enclosed, Q^T S Q by dense products.
@@ -301,7 +375,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         passed: diag_ok,
         detail: format!(
             "{misses} of {k} diagonal enclosures miss s; widest diagonal {max_w:.3e}; \
-             {} conjugate pairs (cos and sin columns share s), {} real characters",
+             conjugate pairs (cos and sin columns share s): {}, real characters: {}",
             basis.pairs(),
             k - 2 * basis.pairs()
         ),

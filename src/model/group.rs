@@ -440,7 +440,7 @@ pub fn group_argument(group: &AbelianGroup, f: &[Rational], z: &[Rational]) -> G
     }
     match not_invariant {
         None => parts.push(format!(
-            "Z_ij = f(i - j) is invariant under the {} generators",
+            "Z is invariant under translation by each generator e_i (i = 1..{})",
             group.moduli().len()
         )),
         Some((h, i, j)) => parts.push(format!(
@@ -467,4 +467,83 @@ pub fn group_argument(group: &AbelianGroup, f: &[Rational], z: &[Rational]) -> G
         symmetric_matrix: not_symmetric.is_none(),
         detail: parts.join("; "),
     }
+}
+
+/// `cos(2 pi j / L)`, `j = 0..L`, exactly, when every value is rational: by Niven's theorem
+/// this happens exactly when the exponent `L` divides 4 or 6 (`L` in {2, 3, 4, 6}; values
+/// `1, 1/2, 0, -1/2, -1`). `None` otherwise.
+pub fn rational_cos_table(group: &AbelianGroup) -> Option<Vec<Rational>> {
+    let l = group.exponent();
+    if ![1, 2, 3, 4, 6].contains(&l) {
+        return None;
+    }
+    Some(
+        (0..l)
+            .map(|j| {
+                let r = Rational::from((j as u64, l as u64));
+                match r.denom().to_u32() {
+                    Some(1) => Rational::from(1),
+                    Some(2) => Rational::from(-1),
+                    Some(3) => Rational::from((-1, 2)),
+                    Some(4) => Rational::new(),
+                    _ => Rational::from((1, 2)), // 6: j / L = 1/6 or 5/6
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The first column `m` whose spectral value differs from its conjugate partner's
+/// (`lambda_m != lambda_{-m}`: the pairing condition fails), if any.
+pub fn pairing_violation(group: &AbelianGroup, lambda: &[Rational]) -> Option<usize> {
+    (0..group.order()).find(|&m| lambda[m] != lambda[group.neg(m)])
+}
+
+/// The exact logits `Z = Q diag(lambda) Q^T` (row-major `K x K`) of a spectrum on a group
+/// whose cosines are rational ([`rational_cos_table`]; `None` otherwise). Every product of two
+/// entries of one column of `Q` is rational there: `(2/K) cos a cos b = (1/K)(cos(a - b) +
+/// cos(a + b))`, `(2/K) sin a sin b = (1/K)(cos(a - b) - cos(a + b))`, and a real character gives
+/// `(1/K) chi(i - j)`. So `Z_ij = A(i - j) + B(i + j)` with
+/// `A(g) = (1/K) sum_m c_m cos(2 pi <chi_m, g>)` (`c_m = lambda_m` for a real character and
+/// `lambda_cos + lambda_sin` for a pair) and `B(g) = (1/K) sum_pairs (lambda_cos - lambda_sin)
+/// cos(2 pi <chi, g>)`; `O(K^2)` rational operations. `B = 0` (G-invariance) exactly when the
+/// pairing condition holds.
+pub fn exact_logits_from_spectrum(
+    basis: &CharacterBasis,
+    lambda: &[Rational],
+) -> Option<Vec<Rational>> {
+    let group = basis.group();
+    let cos = rational_cos_table(group)?;
+    let k = group.order();
+    let mut a = vec![Rational::new(); k];
+    let mut b = vec![Rational::new(); k];
+    for (m, col) in basis.columns().iter().enumerate() {
+        let (ca, cb) = match *col {
+            Column::Real { .. } => (lambda[m].clone(), Rational::new()),
+            Column::Cos { chi } => {
+                let partner = &lambda[group.neg(chi)];
+                (
+                    Rational::from(&lambda[m] + partner),
+                    Rational::from(&lambda[m] - partner),
+                )
+            }
+            Column::Sin { .. } => continue, // counted with its cos column
+        };
+        let chi = col.character();
+        for g in 0..k {
+            let c = &cos[group.phase(chi, g)];
+            a[g] += Rational::from(&ca * c);
+            if cb != 0 {
+                b[g] += Rational::from(&cb * c);
+            }
+        }
+    }
+    let kq = Rational::from(k as u64);
+    let mut z = Vec::with_capacity(k * k);
+    for i in 0..k {
+        for j in 0..k {
+            z.push(Rational::from(&a[group.sub(i, j)] + &b[group.add(i, j)]) / &kq);
+        }
+    }
+    Some(z)
 }
