@@ -1625,3 +1625,67 @@ fn domain_edges_never_give_a_finite_enclosure() {
     });
     rep.finish(&["edges"]);
 }
+
+/// `cos_sin_two_pi_rational` (the characters of the cyclic groups, docs/math.md section 12) on
+/// inari and on MPFR at 53, 113 and 256 bits: every turn `p / q` with `q <= 24`, `|p| <= 50`.
+/// Containment of a 2048-bit MPFR evaluation (independent of the crate's octant reduction: the
+/// angle `2 pi p / q` itself), widths of at most 8 ulps, and the exact points: at turns that are
+/// multiples of 1/4, cos and sin are 0 or +-1 exactly (cos 0 = 1, cos(pi/2) = 0, cos(pi) = -1,
+/// cos(3 pi/2) = 0, and the sines), so the enclosure must be that exact point.
+#[test]
+fn cos_sin_two_pi_rational_contains_2048_bit_reference_and_exact_points() {
+    fn check<T: Enclosure>(prec: u32, name: &str, failures: &mut Vec<String>) {
+        let ulp = Rational::from((1, 1u64)) >> (prec as i32 - 1);
+        for q in 1u64..=24 {
+            for p in -50i64..=50 {
+                let (c, s) = T::cos_sin_two_pi_rational(p, q, prec);
+                let turn = Rational::from((p, q));
+                let four = Rational::from(&turn * 4u32);
+                if *four.denom() == 1 {
+                    let k = four.numer().mod_u(4);
+                    let (ce, se) = [(1, 0), (0, 1), (-1, 0), (0, -1)][k as usize];
+                    for (x, e, what) in [(&c, ce, "cos"), (&s, se, "sin")] {
+                        let exact = Rational::from(e);
+                        if x.lower_exact() != Some(exact.clone()) || x.upper_exact() != Some(exact)
+                        {
+                            failures
+                                .push(format!("{name}: {what}(2 pi {p}/{q}) is not exactly {e}"));
+                        }
+                    }
+                    continue;
+                }
+                let angle = Float::with_val(RP, rug::float::Constant::Pi) * 2u32 * &turn;
+                let refs = [
+                    Float::with_val(RP, angle.cos_ref()),
+                    Float::with_val(RP, angle.sin_ref()),
+                ];
+                for (x, r, what) in [(&c, &refs[0], "cos"), (&s, &refs[1], "sin")] {
+                    let r = r.to_rational().unwrap();
+                    if !x.contains_rational(&r) {
+                        failures.push(format!("{name}: {what}(2 pi {p}/{q}) misses the reference"));
+                    }
+                    let w = Rational::from(&x.upper_exact().unwrap() - &x.lower_exact().unwrap());
+                    if w > Rational::from(&ulp * 8u32) {
+                        failures.push(format!("{name}: {what}(2 pi {p}/{q}) is wider than 8 ulps"));
+                    }
+                }
+            }
+            // q = 0 gives no information
+            let (c, s) = T::cos_sin_two_pi_rational(1, 0, prec);
+            if c.is_finite() || s.is_finite() {
+                failures.push(format!("{name}: q = 0 gave a finite enclosure"));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    check::<Ival>(53, "inari", &mut failures);
+    for prec in MPFR_PRECS {
+        check::<MpfrInterval>(prec, &format!("mpfr{prec}"), &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

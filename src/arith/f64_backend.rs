@@ -51,4 +51,14 @@ impl Real for f64 {
     fn from_f64(x: f64, _prec: u32) -> Self {
         x
     }
+    /// Approximates (round to nearest; never certifies): `p / q` reduced mod 1 exactly first.
+    fn cos_sin_two_pi_rational(p: i64, q: u64, _prec: u32) -> (Self, Self) {
+        if q == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let r = Rational::from((p, q));
+        let r = Rational::from(&r - r.clone().floor());
+        let t = std::f64::consts::TAU * r.to_f64();
+        (t.cos(), t.sin())
+    }
 }

@@ -248,6 +248,12 @@ impl Real for Ival {
     fn from_f64(x: f64, _prec: u32) -> Self {
         from_ends(x, x)
     }
+    /// Encloses: the 53-bit MPFR enclosure (directed rounding), whose ends are f64 values.
+    fn cos_sin_two_pi_rational(p: i64, q: u64, _prec: u32) -> (Self, Self) {
+        let (c, s) = super::MpfrInterval::cos_sin_two_pi_rational(p, q, 53);
+        let ival = |x: &super::MpfrInterval| from_ends(x.lower_f64(), x.upper_f64());
+        (ival(&c), ival(&s))
+    }
 }
 
 /// An empty-domain result: inari's EMPTY would be dropped silently by later operations, so the

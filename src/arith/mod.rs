@@ -119,6 +119,18 @@ pub trait Real: Field {
     fn ei(&self) -> Self;
     /// Encloses the f64 value `x` exactly when `prec >= 53`, outward otherwise.
     fn from_f64(x: f64, prec: u32) -> Self;
+    /// Encloses `(cos(2 pi p / q), sin(2 pi p / q))` at precision `prec` (the characters of
+    /// the cyclic groups, docs/math.md section 12). `q = 0` gives no information. The default
+    /// gives no information (not-finite values, which never certify); the f64 backend
+    /// approximates, the interval backends enclose (exact octant reduction of `p / q` in
+    /// rationals, then MPFR with directed rounding on the monotone range `[0, pi / 4]`).
+    fn cos_sin_two_pi_rational(p: i64, q: u64, prec: u32) -> (Self, Self) {
+        let _ = (p, q);
+        (
+            Self::from_f64(f64::NAN, prec),
+            Self::from_f64(f64::NAN, prec),
+        )
+    }
 }
 
 /// Three-valued comparison result of two enclosures.

@@ -558,6 +558,14 @@ impl Real for MpfrInterval {
             hi: round_up(prec, x),
         }
     }
+    /// Encloses: `p / q` is reduced exactly (in rationals) to a turn `r` in `[0, 1/8]` by the
+    /// symmetries `x -> x - 1/2` (both negate), `x -> x - 1/4` (cos -> -sin, sin -> cos) and
+    /// `x -> 1/4 - x` (cos <-> sin), all exact on enclosures; on `[0, pi/4]` cos decreases and
+    /// sin increases, so each end is one directed MPFR evaluation at an end of the outward
+    /// enclosure of `2 pi r`. Exact turns (`r = 0`) give exact results: cos 0 = 1, sin 0 = 0.
+    fn cos_sin_two_pi_rational(p: i64, q: u64, prec: u32) -> (Self, Self) {
+        cos_sin_turn(p, q, prec)
+    }
 }
 
 impl Enclosure for MpfrInterval {
@@ -693,5 +701,77 @@ impl MpfrInterval {
             &super::parse_exact(text)?,
             prec,
         ))
+    }
+}
+
+/// `f(x)` rounded in direction `round`, stepped outward when MPFR's ternary value contradicts it.
+fn directed(x: &Float, f: impl Fn(&mut Float, Round) -> Ordering, round: Round) -> Float {
+    let mut y = x.clone();
+    let dir = f(&mut y, round);
+    match (round, dir) {
+        (Round::Down, Ordering::Greater) => y.next_down(),
+        (Round::Up, Ordering::Less) => y.next_up(),
+        _ => {}
+    }
+    y
+}
+
+/// Encloses `(cos(2 pi r), sin(2 pi r))` for an exact turn `r` in `[0, 1/8]`.
+fn cos_sin_first_octant(r: &Rational, prec: u32) -> (MpfrInterval, MpfrInterval) {
+    use rug::float::Constant;
+    let two_r = Rational::from(r * 2u32);
+    let pi_lo = round_down(prec, Constant::Pi);
+    let pi_hi = round_up(prec, Constant::Pi);
+    let x_lo = round_down(prec, &pi_lo * &two_r);
+    let x_hi = round_up(prec, &pi_hi * &two_r);
+    // [x_lo, x_hi] must lie in [0, pi/2] (cos decreasing, sin increasing there); pi/4 + a few
+    // ulps is far below 3/2 < pi/2.
+    if x_lo.cmp0() == Some(Ordering::Less) || x_hi.is_nan() || x_hi > 1.5 {
+        return (entire(prec), entire(prec));
+    }
+    let cos = MpfrInterval {
+        lo: directed(&x_hi, |y, rd| y.cos_round(rd), Round::Down),
+        hi: directed(&x_lo, |y, rd| y.cos_round(rd), Round::Up),
+    };
+    let sin = MpfrInterval {
+        lo: directed(&x_lo, |y, rd| y.sin_round(rd), Round::Down),
+        hi: directed(&x_hi, |y, rd| y.sin_round(rd), Round::Up),
+    };
+    (cos, sin)
+}
+
+/// See [`Real::cos_sin_two_pi_rational`] for [`MpfrInterval`].
+fn cos_sin_turn(p: i64, q: u64, prec: u32) -> (MpfrInterval, MpfrInterval) {
+    if q == 0 {
+        return (nan(prec), nan(prec));
+    }
+    let r = Rational::from((p, q));
+    let r = Rational::from(&r - r.clone().floor()); // in [0, 1)
+    let half = Rational::from((1, 2));
+    let quarter = Rational::from((1, 4));
+    let eighth = Rational::from((1, 8));
+    let (r, negate) = if r >= half {
+        (Rational::from(&r - &half), true)
+    } else {
+        (r, false)
+    };
+    let (r, rotate) = if r >= quarter {
+        (Rational::from(&r - &quarter), true)
+    } else {
+        (r, false)
+    };
+    let (r, reflect) = if r > eighth {
+        (Rational::from(&quarter - &r), true)
+    } else {
+        (r, false)
+    };
+    let (c, s) = cos_sin_first_octant(&r, prec);
+    // Unwind: reflect (x = 1/4 - r), rotate (x = r + 1/4), negate (x = r + 1/2).
+    let (c, s) = if reflect { (s, c) } else { (c, s) };
+    let (c, s) = if rotate { (-s, c) } else { (c, s) };
+    if negate {
+        (-c, -s)
+    } else {
+        (c, s)
     }
 }

@@ -190,6 +190,12 @@ pub struct ClaimSpec {
     /// C1/C1r/C2: largest accepted width of an off-diagonal enclosure for *proved*.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width_bound: Option<String>,
+    /// group-diagonalise: the finite abelian group (`"Z12"`, `"Z4xZ4"`, `"Z2^3"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// group-diagonalise: the exact logits f on the group, one per element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logits: Option<VectorSpec>,
     /// C2: singular values of W.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<VectorSpec>,
@@ -407,7 +413,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 12] = [
+pub const KNOWN_KINDS: [&str; 13] = [
     "C1",
     "C1r",
     "C2",
@@ -420,6 +426,7 @@ pub const KNOWN_KINDS: [&str; 12] = [
     "C4region",
     "C5k4",
     "C5",
+    super::group::KIND,
 ];
 
 /// A validated claim, ready for evaluation.
@@ -531,6 +538,8 @@ pub enum Params {
         /// Integrator tolerance.
         tolerance: Option<f64>,
     },
+    /// group-diagonalise (C1 for a finite abelian group).
+    GroupDiagonalise(super::group::GroupParams),
     /// C8 (empirical: simulated, never certified).
     Empirical {
         /// K = d.
@@ -1590,6 +1599,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C6" => validate_slowdown(&spec, file, &ctx)?,
         "C4region" | "C5k4" => validate_region(&spec, file, &ctx)?,
         "C5" => validate_counterexample(&spec, file, &ctx)?,
+        super::group::KIND => super::group::validate(&spec, file)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;

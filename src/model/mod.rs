@@ -3,6 +3,7 @@
 //! matrices. Generic over the numeric traits of [`crate::arith`]; no I/O.
 
 pub mod gradient;
+pub mod group;
 pub mod hadamard;
 pub mod logits;
 pub mod softmax;

@@ -1,0 +1,426 @@
+//! `group-diagonalise`: C1 for a general finite abelian group G (docs/math.md section 12).
+//!
+//! The claim gives `group` (`"Z12"`, `"Z4xZ4"`, `"Z2^3"`, ...) and either exact rational
+//! `logits` f on G (one value per element, in the mixed-radix order of
+//! [`crate::model::group`]; the logits matrix is `Z_ij = f(i - j)`) or, for the groups whose
+//! character values have rational cosines (exponent 2, 3, 4 or 6), a spectrum `lambda` (one
+//! value per column of `Q`; `Z = Q diag(lambda) Q^T`, exact). The statement is that `Q^T S Q` is diagonal, with `S` the
+//! column softmax of `Z` and `Q` the real orthonormal character basis of G. Schema fields,
+//! validation, evaluation and the certificate text of the kind all live here.
+
+use super::schema::{expand_vector, Claim, ClaimError, ClaimSpec};
+use super::{Evaluation, Params};
+use crate::arith::Enclosure;
+use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
+use crate::model::group::{
+    exact_logits, exact_logits_from_spectrum, group_argument, pairing_violation,
+    rational_cos_table, AbelianGroup, CharacterBasis,
+};
+use crate::model::softmax::enclose_softmax;
+use rug::Rational;
+use std::path::Path;
+
+/// The kind name in claim files.
+pub const KIND: &str = "group-diagonalise";
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "Q^T softmax(Z) Q is diagonal, Z_ij = f(i - j) for the exact logits f on the finite abelian group G (or Z = Q diag(lambda) Q^T for an exact spectrum lambda), Q the real orthonormal character basis of G (cos and sin columns for each pair of complex-conjugate characters), column softmax";
+
+/// Largest group order of a claim: `Q^T S Q`, `S Q` and `Q^T Q` are dense `K x K` products,
+/// `3 K^3` interval multiply-adds (`5 * 10^7` at `K = 256`).
+pub const MAX_CLAIM_ORDER: usize = 256;
+
+/// Largest K for which every diagonal enclosure is written into the certificate.
+pub const FULL_DIAGONAL_UP_TO: usize = 64;
+
+/// How the logits are given.
+#[derive(Clone, Debug)]
+pub enum GroupInput {
+    /// The logits f on G, exact (index = element): `Z_ij = f(i - j)`.
+    Logits(Vec<Rational>),
+    /// A spectrum lambda, exact (index = column of Q): `Z = Q diag(lambda) Q^T`, rational
+    /// because the group's cosines are.
+    Spectrum(Vec<Rational>),
+}
+
+/// Validated parameters of a `group-diagonalise` claim.
+#[derive(Clone, Debug)]
+pub struct GroupParams {
+    /// The group.
+    pub group: AbelianGroup,
+    /// The logits or the spectrum.
+    pub input: GroupInput,
+}
+
+impl GroupParams {
+    /// The exact logits matrix `Z` (row-major `K x K`).
+    pub fn exact_z(&self, basis: &CharacterBasis) -> Vec<Rational> {
+        match &self.input {
+            GroupInput::Logits(f) => exact_logits(&self.group, f),
+            GroupInput::Spectrum(lambda) => exact_logits_from_spectrum(basis, lambda)
+                .expect("validated: the group's cosines are rational"),
+        }
+    }
+}
+
+/// Validate the kind's fields: `group` and exactly one of `logits` and `lambda` (length K)
+/// are required; `matrix` does not apply (the basis is the character basis of `group`).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let err = |field: &str, message: String| ClaimError {
+        file: file.to_path_buf(),
+        id: spec.id.clone(),
+        field: field.into(),
+        message,
+    };
+    if spec.matrix.is_some() {
+        return Err(err(
+            "matrix",
+            format!("does not apply to {KIND}: the basis is the character basis of `group`"),
+        ));
+    }
+    let text = spec
+        .group
+        .as_deref()
+        .ok_or_else(|| err("group", format!("missing (required by kind {KIND})")))?;
+    let group = AbelianGroup::parse(text).map_err(|e| err("group", e.to_string()))?;
+    let k = group.order();
+    if k > MAX_CLAIM_ORDER {
+        return Err(err(
+            "group",
+            format!(
+                "order {k}: a {KIND} claim forms dense K x K products (3 K^3 interval \
+                 multiply-adds), at most K = {MAX_CLAIM_ORDER}"
+            ),
+        ));
+    }
+    let (field, vector, what) = match (&spec.logits, &spec.lambda) {
+        (Some(v), None) => ("logits", v, "one logit per element"),
+        (None, Some(v)) => ("lambda", v, "one value per character column"),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "lambda",
+                "give either `logits` (f on the group) or `lambda` (the spectrum), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(err(
+                "logits",
+                format!("missing (required by kind {KIND}, or give `lambda`)"),
+            ))
+        }
+    };
+    let values = expand_vector(vector, field, file, &spec.id)?;
+    if values.len() != k {
+        return Err(err(
+            field,
+            format!(
+                "has length {} but the group {} has order {k} ({what})",
+                values.len(),
+                group.name()
+            ),
+        ));
+    }
+    let input = if field == "logits" {
+        GroupInput::Logits(values)
+    } else {
+        if rational_cos_table(&group).is_none() {
+            return Err(err(
+                "lambda",
+                format!(
+                    "the group {} has exponent {}: Q diag(lambda) Q^T is rational only when \
+                     every cos(2 pi j / L) is (L = 2, 3, 4 or 6, by Niven's theorem); give the \
+                     exact logits `logits` instead",
+                    group.name(),
+                    group.exponent()
+                ),
+            ));
+        }
+        GroupInput::Spectrum(values)
+    };
+    Ok(Params::GroupDiagonalise(GroupParams { group, input }))
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(p: &GroupParams) -> serde_json::Value {
+    let basis = CharacterBasis::new(&p.group);
+    let mut v = serde_json::json!({
+        "group": p.group.name(),
+        "K": p.group.order(),
+        "factors": p.group.moduli(),
+        "conjugate_pairs": basis.pairs(),
+        "real_characters": p.group.order() - 2 * basis.pairs(),
+    });
+    match &p.input {
+        GroupInput::Logits(f) => v["logits"] = super::exact_vector(f),
+        GroupInput::Spectrum(lambda) => {
+            v["lambda"] = super::exact_vector(lambda);
+            let k = p.group.order();
+            let z = p.exact_z(&basis);
+            let f: Vec<Rational> = (0..k).map(|g| z[g * k].clone()).collect();
+            v["logits"] = super::exact_vector(&f);
+        }
+    }
+    v
+}
+
+/// Dense `C = A^T B` for row-major `K x K` matrices (`O(K^3)` enclosing multiply-adds).
+fn at_b<T: Enclosure>(a: &[T], b: &[T], k: usize) -> Vec<T> {
+    let mut c = vec![T::zero(); k * k];
+    for i in 0..k {
+        for m in 0..k {
+            let x = &a[i * k + m];
+            let row = &b[i * k..(i + 1) * k];
+            let out = &mut c[m * k..(m + 1) * k];
+            for (o, y) in out.iter_mut().zip(row) {
+                o.add_product(x, y);
+            }
+        }
+    }
+    c
+}
+
+/// Evaluate a `group-diagonalise` claim on backend `T` at `prec` bits.
+///
+/// Decision rule (docs/math.md section 12 and 11):
+/// * *proved* iff the exact argument holds (`f(g) = f(-g)` for every g, `Z` G-invariant and
+///   symmetric, checked in exact rationals on the matrix the numerics use), every enclosure is
+///   finite, every entry of `Q^T Q` contains the identity's, every off-diagonal enclosure of
+///   `Q^T S Q` contains 0 and is at most `width_bound` wide, and every diagonal enclosure meets
+///   the character transform `s` of `p = softmax(f)`;
+/// * *refuted* when some off-diagonal enclosure is finite and excludes 0 (checked first);
+/// * *undecided* otherwise (for example a non-symmetric f whose off-diagonal entries are below
+///   the enclosure widths).
+pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
+    let Params::GroupDiagonalise(params) = &claim.params else {
+        unreachable!("validated kind")
+    };
+    let group = &params.group;
+    let k = group.order();
+    let basis = CharacterBasis::new(group);
+    let mut checks = Vec::new();
+
+    // The exact logits; f is column 0 (Z_g0 = f(g - 0) when Z is G-invariant).
+    let z_exact = params.exact_z(&basis);
+    let f: Vec<Rational> = (0..k).map(|g| z_exact[g * k].clone()).collect();
+    let f = &f;
+    let argument = group_argument(group, f, &z_exact);
+    let mut detail = argument.detail.clone();
+    if let GroupInput::Spectrum(lambda) = &params.input {
+        detail = match pairing_violation(group, lambda) {
+            None => {
+                format!("lambda_m = lambda_(-m) on every conjugate pair; f(g) = Z_g0; {detail}")
+            }
+            Some(m) => format!(
+                "the pairing condition fails: lambda_{m} = {} but lambda_{} = {}; f(g) = Z_g0; \
+                 {detail}",
+                lambda[m],
+                group.neg(m),
+                lambda[group.neg(m)]
+            ),
+        };
+    }
+    checks.push(Check {
+        name: "exact argument: f(g) = f(-g), Z_ij = f(i - j) G-invariant and symmetric (exact \
+               rationals)"
+            .into(),
+        passed: argument.holds(),
+        detail,
+    });
+
+    // Numerics: S = column softmax of the exact Z, Q enclosed, Q^T S Q by dense products.
+    let mut s = vec![T::zero(); k * k];
+    for j in 0..k {
+        let col: Vec<T> = (0..k)
+            .map(|i| T::from_rational(&z_exact[i * k + j], prec))
+            .collect();
+        for (i, x) in enclose_softmax(&col).into_iter().enumerate() {
+            s[i * k + j] = x;
+        }
+    }
+    drop(z_exact);
+    let q = basis.enclose_matrix::<T>(prec);
+    // S Q = (S^T)^T Q: transpose S (exactly: entries are moved, not computed).
+    let mut st = vec![T::zero(); k * k];
+    for i in 0..k {
+        for j in 0..k {
+            st[j * k + i] = s[i * k + j].clone();
+        }
+    }
+    drop(s);
+    let sq = at_b(&st, &q, k);
+    drop(st);
+    let m = at_b(&q, &sq, k);
+    drop(sq);
+    let qtq = at_b(&q, &q, k);
+
+    let mut orth_finite = true;
+    let mut orth_misses = 0usize;
+    let mut orth_widest: f64 = 0.0;
+    for a in 0..k {
+        for b in 0..k {
+            let x = &qtq[a * k + b];
+            if !x.is_finite() {
+                orth_finite = false;
+                continue;
+            }
+            orth_widest = orth_widest.max(x.width_upper());
+            let target = Rational::from(u32::from(a == b));
+            if !x.contains_rational(&target) {
+                orth_misses += 1;
+            }
+        }
+    }
+    let orth_ok = orth_finite && orth_misses == 0;
+    checks.push(Check {
+        name: "Q^T Q encloses I (the basis is orthonormal; consistency of its enclosure)".into(),
+        passed: orth_ok,
+        detail: format!(
+            "{orth_misses} of {} entries miss I; widest {orth_widest:.3e}",
+            k * k
+        ),
+    });
+
+    let mut all_finite = orth_finite;
+    let mut not_containing_zero = 0usize;
+    let mut widest: (f64, usize, usize) = (0.0, 0, 1.min(k - 1));
+    let mut strongest: Option<(f64, usize, usize)> = None;
+    let mut max_abs: f64 = 0.0;
+    for i in 0..k {
+        for j in 0..k {
+            let x = &m[i * k + j];
+            if i == j {
+                all_finite &= x.is_finite();
+                continue;
+            }
+            if !x.is_finite() {
+                all_finite = false;
+                continue;
+            }
+            let w = x.width_upper();
+            if w > widest.0 {
+                widest = (w, i, j);
+            }
+            max_abs = max_abs.max(x.mag_upper());
+            if !x.contains_zero() {
+                not_containing_zero += 1;
+                let mig = x.abs().lower_f64();
+                if strongest.map_or(true, |(g, _, _)| mig > g) {
+                    strongest = Some((mig, i, j));
+                }
+            }
+        }
+    }
+    checks.push(Check {
+        name: "every enclosure finite".into(),
+        passed: all_finite,
+        detail: String::new(),
+    });
+    checks.push(Check {
+        name: "every off-diagonal enclosure contains 0".into(),
+        passed: not_containing_zero == 0,
+        detail: format!("{not_containing_zero} of {} exclude 0", k * (k - 1)),
+    });
+    let widest_exact = Rational::from_f64(widest.0);
+    let width_ok = all_finite
+        && widest_exact
+            .as_ref()
+            .is_some_and(|w| *w <= claim.width_bound);
+    checks.push(Check {
+        name: "every off-diagonal width <= width_bound".into(),
+        passed: width_ok,
+        detail: format!(
+            "widest {:.3e} at ({}, {}), bound {:.3e}",
+            widest.0,
+            widest.1,
+            widest.2,
+            claim.width_bound.to_f64()
+        ),
+    });
+    checks.push(Check {
+        name: "weaker statement (not \"diagonal\"): every |off-diagonal| <= b".into(),
+        passed: all_finite,
+        detail: if all_finite {
+            format!(
+                "b = {max_abs:e} (an upper bound from the enclosures; it shows nothing about \
+                 exact diagonality)"
+            )
+        } else {
+            "some enclosure is not finite".into()
+        },
+    });
+
+    // The spectral formula: s_m = sum_g p(g) cos(2 pi <chi_m, g>), p = softmax(f).
+    let f_enc: Vec<T> = f.iter().map(|x| T::from_rational(x, prec)).collect();
+    let p = enclose_softmax(&f_enc);
+    let spectrum = basis.character_transform(&p);
+    let mut enclosures = Vec::new();
+    let mut misses = 0usize;
+    let mut max_w: f64 = 0.0;
+    for mm in 0..k {
+        let d = &m[mm * k + mm];
+        if d.intersect(&spectrum[mm]).is_none() {
+            misses += 1;
+        }
+        max_w = max_w.max(d.width_upper());
+        if k <= FULL_DIAGONAL_UP_TO {
+            enclosures.push(EnclosureRecord::from_enclosure(
+                format!("(Q^T S Q)_{mm}{mm}"),
+                d,
+            ));
+        }
+    }
+    let diag_ok = misses == 0;
+    checks.push(Check {
+        name: "diagonal agrees with s = character transform of softmax(f)".into(),
+        passed: diag_ok,
+        detail: format!(
+            "{misses} of {k} diagonal enclosures miss s; widest diagonal {max_w:.3e}; \
+             conjugate pairs (cos and sin columns share s): {}, real characters: {}",
+            basis.pairs(),
+            k - 2 * basis.pairs()
+        ),
+    });
+
+    enclosures.insert(
+        0,
+        EnclosureRecord::from_enclosure(
+            format!("widest off-diagonal (Q^T S Q)_{},{}", widest.1, widest.2),
+            &m[widest.1 * k + widest.2],
+        ),
+    );
+    let mut margin = None;
+    let verdict = if let Some((_, i, j)) = strongest {
+        let x = &m[i * k + j];
+        enclosures.insert(
+            0,
+            EnclosureRecord::from_enclosure(
+                format!("off-diagonal (Q^T S Q)_{i},{j} excluding 0"),
+                x,
+            ),
+        );
+        margin = margin_lower(&x.abs());
+        Verdict::Refuted
+    } else if argument.holds() && all_finite && orth_ok && width_ok && diag_ok {
+        margin = widest_exact.map(|w| margin_exact(&Rational::from(&claim.width_bound - &w)));
+        Verdict::Proved
+    } else {
+        Verdict::Undecided
+    };
+    enclosures.push(EnclosureRecord {
+        name: "max |off-diagonal| (upper bound)".into(),
+        lower: "0".into(),
+        upper: if all_finite {
+            format!("{max_abs:e}")
+        } else {
+            "inf".into()
+        },
+    });
+    Evaluation {
+        verdict,
+        enclosures,
+        checks,
+        margin,
+        max_width: if all_finite { widest.0 } else { f64::INFINITY },
+        series: vec![],
+    }
+}

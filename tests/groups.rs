@@ -1,0 +1,539 @@
+//! Finite abelian groups (issue 16, docs/math.md section 12): parsing and group laws, the real
+//! character basis and its transform, and the `group-diagonalise` claim kind (decision rule,
+//! agreement with C1 on `Z2^n`, bad input).
+
+use hadacert::arith::{parse_exact, Enclosure, Field, Ival, MpfrInterval, Ring};
+use hadacert::cert::{Certificate, Verdict};
+use hadacert::claim::{certify, parse_claims};
+use hadacert::model::group::{AbelianGroup, CharacterBasis, Column, GroupError};
+use hadacert::model::wht::fwht;
+use rug::Rational;
+use std::path::Path;
+
+#[test]
+fn groups_parse_with_order_factors_and_exponent() {
+    for (text, moduli, k, l, name) in [
+        ("Z2^3", vec![2, 2, 2], 8, 2, "Z2^3"),
+        ("Z12", vec![12], 12, 12, "Z12"),
+        ("Z4xZ4", vec![4, 4], 16, 4, "Z4^2"),
+        ("Z3xZ5", vec![3, 5], 15, 15, "Z3xZ5"),
+        (" Z4 x Z2 ", vec![4, 2], 8, 4, "Z4xZ2"),
+        ("Z2xZ2^2", vec![2, 2, 2], 8, 2, "Z2^3"),
+        ("Z6xZ4", vec![6, 4], 24, 12, "Z6xZ4"),
+        ("Z4096", vec![4096], 4096, 4096, "Z4096"),
+    ] {
+        let g = AbelianGroup::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(g.moduli(), &moduli[..], "{text}");
+        assert_eq!(g.order(), k, "{text}");
+        assert_eq!(g.exponent(), l, "{text}");
+        assert_eq!(g.name(), name, "{text}");
+        // the canonical name parses back to the same group
+        assert_eq!(AbelianGroup::parse(&g.name()).unwrap(), g);
+    }
+}
+
+#[test]
+fn bad_group_strings_are_errors_with_reasons() {
+    let long = "Z2x".repeat(200);
+    for text in [
+        "",
+        "  ",
+        "Z",
+        "Z1",
+        "Z0",
+        "Y3",
+        "z3",
+        "Z3x",
+        "xZ3",
+        "Z3xxZ5",
+        "Z-3",
+        "Z+3",
+        "Z2^0",
+        "Z2^",
+        "Z^2",
+        "Z2^3^2",
+        "Z 3",
+        "Z3.0",
+        "Z99999999999",
+        "Z12345",
+        "Z2^13",
+        "Z4096xZ2",
+        "Z64xZ64xZ2",
+        "Z٣",
+        long.as_str(),
+    ] {
+        let e = AbelianGroup::parse(text).expect_err(text);
+        let msg = e.to_string();
+        assert!(!msg.is_empty());
+        match text {
+            "" | "  " => assert_eq!(e, GroupError::Empty),
+            "Z2^13" | "Z4096xZ2" | "Z64xZ64xZ2" | "Z12345" => {
+                assert!(
+                    matches!(e, GroupError::TooLarge(_)) || matches!(e, GroupError::BadFactor(_)),
+                    "{text}: {msg}"
+                );
+                if text != "Z12345" {
+                    assert!(msg.contains("4096"), "{text}: {msg}");
+                }
+            }
+            t if t.len() > 256 => assert!(matches!(e, GroupError::TooLong(_))),
+            _ => assert!(matches!(e, GroupError::BadFactor(_)), "{text}: {msg}"),
+        }
+    }
+}
+
+#[test]
+fn group_laws_hold_on_every_element() {
+    for text in ["Z3", "Z12", "Z4xZ2", "Z2^3", "Z3xZ5", "Z4xZ4", "Z6xZ4"] {
+        let g = AbelianGroup::parse(text).unwrap();
+        let k = g.order();
+        for a in 0..k {
+            assert_eq!(g.index(&g.digits(a)), a);
+            assert_eq!(g.add(a, 0), a);
+            assert_eq!(g.add(a, g.neg(a)), 0, "{text}: a + (-a)");
+            assert_eq!(g.neg(g.neg(a)), a);
+            for b in 0..k {
+                assert_eq!(g.add(a, b), g.add(b, a), "{text}: commutative");
+                assert_eq!(g.sub(g.add(a, b), b), a, "{text}: (a + b) - b");
+                // the pairing is bilinear and symmetric: chi_a(b) = chi_b(a)
+                assert_eq!(g.phase(a, b), g.phase(b, a));
+                for c in [1 % k, k - 1, k / 2] {
+                    assert_eq!(g.add(g.add(a, b), c), g.add(a, g.add(b, c)));
+                    let l = g.exponent();
+                    assert_eq!(g.phase(a, g.add(b, c)), (g.phase(a, b) + g.phase(a, c)) % l);
+                }
+            }
+        }
+        // the digits are mixed radix with the first factor most significant
+        let last = g.digits(k - 1);
+        assert_eq!(last, g.moduli().iter().map(|n| n - 1).collect::<Vec<_>>());
+    }
+    // Z2^n: the pairing is the Sylvester one, popcount(m & g) mod 2
+    let g = AbelianGroup::parse("Z2^4").unwrap();
+    for m in 0..16usize {
+        for x in 0..16usize {
+            assert_eq!(g.phase(m, x), (m & x).count_ones() as usize % 2);
+        }
+    }
+}
+
+fn dense_qtq<T: Enclosure>(q: &[T], k: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); k * k];
+    for a in 0..k {
+        for b in 0..k {
+            for g in 0..k {
+                out[a * k + b].add_product(&q[g * k + a], &q[g * k + b]);
+            }
+        }
+    }
+    out
+}
+
+fn basis_is_orthonormal_on<T: Enclosure>(prec: u32, max_width: f64) {
+    for text in [
+        "Z3", "Z5", "Z8", "Z12", "Z4xZ2", "Z2^3", "Z3xZ5", "Z4xZ4", "Z6xZ4",
+    ] {
+        let g = AbelianGroup::parse(text).unwrap();
+        let k = g.order();
+        let basis = CharacterBasis::new(&g);
+        let q = basis.enclose_matrix::<T>(prec);
+        let qtq = dense_qtq(&q, k);
+        for a in 0..k {
+            for b in 0..k {
+                let x = &qtq[a * k + b];
+                assert!(
+                    x.contains_rational(&Rational::from(u32::from(a == b))),
+                    "{text}: (Q^T Q)_{a}{b} = [{}, {}]",
+                    x.lower_f64(),
+                    x.upper_f64()
+                );
+                assert!(
+                    x.width_upper() < max_width,
+                    "{text}: width {}",
+                    x.width_upper()
+                );
+            }
+        }
+        // columns: real characters are +-1/sqrt(K); pairs sit at m and -m
+        let pairs = basis.pairs();
+        let reals = basis
+            .columns()
+            .iter()
+            .filter(|c| matches!(c, Column::Real { .. }))
+            .count();
+        assert_eq!(reals + 2 * pairs, k);
+        for (m, col) in basis.columns().iter().enumerate() {
+            match *col {
+                Column::Real { chi } => assert_eq!(g.neg(chi), chi),
+                Column::Cos { chi } => assert!(chi == m && g.neg(m) > m),
+                Column::Sin { chi } => assert!(chi == g.neg(m) && chi < m),
+            }
+        }
+    }
+}
+
+#[test]
+fn character_basis_is_orthonormal_on_both_backends() {
+    basis_is_orthonormal_on::<Ival>(53, 1e-13);
+    basis_is_orthonormal_on::<MpfrInterval>(128, 1e-34);
+    // numbers of real characters: Z8 has 2, Z4xZ2 has 4, Z2^3 has 8; Z3xZ5 has 1
+    for (text, reals) in [
+        ("Z8", 2),
+        ("Z4xZ2", 4),
+        ("Z2^3", 8),
+        ("Z3xZ5", 1),
+        ("Z12", 2),
+    ] {
+        let basis = CharacterBasis::new(&AbelianGroup::parse(text).unwrap());
+        assert_eq!(basis.columns().len() - 2 * basis.pairs(), reals, "{text}");
+    }
+}
+
+#[test]
+fn z2n_basis_is_the_sylvester_matrix_over_sqrt_k() {
+    let g = AbelianGroup::parse("Z2^3").unwrap();
+    let q = CharacterBasis::new(&g).enclose_matrix::<MpfrInterval>(128);
+    for x in 0..8usize {
+        for m in 0..8usize {
+            let e = &q[x * 8 + m];
+            let sign = if (m & x).count_ones() % 2 == 0 { 1 } else { -1 };
+            // e = sign / sqrt(8): sign * e > 0 and e^2 contains 1/8
+            assert!((e.clone() * MpfrInterval::from_i64(sign, 128)).certainly_positive());
+            assert!((e.clone() * e).contains_rational(&Rational::from((1, 8))));
+        }
+    }
+}
+
+#[test]
+fn transform_agrees_with_the_dense_matrix_and_recovers_x() {
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        Rational::from(((seed % 601) as i64 - 300, 100))
+    };
+    for text in ["Z5", "Z12", "Z4xZ2", "Z3xZ5", "Z4xZ4"] {
+        let g = AbelianGroup::parse(text).unwrap();
+        let k = g.order();
+        let basis = CharacterBasis::new(&g);
+        let xs: Vec<Rational> = (0..k).map(|_| next()).collect();
+        let x: Vec<MpfrInterval> = xs
+            .iter()
+            .map(|q| MpfrInterval::from_rational(q, 128))
+            .collect();
+        let y = basis.transform(&x);
+        let q = basis.enclose_matrix::<MpfrInterval>(128);
+        for m in 0..k {
+            let mut d = MpfrInterval::from_i64(0, 128);
+            for (gi, v) in x.iter().enumerate() {
+                d.add_product(&q[gi * k + m], v);
+            }
+            assert!(y[m].intersect(&d).is_some(), "{text}: column {m}");
+            assert!(y[m].width_upper() < 1e-33);
+        }
+        // Q is orthogonal: Q (Q^T x) encloses x
+        for (gi, xq) in xs.iter().enumerate() {
+            let mut back = MpfrInterval::from_i64(0, 128);
+            for m in 0..k {
+                back.add_product(&q[gi * k + m], &y[m]);
+            }
+            assert!(back.contains_rational(xq), "{text}: Q Q^T x at {gi}");
+        }
+    }
+}
+
+fn claim_text(id: &str, backend: &str, group: &str, logits: &[String], expect: &str) -> String {
+    let values: Vec<String> = logits.iter().map(|v| format!("\"{v}\"")).collect();
+    let prec = if backend == "mpfr" {
+        "precision_bits = 128\nwidth_bound = \"1e-30\"\n"
+    } else {
+        "width_bound = \"1e-12\"\n"
+    };
+    format!(
+        "[[claim]]\nid = \"{id}\"\nkind = \"group-diagonalise\"\nexpect = \"{expect}\"\n\
+         backend = \"{backend}\"\n{prec}group = \"{group}\"\n\
+         logits = {{ kind = \"list\", values = [{}] }}\n",
+        values.join(", ")
+    )
+}
+
+fn certify_text(text: &str) -> Vec<Certificate> {
+    parse_claims(text, Path::new("tests/groups.rs"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(certify)
+        .collect()
+}
+
+fn check<'a>(c: &'a Certificate, prefix: &str) -> &'a hadacert::cert::Check {
+    c.checks
+        .iter()
+        .find(|x| x.name.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{}: no check `{prefix}`", c.id))
+}
+
+fn strings(v: &[Rational]) -> Vec<String> {
+    v.iter().map(|q| q.to_string()).collect()
+}
+
+#[test]
+fn symmetric_logits_are_proved_on_both_backends() {
+    // Z6: pairs {1, 5}, {2, 4}; real characters 0 and 3
+    let f = strings(&[
+        Rational::from(2),
+        Rational::from((1, 2)),
+        Rational::from((-1, 3)),
+        Rational::from((7, 4)),
+        Rational::from((-1, 3)),
+        Rational::from((1, 2)),
+    ]);
+    let text = claim_text("z6-mpfr", "mpfr", "Z6", &f, "proved")
+        + &claim_text("z6-inari", "inari", "Z6", &f, "proved");
+    for c in certify_text(&text) {
+        assert_eq!(c.verdict, Verdict::Proved, "{}: {:#?}", c.id, c.checks);
+        assert!(c.checks.iter().all(|x| x.passed), "{}", c.id);
+        assert!(c.margin.is_some());
+        assert_eq!(c.exact_inputs["conjugate_pairs"], 2);
+        // the diagonal: s_0 = 1 (contains 1), the cos and sin columns of a pair (m, -m) share
+        // the value: their enclosures intersect
+        let diag = |m: usize| {
+            let e = c
+                .enclosures
+                .iter()
+                .find(|e| e.name == format!("(Q^T S Q)_{m}{m}"))
+                .unwrap();
+            (
+                parse_exact(&e.lower).unwrap(),
+                parse_exact(&e.upper).unwrap(),
+            )
+        };
+        let (lo, hi) = diag(0);
+        assert!(lo <= 1 && hi >= 1);
+        for (a, b) in [(1, 5), (2, 4)] {
+            let (x, y) = (diag(a), diag(b));
+            assert!(x.0 <= y.1 && y.0 <= x.1, "{}: columns {a}, {b}", c.id);
+        }
+    }
+}
+
+#[test]
+fn non_symmetric_logits_are_refuted_and_tiny_asymmetry_is_not_proved() {
+    let f = strings(&[0, 1, 0, 0, 0].map(Rational::from));
+    for c in certify_text(&claim_text("z5-asym", "inari", "Z5", &f, "refuted")) {
+        assert_eq!(c.verdict, Verdict::Refuted);
+        assert!(!check(&c, "exact argument").passed);
+        assert!(check(&c, "exact argument").detail.contains("not symmetric"));
+        assert!(c.margin.is_some());
+        assert!(c.enclosures[0].name.contains("excluding 0"));
+    }
+    // An asymmetry of 1e-40 is invisible to 53-bit enclosures: every off-diagonal contains 0,
+    // yet the exact argument fails, so the verdict is undecided, never proved.
+    let mut f: Vec<Rational> = [3, 1, 2, 2, 1].map(Rational::from).to_vec();
+    f[1] += parse_exact("1e-40").unwrap();
+    for c in certify_text(&claim_text(
+        "z5-tiny",
+        "inari",
+        "Z5",
+        &strings(&f),
+        "undecided",
+    )) {
+        assert_eq!(c.verdict, Verdict::Undecided);
+        assert!(!check(&c, "exact argument").passed);
+        assert!(check(&c, "every off-diagonal enclosure contains 0").passed);
+        assert!(c.margin.is_none());
+    }
+}
+
+#[test]
+fn sylvester_group_agrees_with_c1_on_the_same_lambda() {
+    // lambda on Z2^3; the logits on the group are f = Had lambda / 8, exact.
+    let lambda: Vec<Rational> = [0, 37, 120, 250, 3, 99, 180, 41]
+        .iter()
+        .map(|&n| Rational::from((n, 100)))
+        .collect();
+    let mut f = lambda.clone();
+    fwht(&mut f);
+    let f: Vec<Rational> = f.into_iter().map(|x| x / 8u32).collect();
+    let values: Vec<String> = lambda.iter().map(|q| format!("\"{q}\"")).collect();
+    let c1 = format!(
+        "[[claim]]\nid = \"c1\"\nkind = \"C1\"\nexpect = \"proved\"\nbackend = \"mpfr\"\n\
+         precision_bits = 128\nwidth_bound = \"1e-30\"\n\
+         matrix = {{ family = \"sylvester\", order = 8 }}\n\
+         lambda = {{ kind = \"list\", values = [{}] }}\n",
+        values.join(", ")
+    );
+    let text = c1 + &claim_text("g", "mpfr", "Z2^3", &strings(&f), "proved");
+    let certs = certify_text(&text);
+    assert_eq!(certs.len(), 2);
+    for c in &certs {
+        assert_eq!(c.verdict, Verdict::Proved, "{}", c.id);
+    }
+    for m in 0..8 {
+        let get = |c: &Certificate| {
+            let e = c
+                .enclosures
+                .iter()
+                .find(|e| e.name == format!("(Q^T S Q)_{m}{m}"))
+                .unwrap();
+            (
+                parse_exact(&e.lower).unwrap(),
+                parse_exact(&e.upper).unwrap(),
+            )
+        };
+        let (a, b) = (get(&certs[0]), get(&certs[1]));
+        assert!(
+            a.0 <= b.1 && b.0 <= a.1,
+            "diagonal {m}: C1 {a:?}, group {b:?}"
+        );
+        // and they are thin enough that agreement means something
+        assert!(Rational::from(&a.1 - &a.0) < Rational::from((1, 10u128.pow(30))));
+    }
+}
+
+#[test]
+fn bad_group_claims_are_errors_naming_the_field() {
+    let ok = claim_text(
+        "x",
+        "inari",
+        "Z3",
+        &strings(&[1, 0, 0].map(Rational::from)),
+        "proved",
+    );
+    for (from, to, field, needle) in [
+        (
+            "group = \"Z3\"",
+            "group = \"Z3x\"",
+            "group",
+            "not of the form",
+        ),
+        (
+            "group = \"Z3\"",
+            "group = \"Z512\"",
+            "group",
+            "at most K = 256",
+        ),
+        ("group = \"Z3\"", "group = \"Z4\"", "logits", "has length 3"),
+        ("group = \"Z3\"\n", "", "group", "missing"),
+        (
+            "logits = ",
+            "matrix = { family = \"sylvester\", order = 4 }\nlogits = ",
+            "matrix",
+            "does not apply",
+        ),
+        (
+            "logits = ",
+            "lambda = { kind = \"list\", values = [\"0\", \"1\", \"1\"] }\nlogits = ",
+            "lambda",
+            "not both",
+        ),
+        ("\"1\"", "\"one\"", "logits.values[0]", ""),
+        (
+            "kind = \"list\", values = [\"1\", \"0\", \"0\"]",
+            "kind = \"list\", values = []",
+            "logits",
+            "",
+        ),
+    ] {
+        let text = ok.replacen(from, to, 1);
+        assert_ne!(text, ok, "{from}");
+        let e = parse_claims(&text, Path::new("x.toml")).expect_err(&text);
+        assert_eq!(e.field, field, "{text}: {e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
+    let no_logits = ok.replacen("logits = ", "a = ", 1);
+    assert!(parse_claims(&no_logits, Path::new("x.toml")).is_err());
+}
+
+fn spectrum_claim(id: &str, group: &str, lambda: &[Rational], expect: &str) -> String {
+    claim_text(id, "mpfr", group, &strings(lambda), expect).replacen("logits = ", "lambda = ", 1)
+}
+
+fn diagonal(c: &Certificate, m: usize) -> (Rational, Rational) {
+    let e = c
+        .enclosures
+        .iter()
+        .find(|e| e.name == format!("(Q^T S Q)_{m}{m}"))
+        .unwrap_or_else(|| panic!("{}: no diagonal {m}", c.id));
+    (
+        parse_exact(&e.lower).unwrap(),
+        parse_exact(&e.upper).unwrap(),
+    )
+}
+
+#[test]
+fn paired_spectra_are_proved_and_agree_with_their_logits() {
+    let q = |n: i32| Rational::from((n, 4));
+    for (group, lambda) in [
+        ("Z3", vec![q(0), q(5), q(5)]),
+        ("Z6", vec![q(1), q(7), q(3), q(9), q(3), q(7)]),
+        (
+            "Z4xZ2",
+            vec![q(0), q(2), q(6), q(3), q(4), q(1), q(6), q(3)],
+        ),
+    ] {
+        let g = AbelianGroup::parse(group).unwrap();
+        // the example spectra are paired: lambda_m = lambda_(-m)
+        assert!(
+            (0..g.order()).all(|m| lambda[m] == lambda[g.neg(m)]),
+            "{group}"
+        );
+        let spec = certify_text(&spectrum_claim("s", group, &lambda, "proved"));
+        assert_eq!(
+            spec[0].verdict,
+            Verdict::Proved,
+            "{group}: {:#?}",
+            spec[0].checks
+        );
+        assert!(check(&spec[0], "exact argument")
+            .detail
+            .contains("every conjugate pair"));
+        // the logits f = Z_g0 it records, given as logits, give the same diagonal
+        let f: Vec<String> = spec[0].exact_inputs["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let logit = certify_text(&claim_text("f", "mpfr", group, &f, "proved"));
+        assert_eq!(logit[0].verdict, Verdict::Proved);
+        for m in 0..g.order() {
+            let (a, b) = (diagonal(&spec[0], m), diagonal(&logit[0], m));
+            assert!(a.0 <= b.1 && b.0 <= a.1, "{group}: diagonal {m}");
+        }
+    }
+    // Z2^3: f = Had lambda / 8 exactly
+    let lambda: Vec<Rational> = [0, 3, 1, 4, 1, 5, 9, 2].map(q).to_vec();
+    let c = &certify_text(&spectrum_claim("s8", "Z2^3", &lambda, "proved"))[0];
+    let mut f = lambda.clone();
+    fwht(&mut f);
+    let expect: Vec<String> = f
+        .iter()
+        .map(|x| Rational::from(x / 8u32).to_string())
+        .collect();
+    assert_eq!(c.exact_inputs["logits"], serde_json::json!(expect));
+}
+
+#[test]
+fn an_unpaired_spectrum_fails_the_exact_argument_and_is_not_proved() {
+    // Z4: column 1 is the cos and column 3 the sin of the character 1; lambda_1 != lambda_3
+    let lambda: Vec<Rational> = [0, 2, 1, 0].map(Rational::from).to_vec();
+    let c = &certify_text(&spectrum_claim("u", "Z4", &lambda, "refuted"))[0];
+    let arg = check(c, "exact argument");
+    assert!(!arg.passed);
+    assert!(
+        arg.detail.contains("pairing condition fails"),
+        "{}",
+        arg.detail
+    );
+    assert!(arg.detail.contains("not G-invariant"), "{}", arg.detail);
+    assert_eq!(c.verdict, Verdict::Refuted, "{:#?}", c.checks);
+    // a group with irrational cosines takes logits only
+    let e = parse_claims(
+        &spectrum_claim("v", "Z5", &[1, 0, 0, 0, 0].map(Rational::from), "proved"),
+        Path::new("x.toml"),
+    )
+    .expect_err("Z5 has irrational cosines");
+    assert_eq!(e.field, "lambda");
+    assert!(e.message.contains("Niven"), "{e}");
+}
