@@ -1481,3 +1481,74 @@ fn cli_certifies_the_valid_files_and_reports_the_invalid_ones() {
     );
     assert!(!out_dir.join("other.json").exists());
 }
+
+#[test]
+fn cli_regress_pinned_only_compares_the_pinned_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("two.toml");
+    std::fs::write(
+        &claims,
+        format!("{GOOD}\n{}", with("id = \"ok\"", "id = \"extra\"")),
+    )
+    .unwrap();
+    let full = dir.path().join("full");
+    let out = hadacert()
+        .arg("certify")
+        .arg(&claims)
+        .arg("--out")
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned = dir.path().join("pinned");
+    std::fs::create_dir(&pinned).unwrap();
+    std::fs::copy(full.join("ok.json"), pinned.join("ok.json")).unwrap();
+    let regress = |extra: &[&str]| {
+        let o = hadacert()
+            .arg("regress")
+            .arg("--pinned")
+            .arg(&pinned)
+            .arg("--fresh")
+            .arg(&full)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    // Strict (the default): the unpinned id is a regression.
+    let (code, text) = regress(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSION extra: fresh certificate with no pinned counterpart"),
+        "{text}"
+    );
+    // Pinned only: compared, passed, the extra id listed on one line.
+    let (code, text) = regress(&["--pinned-only"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("REGRESSION"), "{text}");
+    assert!(
+        text.contains("not pinned, not compared (1 certificate(s)): extra\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("regress: ok: 1 certificates") && text.contains("1 unpinned"),
+        "{text}"
+    );
+    // A pinned id missing from the fresh folder is still a regression.
+    std::fs::copy(full.join("extra.json"), pinned.join("extra.json")).unwrap();
+    std::fs::remove_file(full.join("extra.json")).unwrap();
+    let (code, text) = regress(&["--pinned-only"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSION extra: pinned, but missing from the fresh certificates"),
+        "{text}"
+    );
+}

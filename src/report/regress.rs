@@ -556,6 +556,63 @@ mod tests {
     }
 
     #[test]
+    fn summary_is_one_line_per_certificate_and_pinned_only_lists_the_rest() {
+        let finding = |what: &str| format!("{what}: no longer intersects\n      pinned [1, 2]");
+        let mut report = RegressReport {
+            compared: 2,
+            enclosures: 9,
+            missing: vec!["gone".into()],
+            unpinned: (0..12).map(|i| format!("extra-{i:02}")).collect(),
+            diffs: vec![CertDiff {
+                id: "moved".into(),
+                regressions: (0..5)
+                    .map(|i| finding(&format!("enclosure `e{i}`")))
+                    .collect(),
+                notes: vec!["a".into(), "b".into()],
+            }],
+            pinned_only: false,
+        };
+        let one = Rational::from(4);
+        // Strict: each unpinned id is a regression.
+        assert_eq!(report.regressions(), 1 + 12 + 5);
+        let short = report.summary(&one);
+        let moved: Vec<&str> = short.lines().filter(|l| l.contains("moved")).collect();
+        assert_eq!(moved.len(), 2, "{short}");
+        assert!(
+            moved[0].starts_with("REGRESSION moved: enclosure `e0`: no longer intersects; ")
+                && moved[0].ends_with("; and 2 more (--verbose lists them)"),
+            "{short}"
+        );
+        assert_eq!(moved[1], "note moved: a; b");
+        assert!(!short.contains("pinned [1, 2]"), "{short}");
+        assert!(short.contains("compare with --pinned-only"), "{short}");
+        let full = report.render(&one);
+        assert_eq!(full.matches("pinned [1, 2]").count(), 5, "{full}");
+        // Pinned only: the unpinned ids are one line, not regressions; a missing pinned id is.
+        report.pinned_only = true;
+        assert_eq!(report.regressions(), 1 + 5);
+        let short = report.summary(&one);
+        assert!(!short.contains("REGRESSION extra"), "{short}");
+        let line: Vec<&str> = short.lines().filter(|l| l.contains("extra-")).collect();
+        assert_eq!(line.len(), 1, "{short}");
+        assert!(
+            line[0].starts_with("not pinned, not compared (12 certificate(s)): extra-00, ")
+                && line[0].contains("extra-09, ... (2 more")
+                && !line[0].contains("extra-10"),
+            "{short}"
+        );
+        assert!(report.render(&one).contains("extra-11"));
+        assert!(
+            short.contains("REGRESSION gone: pinned, but missing"),
+            "{short}"
+        );
+        assert!(
+            short.ends_with("; 12 unpinned certificate(s) not compared\n"),
+            "{short}"
+        );
+    }
+
+    #[test]
     fn factors() {
         assert_eq!(parse_factor("4").unwrap(), f(4));
         assert_eq!(parse_factor("2.5").unwrap(), Rational::from((5, 2)));
