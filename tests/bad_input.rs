@@ -172,7 +172,7 @@ fn numbers_must_be_strings() {
         &with("\"1/2\"", "0.5"),
         "ok",
         "lambda",
-        "invalid type: floating point `0.5`, expected a string",
+        "invalid type: a bare TOML number where an exact decimal string is required",
     );
 }
 
@@ -717,12 +717,19 @@ fn huge_k_is_refused_for_every_kind() {
         "k",
         "power of two in 4..=64",
     );
-    // K within the vector limit but beyond a kind's own.
+    // K within the vector limit but beyond a kind's own: the limit, its reason and its cost.
     check(
-        &edit_claim("traj", list4, &prog("2048")),
+        &edit_claim("traj", list4, &prog("8192")),
         "traj",
         "start",
-        "power of two in 2..=1024",
+        "K = 8192 exceeds the limit 4096 (K must be a power of two in 2..=4096): the validated \
+         trajectory's cost per step grows",
+    );
+    check(
+        &edit_claim("c6", list4, &prog("8192")),
+        "c6",
+        "start",
+        "exceeds the limit 4096",
     );
     check(
         &edit_claim(
@@ -1173,4 +1180,375 @@ fn cli_overrides_are_checked_against_the_limits() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("out8/c8.json")).unwrap())
             .unwrap();
     assert_eq!(cert["backend"], "f64");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claim files that forgive and teach (issue 14 section 6): positions of syntax errors,
+// suggestions within the claim's kind, every missing field at once, the fix for a bare number,
+// the valid quantities, bounds echoed as written, and the valid files of a run certified when
+// another is invalid.
+
+#[test]
+fn toml_syntax_errors_carry_line_column_and_the_line() {
+    let text = "[[claim]]\nid = \"a\"\nkind = = \"C1\"\n";
+    let e = parse_claims(text, Path::new("bad.toml")).unwrap_err();
+    assert_eq!((e.id.as_str(), e.field.as_str()), ("?", "-"), "{e}");
+    assert!(
+        e.message.contains("not valid TOML at line 3, column 8"),
+        "{e}"
+    );
+    let excerpt = e.excerpt.clone().expect("a syntax error shows the line");
+    let lines: Vec<&str> = excerpt.lines().collect();
+    assert_eq!(lines.len(), 2, "{excerpt}");
+    assert_eq!(lines[0], "  3 | kind = = \"C1\"");
+    // The caret sits under column 8 (the second `=`).
+    let bar = lines[1].find('|').unwrap();
+    let caret = lines[1].find('^').unwrap();
+    assert_eq!(caret - (bar + 2), 7, "{excerpt}");
+    assert_eq!(&lines[0][caret..caret + 1], "=");
+    // Display stays one line; with_excerpt adds the two lines.
+    assert!(!e.to_string().contains('\n'));
+    assert_eq!(e.with_excerpt(), format!("{e}\n{excerpt}"));
+    // The position counts characters, not bytes, and a later line is found.
+    let e = parse_claims(
+        "[[claim]]\nid = \"é\"\nnote = \"ü\" x\n",
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("line 3, column 12"), "{e}");
+}
+
+#[test]
+fn unknown_fields_are_suggested_among_the_fields_of_the_kind() {
+    let traj = edit_claim("traj", "width_bound = ", "widht_bound = ");
+    let e = parse_claims(&traj, Path::new("bad.toml")).unwrap_err();
+    assert_eq!((e.id.as_str(), e.field.as_str()), ("traj", "widht_bound"));
+    let m = &e.message;
+    assert!(m.contains("did you mean `width_bound`?"), "{m}");
+    assert!(m.contains("the fields of a trajectory claim are"), "{m}");
+    for own in [
+        "`horizon`",
+        "`bounds`",
+        "`decreasing`",
+        "`start_b`",
+        "`tolerance`",
+    ] {
+        assert!(m.contains(own), "{own} missing from {m}");
+    }
+    // Only the trajectory's fields, not those of every kind.
+    for other in [
+        "`matrix`",
+        "`ks`",
+        "`normalised_lo`",
+        "`init_scale`",
+        "`embedding`",
+    ] {
+        assert!(!m.contains(other), "{other} listed for a trajectory: {m}");
+    }
+    let e = parse_claims(&with("lambda = ", "lamda = "), Path::new("bad.toml")).unwrap_err();
+    assert!(
+        e.message
+            .contains("unknown field `lamda` (did you mean `lambda`?)")
+            && e.message.contains("the fields of a C1 claim are")
+            && !e.message.contains("`horizon`"),
+        "{e}"
+    );
+    // Nothing close: no suggestion, still the list.
+    let e = parse_claims(&with("lambda = ", "zzzzzz = "), Path::new("bad.toml")).unwrap_err();
+    assert!(
+        !e.message.contains("did you mean") && e.message.contains("`lambda`"),
+        "{e}"
+    );
+    // A misspelt kind is suggested too.
+    let e = parse_claims(
+        &with("kind = \"C1\"", "kind = \"c1r\""),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("did you mean `C1r`?"), "{e}");
+    // A misspelt key of a nested table.
+    let e = parse_claims(
+        &edit_claim("traj", "at = \"end\"", "att = \"end\""),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("did you mean `at`?"), "{e}");
+}
+
+#[test]
+fn every_missing_field_is_named_in_one_message_with_the_kind_s_help() {
+    let bare = "[[claim]]\nid = \"t\"\nkind = \"trajectory\"\nexpect = \"proved\"\nbackend = \
+                \"inari\"\nflow = \"unbalanced\"\n";
+    let e = parse_claims(bare, Path::new("bad.toml")).unwrap_err();
+    assert_eq!(e.field, "width_bound", "{e}");
+    let m = &e.message;
+    assert!(
+        m.contains("missing 4 fields required by kind trajectory with flow `unbalanced`"),
+        "{m}"
+    );
+    for f in ["`width_bound`", "`start`", "`start_b`", "`horizon`"] {
+        assert!(m.contains(f), "{f} missing from {m}");
+    }
+    // The help text is the trajectory's, not C1's.
+    assert!(
+        m.contains("final enclosure of the state at the horizon"),
+        "{m}"
+    );
+    assert!(!m.contains("off-diagonal"), "{m}");
+    // C1's width_bound help is about the off-diagonal enclosures.
+    let e = parse_claims(
+        &with("width_bound = \"1e-10\"\n", ""),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("off-diagonal"), "{e}");
+    // The four fields of every claim, and the kind's own, at once.
+    let e = parse_claims("[[claim]]\nkind = \"C1\"\n", Path::new("bad.toml")).unwrap_err();
+    for f in [
+        "`id`",
+        "`expect`",
+        "`backend`",
+        "`width_bound`",
+        "`matrix`",
+        "`lambda`",
+    ] {
+        assert!(e.message.contains(f), "{f} missing from {e}");
+    }
+    assert!(
+        e.message.contains("missing 6 fields required by kind C1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bare_number_shows_the_string_it_should_be() {
+    let e = parse_claims(
+        &with("width_bound = \"1e-10\"", "width_bound = 1e-30"),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "width_bound");
+    assert!(
+        e.message
+            .contains("write it as a string: width_bound = \"1e-30\""),
+        "{e}"
+    );
+    assert!(e.message.contains("exact decimal string"), "{e}");
+    // Digits beyond f64 are echoed as written, not as f64 read them.
+    let e = parse_claims(
+        &edit_claim(
+            "traj",
+            "horizon = \"10\"",
+            "horizon = 10.000000000000000000001",
+        ),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("write it as a string: horizon = \"10.000000000000000000001\""),
+        "{e}"
+    );
+    // An integer where a string is required.
+    let e = parse_claims(
+        &edit_claim("traj", "horizon = \"10\"", "horizon = 10"),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("horizon = \"10\""), "{e}");
+    // Inside a list: the value to quote.
+    let e = parse_claims(&with("\"1/2\"", "0.5"), Path::new("bad.toml")).unwrap_err();
+    assert!(e.message.contains("\"0.5\", not 0.5"), "{e}");
+}
+
+#[test]
+fn unknown_quantities_list_the_valid_ones_for_the_flow_and_k() {
+    let bound = |q: &str| edit_claim("traj", "quantity = \"V\"", &format!("quantity = \"{q}\""));
+    check(
+        &bound("lamda_2"),
+        "traj",
+        "bounds[0].quantity",
+        "did you mean `lambda_2`?",
+    );
+    let e = parse_claims(&bound("W"), Path::new("bad.toml")).unwrap_err();
+    assert!(
+        e.message
+            .contains("valid at K = 4: V, loss, M1, M2, M3, M4, lambda_0 .. lambda_3"),
+        "{e}"
+    );
+    check(
+        &bound("lambda_7"),
+        "traj",
+        "bounds[0].quantity",
+        "mode 7 does not exist: K = 4, modes 0..3",
+    );
+    let e = parse_claims(
+        &edit_claim("ray", "quantity = \"l\"", "quantity = \"V\""),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("unknown quantity `V` for the nc_ray flow; valid at K = 8: l, loss"),
+        "{e}"
+    );
+}
+
+#[test]
+fn above_is_a_documented_lower_bound() {
+    let help = hadacert::claim::schema::field_help("trajectory", "bounds").unwrap();
+    assert!(
+        help.contains("above") && help.contains("quantity > a"),
+        "{help}"
+    );
+    // A bound with neither side says what each does.
+    check(
+        &edit_claim("traj", ", below = \"1\"", ""),
+        "traj",
+        "bounds[0].below",
+        "`above` (quantity > above)",
+    );
+}
+
+#[test]
+fn bounds_are_echoed_as_written() {
+    let text = edit_claim(
+        "traj",
+        "bounds = [{ quantity = \"V\", at = \"end\", below = \"1\" }]",
+        "bounds = [{ quantity = \"V\", at = \"end\", below = \"0.1741942569823e1\" }, \
+         { quantity = \"loss\", at = \"all\", above = \"1e-3\", below = \"20\" }]",
+    )
+    .replace("horizon = \"10\"", "horizon = \"1\"");
+    let claims = parse_claims(&text, Path::new("echo.toml")).unwrap();
+    let cert = hadacert::claim::certify(&claims[0]);
+    let names: Vec<&str> = cert.checks.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"V < 0.1741942569823e1 at T"), "{names:?}");
+    assert!(names.contains(&"1e-3 < loss < 20 on [0, T]"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("/10000")),
+        "a bound echoed as a rational: {names:?}"
+    );
+}
+
+#[test]
+fn cli_certifies_the_valid_files_and_reports_the_invalid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-good.toml"), GOOD).unwrap();
+    std::fs::write(
+        dir.path().join("b-syntax.toml"),
+        "[[claim]]\nid = \"x\"\nkind = = \"C1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c-field.toml"),
+        with("id = \"ok\"", "id = \"other\"").replace("lambda = ", "lamda = "),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = hadacert()
+        .arg("certify")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    // The valid claim was certified and its certificate written.
+    assert!(out_dir.join("ok.json").is_file(), "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ok ") && l.contains("proved")),
+        "{stdout}"
+    );
+    // Each invalid file reported once, with its claim, field and message, after the table.
+    assert!(
+        stderr.contains("2 error(s) in claim files (not certified)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("b-syntax.toml: claim `?`, field `-`: not valid TOML at line 3, column 8"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  3 | kind = = \"C1\""), "{stderr}");
+    assert!(
+        stderr.contains("c-field.toml: claim `other`, field `lamda`: unknown field `lamda`"),
+        "{stderr}"
+    );
+    assert!(!out_dir.join("other.json").exists());
+}
+
+#[test]
+fn cli_regress_pinned_only_compares_the_pinned_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("two.toml");
+    std::fs::write(
+        &claims,
+        format!("{GOOD}\n{}", with("id = \"ok\"", "id = \"extra\"")),
+    )
+    .unwrap();
+    let full = dir.path().join("full");
+    let out = hadacert()
+        .arg("certify")
+        .arg(&claims)
+        .arg("--out")
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned = dir.path().join("pinned");
+    std::fs::create_dir(&pinned).unwrap();
+    std::fs::copy(full.join("ok.json"), pinned.join("ok.json")).unwrap();
+    let regress = |extra: &[&str]| {
+        let o = hadacert()
+            .arg("regress")
+            .arg("--pinned")
+            .arg(&pinned)
+            .arg("--fresh")
+            .arg(&full)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    // Strict (the default): the unpinned id is a regression.
+    let (code, text) = regress(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSION extra: fresh certificate with no pinned counterpart"),
+        "{text}"
+    );
+    // Pinned only: compared, passed, the extra id listed on one line.
+    let (code, text) = regress(&["--pinned-only"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("REGRESSION"), "{text}");
+    assert!(
+        text.contains("not pinned, not compared (1 certificate(s)): extra\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("regress: ok: 1 certificates") && text.contains("1 unpinned"),
+        "{text}"
+    );
+    // A pinned id missing from the fresh folder is still a regression.
+    std::fs::copy(full.join("extra.json"), pinned.join("extra.json")).unwrap();
+    std::fs::remove_file(full.join("extra.json")).unwrap();
+    let (code, text) = regress(&["--pinned-only"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSION extra: pinned, but missing from the fresh certificates"),
+        "{text}"
+    );
 }

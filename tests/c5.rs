@@ -693,7 +693,11 @@ fn bad_c5_claims_are_refused_with_the_field_named() {
             "not unique",
         ),
         (base("V", "k = 4", ok4), "quantity", "unknown metric `V`"),
-        (base("M1", "k = 128", ok4), "k", "power of two in 4..=64"),
+        (
+            base("M1", "k = 1024", ok4),
+            "k",
+            "exceeds the limit 512 for C5 claims",
+        ),
         (base("M1", "k = 6", ok4), "k", "power of two"),
         (base("M1", "", ok4), "k", "missing"),
         (

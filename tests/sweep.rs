@@ -323,6 +323,7 @@ fn altered_pinned_certificates_fail_with_a_readable_diff() {
         pinned.to_str().unwrap(),
         "--fresh",
         fresh.to_str().unwrap(),
+        "--verbose",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 /// A claim-file error: which file, which claim, which field, and what is wrong.
 ///
 /// Its `Display` is one line: control characters and line separators in any part (a hostile
-/// id or value) are shown escaped (`\n`, `\u{2028}`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// id or value) are shown escaped (`\n`, `\u{2028}`). A TOML syntax error also carries
+/// [`ClaimError::excerpt`], the offending line with a caret under the column, which
+/// [`ClaimError::with_excerpt`] appends on the following lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 #[error(
     "{}: claim `{}`, field `{}`: {}",
     one_line(&.file.display().to_string()),
@@ -32,6 +34,19 @@ pub struct ClaimError {
     pub field: String,
     /// What is wrong, in one sentence.
     pub message: String,
+    /// For a TOML syntax error: the offending line of the file and a caret under the column,
+    /// two lines (`  3 | id = = 1` and `    |      ^`), control characters escaped.
+    pub excerpt: Option<String>,
+}
+
+impl ClaimError {
+    /// The one-line message, followed by the excerpt (if any) on the next lines.
+    pub fn with_excerpt(&self) -> String {
+        match &self.excerpt {
+            Some(x) => format!("{self}\n{x}"),
+            None => self.to_string(),
+        }
+    }
 }
 
 /// `s` with control characters and line separators escaped, so it prints on one line.
@@ -312,7 +327,7 @@ pub struct BoundSpec {
     /// The quantity is certified to be < this.
     #[serde(default)]
     pub below: Option<String>,
-    /// The quantity is certified to be > this.
+    /// The quantity is certified to be > this (a lower bound; with `below`, a two-sided one).
     #[serde(default)]
     pub above: Option<String>,
 }
@@ -328,6 +343,26 @@ pub struct Bound {
     pub below: Option<Rational>,
     /// Strict lower bound.
     pub above: Option<Rational>,
+    /// `below` as the claim file wrote it (echoed in checks; `below` decides).
+    pub below_text: Option<String>,
+    /// `above` as the claim file wrote it (echoed in checks; `above` decides).
+    pub above_text: Option<String>,
+}
+
+impl Bound {
+    /// The bound as written: `a < V < b`, `V < b` or `a < V`, with the numbers as the claim
+    /// file gave them.
+    pub fn written(&self) -> String {
+        let show = |text: &Option<String>, q: &Option<Rational>| {
+            text.clone().or_else(|| q.as_ref().map(|q| q.to_string()))
+        };
+        format!(
+            "{}{}{}",
+            show(&self.above_text, &self.above).map_or(String::new(), |a| format!("{a} < ")),
+            self.quantity,
+            show(&self.below_text, &self.below).map_or(String::new(), |b| format!(" < {b}"))
+        )
+    }
 }
 
 /// The reduced flows a trajectory claim can integrate.
@@ -343,8 +378,18 @@ pub enum Flow {
 
 /// Largest horizon accepted by trajectory and C6 claims.
 pub const MAX_HORIZON: i64 = 1_000_000;
-/// Largest K for trajectory claims.
-pub const MAX_TRAJECTORY_K: usize = 1024;
+/// Largest K for trajectory claims (and the state of C4/C4r and of C6's margin bound).
+///
+/// Above K = 64 the validated integrator keeps its enclosures in box form, and the cost of a
+/// step grows faster than K. Measured in release with inari (one `loss` bound, T = 10, a random
+/// start, on 2 cores shared with other jobs): K = 1024 1.6 s, 2048 3.7 s, 4096 18 s, 8192 89 s
+/// (about 5x per doubling above 2048). 4096 keeps one claim under half a minute at T = 10;
+/// longer horizons and MPFR cost more.
+pub const MAX_TRAJECTORY_K: usize = 4096;
+/// Why [`MAX_TRAJECTORY_K`] is where it is, for the error message.
+const TRAJECTORY_K_COST: &str = "the validated trajectory's cost per step grows about 5x per \
+     doubling of K above 2048 (measured: 18 s at K = 4096 and 89 s at K = 8192 to T = 10 with \
+     inari on 2 cores)";
 /// Largest estimated memory of the interval matrices of one C1/C1r/C2 evaluation (16 GiB):
 /// `K = 8192` fits with inari, `K = 4096` with MPFR at 128 bits; `K = 1024` at 65536 bits does
 /// not. See [`interval_matrix_bytes`].
@@ -428,6 +473,414 @@ pub const KNOWN_KINDS: [&str; 13] = [
     "C5",
     super::group::KIND,
 ];
+
+/// Whether a field must be present in a claim of some kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Always.
+    Required,
+    /// When `flow` is this value.
+    WithFlow(&'static str),
+    /// Never (it has a default or is informative).
+    Optional,
+}
+
+/// One field of one claim kind: its name, whether it is needed, and its help text for that
+/// kind.
+pub type FieldHelp = (&'static str, Need, &'static str);
+
+/// The fields every claim has (C8 refuses `target_width` and `max_precision_bits`).
+const COMMON_FIELDS: &[FieldHelp] = &[
+    (
+        "id",
+        Need::Required,
+        "unique id from [A-Za-z0-9._-] (names the certificate file)",
+    ),
+    ("kind", Need::Required, "the claim kind"),
+    (
+        "expect",
+        Need::Required,
+        "the verdict this claim should get: proved, refuted or undecided",
+    ),
+    ("backend", Need::Required, "`inari` (53 bits) or `mpfr`"),
+    (
+        "precision_bits",
+        Need::Optional,
+        "MPFR precision in bits (default 128; inari is 53)",
+    ),
+    (
+        "target_width",
+        Need::Optional,
+        "escalation: double the MPFR precision until the deciding widths are <= this",
+    ),
+    (
+        "max_precision_bits",
+        Need::Optional,
+        "escalation: ...or until this precision",
+    ),
+    ("note", Need::Optional, "free text shown in reports"),
+];
+
+const C1_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of \
+         Q^T S Q for *proved*",
+    ),
+    (
+        "matrix",
+        Need::Required,
+        "the Hadamard matrix Q: { family = \"sylvester\", order = K } or { family = \"paley\", \
+         q = ... }, optionally with a `transform`",
+    ),
+    (
+        "lambda",
+        Need::Required,
+        "the spectrum lambda: a vector of K exact numbers (kind = \"list\", \"progression\" or \
+         \"random\")",
+    ),
+];
+
+const C2_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of the \
+         diagonalised products for *proved*",
+    ),
+    (
+        "a",
+        Need::Required,
+        "singular values of W: a vector whose length K is a power of two",
+    ),
+    (
+        "b",
+        Need::Required,
+        "singular values of H: a vector of the same length as `a`",
+    ),
+    (
+        "embedding",
+        Need::Required,
+        "the orthonormal-columns matrix R (d x K): { kind = \"coordinate\", dim = d } or \
+         { kind = \"householder\", dim = d, v = [...] }",
+    ),
+];
+
+const TRAJECTORY_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of every component of the final \
+         enclosure of the state at the horizon T, for *proved*",
+    ),
+    ("flow", Need::Required, "the reduced flow: `balanced`, `unbalanced` or `nc_ray`"),
+    (
+        "start",
+        Need::Required,
+        "the start state: lambda (balanced), a (unbalanced) or the single value l (nc_ray); \
+         length K a power of two in 2..=4096",
+    ),
+    ("start_b", Need::WithFlow("unbalanced"), "b of the unbalanced start (length K)"),
+    ("ray_k", Need::WithFlow("nc_ray"), "K of the NC ray"),
+    ("horizon", Need::Required, "the time horizon T (exact, in (0, 1000000])"),
+    (
+        "bounds",
+        Need::Optional,
+        "the bounds to certify, each { quantity = \"V\", at = \"end\" or \"all\", below = \"...\", \
+         above = \"...\" }: `below = b` certifies quantity < b, `above = a` certifies \
+         quantity > a (one or both); at least one bound or one `decreasing` quantity",
+    ),
+    (
+        "decreasing",
+        Need::Optional,
+        "quantities certified strictly decreasing from step end to step end",
+    ),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1) (default: from the precision)",
+    ),
+];
+
+const C4_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of the enclosure of dV/dt minus its \
+         closed form (the consistency check of a balanced state)",
+    ),
+    ("flow", Need::Required, "`balanced` or `unbalanced`"),
+    (
+        "start",
+        Need::Required,
+        "the state: lambda (balanced) or a (unbalanced); length K a power of two in 4..=4096, \
+         lambda_m > 0 for m != 0",
+    ),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced state (length K)",
+    ),
+];
+
+const C7_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of a gradient entry's enclosure (each \
+         must contain 0)",
+    ),
+    ("check", Need::Required, "`saddle` or `zero_mode`"),
+    (
+        "start",
+        Need::Required,
+        "a of the spectral state (length K, a power of two in 2..=16)",
+    ),
+    (
+        "start_b",
+        Need::Required,
+        "b of the spectral state (length K)",
+    ),
+    (
+        "mode",
+        Need::Required,
+        "the mode m != 0 of the direction (saddle) or of the zero mode",
+    ),
+];
+
+const C6_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted relative width of a table entry and of the \
+         enclosure of l(t*)",
+    ),
+    ("ks", Need::Required, "class counts K of the slowdown table"),
+    ("l0", Need::Required, "start l0 of the table (exact)"),
+    (
+        "ls",
+        Need::Required,
+        "targets L of the table (exact strings)",
+    ),
+    (
+        "ray_k",
+        Need::Required,
+        "K of the integrator check on the NC ray",
+    ),
+    (
+        "ray_l0",
+        Need::Required,
+        "start of the integrator check on the NC ray (exact)",
+    ),
+    (
+        "ray_times",
+        Need::Required,
+        "increasing exact times t* checked against the closed form",
+    ),
+    (
+        "start",
+        Need::Required,
+        "balanced start on which the margin bound is checked",
+    ),
+    (
+        "horizon",
+        Need::Required,
+        "the time horizon T of that trajectory (exact)",
+    ),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1)",
+    ),
+];
+
+const REGION_FIELDS: &[FieldHelp] = &[
+    (
+        "k",
+        Need::Required,
+        "the number of classes K (a power of two in 4..=64)",
+    ),
+    (
+        "quantity",
+        Need::Required,
+        "C4region: `V`; C5k4: `M1` (as d(M1^2)/dt), `M2` or `M3`: the quantity whose rate is \
+         certified <= 0 on the region",
+    ),
+    (
+        "normalised_lo",
+        Need::Required,
+        "lower corner of the box of the normalised spectrum, m = 1..K-1 (exact, > 0)",
+    ),
+    (
+        "normalised_hi",
+        Need::Required,
+        "upper corner of that box (exact, <= 1)",
+    ),
+    (
+        "scale",
+        Need::Required,
+        "[lo, hi] of the scale sum_{m!=0} lambda_m (exact strings, > 0)",
+    ),
+    (
+        "nc_radius",
+        Need::Optional,
+        "boxes within this max-norm distance of NC may be closed by the sign arguments (default \
+         0: interval evaluation only)",
+    ),
+    (
+        "max_depth",
+        Need::Optional,
+        "deepest bisection level (default 60)",
+    ),
+    (
+        "max_boxes",
+        Need::Optional,
+        "most boxes processed before *undecided* (default 10^7)",
+    ),
+    (
+        "width_bound",
+        Need::Optional,
+        "not compared: a region proof decides signs box by box",
+    ),
+];
+
+const C5_FIELDS: &[FieldHelp] = &[
+    (
+        "quantity",
+        Need::Required,
+        "the metric that grows: `M1`, `M2`, `M3` or `M4`",
+    ),
+    (
+        "k",
+        Need::Required,
+        "the number of classes K (a power of two in 4..=512)",
+    ),
+    (
+        "start",
+        Need::Required,
+        "the balanced start lambda (length K, lambda_0 = 0, the rest > 0)",
+    ),
+    ("horizon", Need::Required, "the time horizon T (exact)"),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1)",
+    ),
+    (
+        "seed",
+        Need::Optional,
+        "seed of the `hadacert search` that proposed the start (provenance)",
+    ),
+    (
+        "width_bound",
+        Need::Optional,
+        "not compared: C5 decides by signs and certain comparisons",
+    ),
+];
+
+const C8_FIELDS: &[FieldHelp] = &[
+    ("k", Need::Required, "K = d (a power of two in 2..=64)"),
+    (
+        "seed",
+        Need::Required,
+        "seed of the Gaussian initialisation (SplitMix64)",
+    ),
+    (
+        "init_scale",
+        Need::Required,
+        "standard deviation of every initial entry (exact, in (0, 10])",
+    ),
+    ("horizon", Need::Required, "the time horizon T (exact)"),
+    (
+        "step",
+        Need::Required,
+        "the fixed RK4 step (exact; must divide the horizon)",
+    ),
+    (
+        "agreement",
+        Need::Required,
+        "largest accepted |f64 - mpfr| / max(1, |mpfr|) over the samples (exact, in (0, 1))",
+    ),
+    (
+        "step_agreement",
+        Need::Required,
+        "largest accepted change of a sample when the step is halved (exact, in (0, 1))",
+    ),
+];
+
+/// The fields of a claim of kind `kind` beyond [`COMMON_FIELDS`], with their help text for that
+/// kind; `None` for a kind without a table (every field is then offered).
+pub fn kind_fields(kind: &str) -> Option<&'static [FieldHelp]> {
+    Some(match kind {
+        "C1" | "C1r" => C1_FIELDS,
+        "C2" => C2_FIELDS,
+        "trajectory" => TRAJECTORY_FIELDS,
+        "C4" | "C4r" => C4_FIELDS,
+        "C7" => C7_FIELDS,
+        "C6" => C6_FIELDS,
+        "C4region" | "C5k4" => REGION_FIELDS,
+        "C5" => C5_FIELDS,
+        "C8" => C8_FIELDS,
+        _ => return None,
+    })
+}
+
+/// Every field a claim of kind `kind` may hold, the common ones first.
+fn fields_of_kind(kind: &str) -> Option<Vec<FieldHelp>> {
+    let own = kind_fields(kind)?;
+    Some(
+        COMMON_FIELDS
+            .iter()
+            .filter(|(name, ..)| {
+                kind != "C8" || !matches!(*name, "target_width" | "max_precision_bits")
+            })
+            .chain(own)
+            .copied()
+            .collect(),
+    )
+}
+
+/// The help text of `field` for kind `kind`, if it has one.
+pub fn field_help(kind: &str, field: &str) -> Option<&'static str> {
+    fields_of_kind(kind)?
+        .into_iter()
+        .find(|(name, ..)| *name == field)
+        .map(|(.., help)| help)
+}
+
+/// Levenshtein distance of two short strings (characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidate closest to `word` (case-insensitive edit distance at most a third of its
+/// length, at least 1, and shorter than both words, so that `V` never suggests `l`; ties go to
+/// the first), if any.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let limit = (w.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= limit && *d < w.chars().count().min(c.chars().count()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
 
 /// A validated claim, ready for evaluation.
 #[derive(Clone, Debug)]
@@ -608,6 +1061,7 @@ impl Ctx<'_> {
             id: self.id.clone(),
             field: field.into(),
             message: message.into(),
+            excerpt: None,
         }
     }
 }
@@ -857,6 +1311,72 @@ fn known_quantity(q: &str, flow: Flow, k: usize) -> bool {
     }
 }
 
+/// The quantities a trajectory of `flow` at K = `k` can bound, as a readable list.
+fn quantity_list(flow: Flow, k: usize) -> String {
+    let last = k.saturating_sub(1);
+    match flow {
+        Flow::Balanced => format!("V, loss, M1, M2, M3, M4, lambda_0 .. lambda_{last}"),
+        Flow::Unbalanced => {
+            format!("V, loss, a_0 .. a_{last}, b_0 .. b_{last}, lambda_0 .. lambda_{last}")
+        }
+        Flow::NcRay => "l, loss".into(),
+    }
+}
+
+/// The message for a quantity `q` that `flow` at K = `k` does not have: a suggestion and the
+/// valid ones.
+fn unknown_quantity(q: &str, flow: Flow, k: usize) -> String {
+    let mut names: Vec<String> = match flow {
+        Flow::Balanced => ["V", "loss", "M1", "M2", "M3", "M4"]
+            .map(String::from)
+            .to_vec(),
+        Flow::Unbalanced => ["V", "loss"].map(String::from).to_vec(),
+        Flow::NcRay => ["l", "loss"].map(String::from).to_vec(),
+    };
+    let prefixes: &[&str] = match flow {
+        Flow::Balanced => &["lambda_"],
+        Flow::Unbalanced => &["a_", "b_", "lambda_"],
+        Flow::NcRay => &[],
+    };
+    for p in prefixes {
+        names.extend((0..k.min(64)).map(|m| format!("{p}{m}")));
+    }
+    let flow_name = match flow {
+        Flow::Balanced => "balanced",
+        Flow::Unbalanced => "unbalanced",
+        Flow::NcRay => "nc_ray",
+    };
+    let index_hint = prefixes
+        .iter()
+        .find_map(|p| q.strip_prefix(p))
+        .and_then(|m| m.parse::<usize>().ok())
+        .filter(|m| *m >= k)
+        .map(|m| format!(" (mode {m} does not exist: K = {k}, modes 0..{})", k - 1))
+        .unwrap_or_default();
+    let suggestion = did_you_mean(q, names.iter().map(String::as_str))
+        .filter(|_| index_hint.is_empty())
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown quantity `{q}` for the {flow_name} flow{index_hint}{suggestion}; valid at K = {k}: {}",
+        quantity_list(flow, k)
+    )
+}
+
+/// The message for a state of length `k` outside `min..=MAX_TRAJECTORY_K` (powers of two),
+/// with the reason for the limit when `k` is above it.
+fn trajectory_k_message(k: usize, min: usize) -> String {
+    let range = format!("K must be a power of two in {min}..={MAX_TRAJECTORY_K}");
+    if k > MAX_TRAJECTORY_K {
+        format!(
+            "has length {k}: K = {k} exceeds the limit {MAX_TRAJECTORY_K} ({range}): \
+             {TRAJECTORY_K_COST}"
+        )
+    } else {
+        format!("has length {k}: {range}")
+    }
+}
+
 fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     let flow = match spec.flow.as_deref() {
         Some("balanced") => Flow::Balanced,
@@ -894,10 +1414,7 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         _ => {
             let k = start.len();
             if !k.is_power_of_two() || k < 2 || k > MAX_TRAJECTORY_K {
-                return Err(ctx.err(
-                    "start",
-                    format!("has length {k}: K must be a power of two in 2..={MAX_TRAJECTORY_K}"),
-                ));
+                return Err(ctx.err("start", trajectory_k_message(k, 2)));
             }
             k
         }
@@ -924,20 +1441,14 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
     }
     for (i, q) in spec.decreasing.iter().enumerate() {
         if !known_quantity(q, flow, k) {
-            return Err(ctx.err(
-                &format!("decreasing[{i}]"),
-                format!("unknown quantity `{q}` for this flow"),
-            ));
+            return Err(ctx.err(&format!("decreasing[{i}]"), unknown_quantity(q, flow, k)));
         }
     }
     let mut bounds = Vec::new();
     for (i, b) in spec.bounds.iter().enumerate() {
         let f = |name: &str| format!("bounds[{i}].{name}");
         if !known_quantity(&b.quantity, flow, k) {
-            return Err(ctx.err(
-                &f("quantity"),
-                format!("unknown quantity `{}` for this flow", b.quantity),
-            ));
+            return Err(ctx.err(&f("quantity"), unknown_quantity(&b.quantity, flow, k)));
         }
         let everywhere = match b.at.as_str() {
             "end" => false,
@@ -955,13 +1466,18 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
             .map(|t| exact(ctx, &f("above"), t))
             .transpose()?;
         if below.is_none() && above.is_none() {
-            return Err(ctx.err(&f("below"), "give `below`, `above` or both"));
+            return Err(ctx.err(
+                &f("below"),
+                "give `below` (certifies quantity < below), `above` (quantity > above) or both",
+            ));
         }
         bounds.push(Bound {
             quantity: b.quantity.clone(),
             everywhere,
             below,
             above,
+            below_text: b.below.as_deref().map(|t| t.trim().to_string()),
+            above_text: b.above.as_deref().map(|t| t.trim().to_string()),
         });
     }
     Ok(Params::Trajectory {
@@ -1017,10 +1533,7 @@ fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params
     let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
     let k = start.len();
     if !k.is_power_of_two() || !(4..=MAX_TRAJECTORY_K).contains(&k) {
-        return Err(ctx.err(
-            "start",
-            format!("has length {k}: K must be a power of two in 4..={MAX_TRAJECTORY_K}"),
-        ));
+        return Err(ctx.err("start", trajectory_k_message(k, 4)));
     }
     if flow == Flow::Unbalanced {
         append_b(spec, file, ctx, &mut start, k)?;
@@ -1146,8 +1659,20 @@ fn validate_region(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, C
     }))
 }
 
-/// Largest K of a C5 claim (the validated integrator keeps Lohner's QR form up to dimension 64).
-pub const MAX_COUNTEREXAMPLE_K: usize = 64;
+/// Largest K of a C5 claim.
+///
+/// The validated integrator keeps Lohner's QR form up to dimension 64 and box form above.
+/// Measured in release with inari (the M1 claim `hadacert search --k K --seed 1` proposes, on 2
+/// cores shared with other jobs): K = 128 1.0 s, 256 2.2 s (10 s with the horizon raised from 10
+/// to 100), 512 4.9 s to T = 10. Beyond 512 the search that proposes the starts becomes the cost
+/// ([`crate::search::MAX_SEARCH_K`]), and a hand-written start at K = 1024 would have 1023
+/// modes to write out.
+pub const MAX_COUNTEREXAMPLE_K: usize = 512;
+/// Why [`MAX_COUNTEREXAMPLE_K`] is where it is, for the error message.
+const COUNTEREXAMPLE_K_COST: &str = "the validated trajectory runs in box form above K = 64 and \
+     costs about 2x per doubling of K (measured: 2.2 s at K = 256 and 4.9 s at K = 512 to T = 10 \
+     with inari on 2 cores), and `hadacert search`, which proposes the starts, about 5x (121 s at \
+     K = 512)";
 
 fn validate_counterexample(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, ClaimError> {
     use super::counterexample::Metric;
@@ -1159,9 +1684,17 @@ fn validate_counterexample(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<P
         .k
         .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
     if !k.is_power_of_two() || !(4..=MAX_COUNTEREXAMPLE_K).contains(&k) {
+        let range = format!("a power of two in 4..={MAX_COUNTEREXAMPLE_K}");
         return Err(ctx.err(
             "k",
-            format!("K = {k}: must be a power of two in 4..={MAX_COUNTEREXAMPLE_K}"),
+            if k > MAX_COUNTEREXAMPLE_K {
+                format!(
+                    "K = {k} exceeds the limit {MAX_COUNTEREXAMPLE_K} for C5 claims ({range}): \
+                     {COUNTEREXAMPLE_K_COST}"
+                )
+            } else {
+                format!("K = {k}: must be {range}")
+            },
         ));
     }
     let start_spec = spec
@@ -1348,7 +1881,7 @@ fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params,
         &spec.id,
     )?;
     if !start.len().is_power_of_two() || start.len() < 2 || start.len() > MAX_TRAJECTORY_K {
-        return Err(ctx.err("start", "length must be a power of two in 2..=1024"));
+        return Err(ctx.err("start", trajectory_k_message(start.len(), 2)));
     }
     Ok(Params::Slowdown {
         ks,
@@ -1464,10 +1997,13 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         return Err(ctx.err("id", "must be 1-128 characters from [A-Za-z0-9._-]"));
     }
     if !KNOWN_KINDS.contains(&spec.kind.as_str()) {
+        let suggestion = did_you_mean(&spec.kind, KNOWN_KINDS.iter().copied())
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
         return Err(ctx.err(
             "kind",
             format!(
-                "unknown kind `{}` (known: {})",
+                "unknown kind `{}` ({suggestion}known: {})",
                 spec.kind,
                 KNOWN_KINDS.join(", ")
             ),
@@ -1542,7 +2078,12 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         None => {
             return Err(ctx.err(
                 "width_bound",
-                "missing: the largest accepted width of an off-diagonal enclosure",
+                format!(
+                    "missing field `width_bound` (required by kind {}): {}",
+                    spec.kind,
+                    field_help(&spec.kind, "width_bound")
+                        .unwrap_or("the largest accepted width of the deciding enclosures")
+                ),
             ))
         }
     };
@@ -1656,6 +2197,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Claim>, ClaimError> {
         id: "?".into(),
         field: field.into(),
         message,
+        excerpt: None,
     };
     let meta = std::fs::metadata(path).map_err(|e| file_err("-", format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
@@ -1669,18 +2211,237 @@ pub fn load_file(path: &Path) -> Result<Vec<Claim>, ClaimError> {
     parse_claims(&text, path)
 }
 
+/// Line and column (1-based, in characters) of byte offset `at` of `text`, and the excerpt:
+/// the line (escaped, cut to about 100 characters around the column) and a caret under the
+/// column.
+fn locate(text: &str, at: usize) -> (usize, usize, String) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line_no = text[..at].matches('\n').count() + 1;
+    let before: Vec<char> = text[line_start..at].chars().collect();
+    let col = before.len() + 1;
+    let from = before.len().saturating_sub(60);
+    let shown_before: String = before[from..].iter().collect();
+    let after: String = text[at..line_end]
+        .trim_end_matches('\r')
+        .chars()
+        .take(40)
+        .collect();
+    let lead = if from > 0 { "..." } else { "" };
+    let prefix = format!("{lead}{}", one_line(&shown_before));
+    let number = line_no.to_string();
+    let excerpt = format!(
+        "  {number} | {prefix}{}\n  {} | {}^",
+        one_line(&after),
+        " ".repeat(number.len()),
+        " ".repeat(prefix.chars().count())
+    );
+    (line_no, col, excerpt)
+}
+
+/// Every field of [`ClaimSpec`], as serde names them (so a field added to the struct is known
+/// here without another list).
+pub fn claim_fields() -> &'static [String] {
+    static FIELDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let mut t = toml::Table::new();
+        t.insert("\u{1}".into(), toml::Value::Boolean(true));
+        let msg = match ClaimSpec::deserialize(toml::Value::Table(t)) {
+            Err(e) => e.message().to_string(),
+            Ok(_) => String::new(),
+        };
+        // "unknown field `\u{1}`, expected one of `id`, `kind`, ..."
+        msg.split('`')
+            .skip(3)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// The fields that are checked before serde: an unknown field (with a suggestion among the
+/// fields of the claim's kind and the list of that kind's fields), then every missing field in
+/// one message (with the help text for the kind).
+fn precheck_fields(value: &toml::Value, id: &str, path: &Path) -> Result<(), ClaimError> {
+    let Some(table) = value.as_table() else {
+        return Ok(());
+    };
+    let err = |field: &str, message: String| ClaimError {
+        file: path.to_path_buf(),
+        id: id.to_string(),
+        field: field.into(),
+        message,
+        excerpt: None,
+    };
+    let kind = table.get("kind").and_then(|k| k.as_str());
+    let of_kind = kind.and_then(fields_of_kind);
+    let all = claim_fields();
+    if let Some(unknown) = table.keys().find(|k| !all.iter().any(|f| f == *k)) {
+        let names: Vec<&str> = match &of_kind {
+            Some(f) => f.iter().map(|(name, ..)| *name).collect(),
+            None => all.iter().map(String::as_str).collect(),
+        };
+        let suggestion = did_you_mean(unknown, names.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        let whose = match (kind, &of_kind) {
+            (Some(k), Some(_)) => format!("the fields of a {k} claim are"),
+            _ => "the claim fields are".to_string(),
+        };
+        let list = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(err(
+            unknown,
+            format!("unknown field `{unknown}`{suggestion}; {whose} {list}"),
+        ));
+    }
+    let flow = table.get("flow").and_then(|f| f.as_str());
+    let needed: Vec<FieldHelp> = match &of_kind {
+        Some(f) => f.clone(),
+        None => COMMON_FIELDS.to_vec(),
+    };
+    let missing: Vec<&FieldHelp> = needed
+        .iter()
+        .filter(|(name, need, _)| {
+            let required = match need {
+                Need::Required => true,
+                Need::WithFlow(f) => flow == Some(*f),
+                Need::Optional => false,
+            };
+            required && !table.contains_key(*name)
+        })
+        .collect();
+    let by = match (kind, &of_kind) {
+        (Some(k), Some(_)) => format!("kind {k}"),
+        _ => "every claim".into(),
+    };
+    let by = match (kind, flow) {
+        (Some(_), Some(f))
+            if missing
+                .iter()
+                .any(|m| matches!(m.1, Need::WithFlow(g) if g == f)) =>
+        {
+            format!("{by} with flow `{f}`")
+        }
+        _ => by,
+    };
+    match missing.as_slice() {
+        [] => Ok(()),
+        [(name, _, help)] => Err(err(
+            name,
+            format!("missing field `{name}` (required by {by}): {help}"),
+        )),
+        many => Err(err(
+            many[0].0,
+            format!(
+                "missing {} fields required by {by}: {}",
+                many.len(),
+                many.iter()
+                    .map(|(name, _, help)| format!("`{name}` ({help})"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )),
+    }
+}
+
+/// The value at a serde path such as `bounds[0].below` inside a claim table.
+fn value_at<'a>(value: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
+    let mut v = value;
+    for part in path.split('.') {
+        let (name, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            v = v.get(name)?;
+        }
+        for index in indices.split('[').filter(|x| !x.is_empty()) {
+            v = v.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(v)
+}
+
+/// A number written as a bare TOML float or integer where an exact string is required: the
+/// message with the fix, `write it as a string: key = "text"` (the text as written when it can
+/// be found in the file, else the value as TOML read it).
+fn string_fix(message: &str, path: &str, claim: &toml::Value, text: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid type: floating point `")
+        .or_else(|| message.strip_prefix("invalid type: integer `"))?;
+    let (shown, tail) = rest.split_once('`')?;
+    if !tail.starts_with(", expected a string") {
+        return None;
+    }
+    let value: f64 = shown.parse().ok()?;
+    let as_read = if value != 0.0 && !(1e-4..1e16).contains(&value.abs()) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    };
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let direct = !key.is_empty()
+        && !key.contains('[')
+        && value_at(claim, path).is_some_and(|v| v.is_float() || v.is_integer());
+    let bare = "invalid type: a bare TOML number where an exact decimal string is required \
+                (TOML rounds it to f64 before hadacert reads it)";
+    if !direct {
+        return Some(format!(
+            "{bare}; write every number as a string: \"{as_read}\", not {as_read}"
+        ));
+    }
+    // The literal as written: `key = <number>` somewhere in the file, same value.
+    let written = text.match_indices(key).find_map(|(i, _)| {
+        let before_ok = text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
+        let after = after.strip_prefix('=')?.trim_start_matches([' ', '\t']);
+        let lit: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'))
+            .collect();
+        let same = lit.replace('_', "").parse::<f64>().ok() == Some(value);
+        (before_ok && same).then_some(lit)
+    });
+    let lit = written.unwrap_or(as_read);
+    Some(format!("{bare}; write it as a string: {key} = \"{lit}\""))
+}
+
 /// Parse and validate claims from TOML text (`path` is used in error messages only).
 pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
-    let path_ref = path;
-    let path_buf = |p: &Path| p.to_path_buf();
     let file_err = |field: &str, message: String| ClaimError {
         file: path.to_path_buf(),
         id: "?".into(),
         field: field.into(),
         message,
+        excerpt: None,
     };
-    let doc: toml::Table = toml::from_str(text)
-        .map_err(|e| file_err("-", format!("not valid TOML: {}", e.message())))?;
+    let doc: toml::Table = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => {
+            let (line, col, excerpt) = locate(text, span.start);
+            ClaimError {
+                excerpt: Some(excerpt),
+                ..file_err(
+                    "-",
+                    format!(
+                        "not valid TOML at line {line}, column {col}: {}",
+                        e.message().trim()
+                    ),
+                )
+            }
+        }
+        None => file_err("-", format!("not valid TOML: {}", e.message().trim())),
+    })?;
     if let Some(k) = doc.keys().find(|k| k.as_str() != "claim") {
         return Err(file_err(
             k,
@@ -1712,28 +2473,42 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", i + 1));
+        precheck_fields(value, &id, path)?;
         let spec: ClaimSpec = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
-            let path = e.path().to_string();
+            let at = e.path().to_string();
             let inner = e.into_inner();
-            let msg = inner.message().to_string();
-            // For a missing or unknown field serde names it in the message; else use the path.
+            let mut msg = inner.message().to_string();
             // serde names a missing field in the message (the path stops at its parent); an
             // unknown field is already the last element of the path.
             let named = msg
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.starts_with("missing field"));
-            let field = match (named, path.as_str()) {
+            let field = match (named, at.as_str()) {
                 (Some(f), ".") => f.to_string(),
                 (Some(f), p) => format!("{p}.{f}"),
                 (None, ".") => "-".to_string(),
                 (None, p) => p.to_string(),
             };
+            // A misspelt key of a nested table (vector, matrix, bound, ...): suggest the
+            // closest of the keys serde lists.
+            if let Some(rest) = msg.strip_prefix("unknown field `") {
+                let (word, tail) = rest.split_once('`').unwrap_or((rest, ""));
+                let options: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+                let suggestion = did_you_mean(word, options.iter().copied());
+                if let Some(s) = suggestion.filter(|_| options.len() > 1) {
+                    msg = format!("{msg} (did you mean `{s}`?)");
+                }
+            }
+            if let Some(fix) = string_fix(&msg, &field, value, text) {
+                msg = fix;
+            }
             ClaimError {
-                file: path_buf(path_ref),
+                file: path.to_path_buf(),
                 id: id.clone(),
                 field,
                 message: msg,
+                excerpt: None,
             }
         })?;
         if !seen.insert(spec.id.clone()) {
@@ -1742,6 +2517,7 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
                 id: spec.id.clone(),
                 field: "id".into(),
                 message: "duplicate id in this file".into(),
+                excerpt: None,
             });
         }
         // An empty id cannot name the claim: its position does.
@@ -1751,4 +2527,48 @@ pub fn parse_claims(text: &str, path: &Path) -> Result<Vec<Claim>, ClaimError> {
         })?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_texts_state_the_current_limits() {
+        let traj = field_help("trajectory", "start").unwrap();
+        assert!(traj.contains(&format!("2..={MAX_TRAJECTORY_K}")), "{traj}");
+        let c4 = field_help("C4", "start").unwrap();
+        assert!(c4.contains(&format!("4..={MAX_TRAJECTORY_K}")), "{c4}");
+        let c5 = field_help("C5", "k").unwrap();
+        assert!(c5.contains(&format!("4..={MAX_COUNTEREXAMPLE_K}")), "{c5}");
+        let region = field_help("C4region", "k").unwrap();
+        assert!(region.contains(&format!("4..={MAX_REGION_K}")), "{region}");
+    }
+
+    #[test]
+    fn every_field_of_every_kind_table_is_a_claim_field() {
+        let all = claim_fields();
+        assert!(all.len() > 30, "{all:?}");
+        for kind in KNOWN_KINDS {
+            for (name, ..) in fields_of_kind(kind).expect("every shipped kind has a table") {
+                assert!(
+                    all.iter().any(|f| f == name),
+                    "{kind}: `{name}` is no field"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("lamda", "lambda"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(
+            did_you_mean("widht_bound", ["width_bound", "horizon"]),
+            Some("width_bound")
+        );
+        assert_eq!(did_you_mean("zzz", ["width_bound", "horizon"]), None);
+        assert_eq!(did_you_mean("c1r", ["C1", "C1r"]), Some("C1r"));
+        assert_eq!(did_you_mean("V", ["l", "loss"]), None);
+    }
 }

@@ -480,16 +480,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 &v,
             ));
         }
-        let bound_text = format!(
-            "{}{}{}",
-            b.above
-                .as_ref()
-                .map_or(String::new(), |a| format!("{a} < ")),
-            b.quantity,
-            b.below
-                .as_ref()
-                .map_or(String::new(), |x| format!(" < {x}"))
-        );
+        // As the claim file wrote it (`V < 0.1741942569823`); the exact rationals decide.
+        let bound_text = b.written();
         let margin_text = decision.margin().unwrap_or_default();
         checks.push(Check {
             name: format!(

@@ -58,7 +58,7 @@ pub struct SearchArgs {
     /// The metric: M1, M2, M3 or M4 (docs/math.md section 7).
     #[arg(long)]
     metric: crate::claim::counterexample::Metric,
-    /// The number of classes K (a power of two in 4..=64).
+    /// The number of classes K (a power of two in 4..=512; about 2 minutes at 512).
     #[arg(long)]
     k: usize,
     /// Seed of the search (recorded in the claim).
@@ -109,6 +109,15 @@ pub struct RegressArgs {
     /// Largest accepted growth of an enclosure's width (fresh <= F * pinned).
     #[arg(long, default_value = "4")]
     width_factor: String,
+    /// Compare only the ids present in the pinned folder: fresh certificates that are not
+    /// pinned (a full run against a pinned subset) are listed on one line, not regressions. A
+    /// pinned id missing from the fresh folder is still a regression.
+    #[arg(long)]
+    pinned_only: bool,
+    /// Print every finding with both intervals, every note and every unpinned id (default: one
+    /// line per certificate).
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// Options of `hadacert merge`.
@@ -273,9 +282,18 @@ fn run_search(args: &SearchArgs) -> Result<bool, String> {
 fn run_regress(args: &RegressArgs) -> Result<bool, String> {
     let factor = crate::report::regress::parse_factor(&args.width_factor)
         .map_err(|e| format!("--width-factor: {e}"))?;
-    let report = crate::report::regress::compare_folders(&args.pinned, &args.fresh, &factor)
-        .map_err(|e| format!("unreadable certificate: {e}"))?;
-    print!("{}", report.render(&factor));
+    let report = crate::report::regress::compare_folders_with(
+        &args.pinned,
+        &args.fresh,
+        &factor,
+        args.pinned_only,
+    )
+    .map_err(|e| format!("unreadable certificate: {e}"))?;
+    if args.verbose {
+        print!("{}", report.render(&factor));
+    } else {
+        print!("{}", report.summary(&factor));
+    }
     Ok(report.regressions() == 0)
 }
 
@@ -312,22 +330,35 @@ fn run_merge(args: &MergeArgs) -> Result<bool, String> {
 }
 
 /// Load the claims of `paths` and keep those whose id matches any of `only` (all if empty).
+/// Strict: any invalid file is an error.
 fn select_claims(paths: &[PathBuf], only: &[String]) -> Result<Vec<Claim>, String> {
-    let mut claims = load_claims(paths).map_err(|errs| {
-        format!(
+    let (claims, errors) = select_valid_claims(paths, only)?;
+    if !errors.is_empty() {
+        return Err(format!(
             "{} error(s) in claim files:\n  {}",
-            errs.len(),
-            errs.join("\n  ")
-        )
-    })?;
-    if !only.is_empty() {
-        let pats = only
-            .iter()
-            .map(|p| glob::Pattern::new(p).map_err(|e| format!("--only `{p}`: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        claims.retain(|c| pats.iter().any(|p| p.matches(&c.spec.id)));
+            errors.len(),
+            errors.join("\n  ")
+        ));
     }
     Ok(claims)
+}
+
+/// The valid claims of `paths` whose id matches any of `only` (all if empty), and one message
+/// per invalid file or claim (file, claim, field, message; a TOML syntax error with its line).
+/// Only a bad `--only` pattern is an error.
+fn select_valid_claims(
+    paths: &[PathBuf],
+    only: &[String],
+) -> Result<(Vec<Claim>, Vec<String>), String> {
+    let pats = only
+        .iter()
+        .map(|p| glob::Pattern::new(p).map_err(|e| format!("--only `{p}`: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (mut claims, errors) = load_valid_claims(paths);
+    if !pats.is_empty() {
+        claims.retain(|c| pats.iter().any(|p| p.matches(&c.spec.id)));
+    }
+    Ok((claims, errors))
 }
 
 /// Every `*.toml` file under `path` (sorted), or `path` itself if it is a file.
@@ -360,6 +391,18 @@ pub fn claim_files(path: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Load and validate every claim; all errors are collected so the user sees them at once.
 pub fn load_claims(paths: &[PathBuf]) -> Result<Vec<Claim>, Vec<String>> {
+    let (claims, errors) = load_valid_claims(paths);
+    if errors.is_empty() {
+        Ok(claims)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The claims of every valid file under `paths`, and one message per invalid file (a file is
+/// valid when every claim in it is) or per claim whose id an earlier file already has (that
+/// claim is left out). Messages of TOML syntax errors carry the offending line and a caret.
+pub fn load_valid_claims(paths: &[PathBuf]) -> (Vec<Claim>, Vec<String>) {
     let mut claims = Vec::new();
     let mut errors = Vec::new();
     let mut files = Vec::new();
@@ -369,33 +412,35 @@ pub fn load_claims(paths: &[PathBuf]) -> Result<Vec<Claim>, Vec<String>> {
             Err(e) => errors.push(e),
         }
     }
-    let mut ids = std::collections::HashMap::new();
+    let mut ids: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     for f in files {
         match claim::load_file(&f) {
             Ok(cs) => {
                 for c in cs {
-                    if let Some(prev) = ids.insert(c.spec.id.clone(), f.clone()) {
+                    if let Some(prev) = ids.get(&c.spec.id) {
                         errors.push(
                             ClaimError {
                                 file: f.clone(),
                                 id: c.spec.id.clone(),
                                 field: "id".into(),
-                                message: format!("duplicate id (also in {})", prev.display()),
+                                message: format!(
+                                    "duplicate id (also in {}); this one is not certified",
+                                    prev.display()
+                                ),
+                                excerpt: None,
                             }
                             .to_string(),
                         );
+                        continue;
                     }
+                    ids.insert(c.spec.id.clone(), f.clone());
                     claims.push(c);
                 }
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e.with_excerpt().replace('\n', "\n  ")),
         }
     }
-    if errors.is_empty() {
-        Ok(claims)
-    } else {
-        Err(errors)
-    }
+    (claims, errors)
 }
 
 fn apply_overrides(claims: &mut [Claim], args: &CertifyArgs) -> Result<(), String> {
@@ -436,9 +481,29 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
     } else {
         args.paths.clone()
     };
-    let mut claims = select_claims(&paths, &args.only)?;
+    // An invalid file does not stop the valid ones: they are certified, the invalid ones are
+    // reported at the end, and the exit code is 2.
+    let (mut claims, invalid) = select_valid_claims(&paths, &args.only)?;
+    let invalid_report = || {
+        format!(
+            "{} error(s) in claim files (not certified):\n  {}",
+            invalid.len(),
+            invalid.join("\n  ")
+        )
+    };
     if claims.is_empty() {
+        if !invalid.is_empty() {
+            return Err(invalid_report());
+        }
         return Err("no claims to certify".into());
+    }
+    if !invalid.is_empty() {
+        eprintln!(
+            "hadacert: {} error(s) in claim files: certifying the {} valid claim(s); the errors \
+             are listed at the end",
+            invalid.len(),
+            claims.len()
+        );
     }
     if let Some(shard) = args.shard {
         let ids: Vec<&str> = claims.iter().map(|c| c.spec.id.as_str()).collect();
@@ -449,6 +514,9 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
             std::fs::create_dir_all(&args.out)
                 .map_err(|e| format!("{}: {e}", args.out.display()))?;
             println!("shard {shard}: no claims (fewer claims than shards)");
+            if !invalid.is_empty() {
+                return Err(invalid_report());
+            }
             return Ok(true);
         }
     }
@@ -465,6 +533,9 @@ fn run_certify(args: &CertifyArgs) -> Result<bool, String> {
         crate::report::verdicts::verdict_table_marked(&certs, &resumed)
     );
     println!("certificates in {}", args.out.display());
+    if !invalid.is_empty() {
+        return Err(invalid_report());
+    }
     Ok(certs.iter().all(|c| c.verdict == c.expect))
 }
 

@@ -1,6 +1,8 @@
 //! Regression checks: fresh certificates against pinned ones.
 //!
-//! A fresh folder passes when it has the same set of ids as the pinned folder and, for every id,
+//! A fresh folder passes when it has the same set of ids as the pinned folder (with
+//! `pinned_only`: every pinned id; fresh ids that are not pinned are listed, not compared) and,
+//! for every id,
 //! the same verdict, the same claim inputs, every pinned enclosure (matched by name) still
 //! present, every fresh enclosure intersecting its pinned namesake, and no width grown by more
 //! than the width factor `F` (`fresh width <= F * pinned width`, compared exactly). Series
@@ -129,13 +131,25 @@ pub struct RegressReport {
     pub unpinned: Vec<String>,
     /// Per-id findings (only ids with something to say).
     pub diffs: Vec<CertDiff>,
+    /// Compare only the pinned ids: unpinned fresh ids are listed, not regressions.
+    pub pinned_only: bool,
 }
 
+/// Most ids named on the one summary line of the unpinned ids (all with `--verbose`).
+const MAX_UNPINNED_NAMED: usize = 10;
+/// Most findings named on the one line of a certificate (all with `--verbose`).
+const MAX_FINDINGS_NAMED: usize = 3;
+
 impl RegressReport {
-    /// Number of regressions (missing and unpinned ids included).
+    /// Number of regressions (missing ids included, and unpinned ids unless
+    /// [`RegressReport::pinned_only`]).
     pub fn regressions(&self) -> usize {
         self.missing.len()
-            + self.unpinned.len()
+            + if self.pinned_only {
+                0
+            } else {
+                self.unpinned.len()
+            }
             + self
                 .diffs
                 .iter()
@@ -143,47 +157,123 @@ impl RegressReport {
                 .sum::<usize>()
     }
 
-    /// The readable diff: one block per id with regressions, then notes, then a summary line.
+    /// The complete diff (`--verbose`): one block per id with regressions, every finding with
+    /// both intervals, then every note, then the summary line.
     pub fn render(&self, factor: &Rational) -> String {
+        self.render_with(factor, true)
+    }
+
+    /// The short diff (the default): one line per certificate (its findings' headlines, at
+    /// most three named), the unpinned ids of a `--pinned-only` comparison on one line, then
+    /// the summary line.
+    pub fn summary(&self, factor: &Rational) -> String {
+        self.render_with(factor, false)
+    }
+
+    fn render_with(&self, factor: &Rational, verbose: bool) -> String {
         let mut out = String::new();
         for id in &self.missing {
             out.push_str(&format!(
                 "REGRESSION {id}: pinned, but missing from the fresh certificates\n"
             ));
         }
-        for id in &self.unpinned {
-            out.push_str(&format!(
-                "REGRESSION {id}: fresh certificate with no pinned counterpart (pin it or drop it)\n"
-            ));
-        }
-        for d in self.diffs.iter().filter(|d| !d.regressions.is_empty()) {
-            out.push_str(&format!("REGRESSION {}:\n", d.id));
-            for r in &d.regressions {
-                out.push_str(&format!("  - {r}\n"));
+        if self.pinned_only {
+            if !self.unpinned.is_empty() {
+                let shown = if verbose {
+                    self.unpinned.len()
+                } else {
+                    MAX_UNPINNED_NAMED
+                };
+                let mut names = self
+                    .unpinned
+                    .iter()
+                    .take(shown)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if self.unpinned.len() > shown {
+                    names.push_str(&format!(
+                        ", ... ({} more; --verbose lists them)",
+                        self.unpinned.len() - shown
+                    ));
+                }
+                out.push_str(&format!(
+                    "not pinned, not compared ({} certificate(s)): {names}\n",
+                    self.unpinned.len()
+                ));
+            }
+        } else {
+            for id in &self.unpinned {
+                out.push_str(&format!(
+                    "REGRESSION {id}: fresh certificate with no pinned counterpart (pin it or drop \
+                     it, or compare with --pinned-only)\n"
+                ));
             }
         }
-        for d in &self.diffs {
-            for n in &d.notes {
-                out.push_str(&format!("note {}: {n}\n", d.id));
+        for d in self.diffs.iter().filter(|d| !d.regressions.is_empty()) {
+            if verbose {
+                out.push_str(&format!("REGRESSION {}:\n", d.id));
+                for r in &d.regressions {
+                    out.push_str(&format!("  - {r}\n"));
+                }
+            } else {
+                let heads: Vec<&str> = d
+                    .regressions
+                    .iter()
+                    .take(MAX_FINDINGS_NAMED)
+                    .map(|r| r.lines().next().unwrap_or(""))
+                    .collect();
+                let more = d.regressions.len().saturating_sub(MAX_FINDINGS_NAMED);
+                out.push_str(&format!(
+                    "REGRESSION {}: {}{}\n",
+                    d.id,
+                    heads.join("; "),
+                    if more > 0 {
+                        format!("; and {more} more (--verbose lists them)")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+        for d in self.diffs.iter().filter(|d| !d.notes.is_empty()) {
+            if verbose {
+                for n in &d.notes {
+                    out.push_str(&format!("note {}: {n}\n", d.id));
+                }
+            } else {
+                out.push_str(&format!("note {}: {}\n", d.id, d.notes.join("; ")));
             }
         }
         let f = round_bound(factor, Direction::Down, 6).to_text();
+        let unpinned_note = if self.pinned_only && !self.unpinned.is_empty() {
+            format!(
+                "; {} unpinned certificate(s) not compared",
+                self.unpinned.len()
+            )
+        } else {
+            String::new()
+        };
         if self.regressions() == 0 {
             out.push_str(&format!(
                 "regress: ok: {} certificates, {} enclosures compared; verdicts equal, every \
-                 enclosure intersects its pinned one, widths within {f}x\n",
+                 enclosure intersects its pinned one, widths within {f}x{unpinned_note}\n",
                 self.compared, self.enclosures
             ));
         } else {
             let ids = self.missing.len()
-                + self.unpinned.len()
+                + if self.pinned_only {
+                    0
+                } else {
+                    self.unpinned.len()
+                }
                 + self
                     .diffs
                     .iter()
                     .filter(|d| !d.regressions.is_empty())
                     .count();
             out.push_str(&format!(
-                "regress: FAILED: {} regression(s) in {ids} certificate(s); {} certificates compared (width factor {f})\n",
+                "regress: FAILED: {} regression(s) in {ids} certificate(s); {} certificates compared (width factor {f}){unpinned_note}\n",
                 self.regressions(),
                 self.compared
             ));
@@ -202,6 +292,20 @@ pub fn compare_folders(
     let p = read_folder(pinned)?;
     let f = read_folder(fresh)?;
     Ok(compare(&p, &f, factor))
+}
+
+/// [`compare_folders`], comparing only the pinned ids when `pinned_only` (the fresh ids that
+/// are not pinned are then listed, not counted as regressions; a pinned id missing from the
+/// fresh folder still is one).
+pub fn compare_folders_with(
+    pinned: &Path,
+    fresh: &Path,
+    factor: &Rational,
+    pinned_only: bool,
+) -> Result<RegressReport, BadCertificate> {
+    let mut report = compare_folders(pinned, fresh, factor)?;
+    report.pinned_only = pinned_only;
+    Ok(report)
 }
 
 /// Compare loaded certificates.
@@ -449,6 +553,63 @@ mod tests {
         assert!(compare_interval("x", ("1", "1"), ("1", "1.1"), &f(4))
             .unwrap()
             .contains("from a point"));
+    }
+
+    #[test]
+    fn summary_is_one_line_per_certificate_and_pinned_only_lists_the_rest() {
+        let finding = |what: &str| format!("{what}: no longer intersects\n      pinned [1, 2]");
+        let mut report = RegressReport {
+            compared: 2,
+            enclosures: 9,
+            missing: vec!["gone".into()],
+            unpinned: (0..12).map(|i| format!("extra-{i:02}")).collect(),
+            diffs: vec![CertDiff {
+                id: "moved".into(),
+                regressions: (0..5)
+                    .map(|i| finding(&format!("enclosure `e{i}`")))
+                    .collect(),
+                notes: vec!["a".into(), "b".into()],
+            }],
+            pinned_only: false,
+        };
+        let one = Rational::from(4);
+        // Strict: each unpinned id is a regression.
+        assert_eq!(report.regressions(), 1 + 12 + 5);
+        let short = report.summary(&one);
+        let moved: Vec<&str> = short.lines().filter(|l| l.contains("moved")).collect();
+        assert_eq!(moved.len(), 2, "{short}");
+        assert!(
+            moved[0].starts_with("REGRESSION moved: enclosure `e0`: no longer intersects; ")
+                && moved[0].ends_with("; and 2 more (--verbose lists them)"),
+            "{short}"
+        );
+        assert_eq!(moved[1], "note moved: a; b");
+        assert!(!short.contains("pinned [1, 2]"), "{short}");
+        assert!(short.contains("compare with --pinned-only"), "{short}");
+        let full = report.render(&one);
+        assert_eq!(full.matches("pinned [1, 2]").count(), 5, "{full}");
+        // Pinned only: the unpinned ids are one line, not regressions; a missing pinned id is.
+        report.pinned_only = true;
+        assert_eq!(report.regressions(), 1 + 5);
+        let short = report.summary(&one);
+        assert!(!short.contains("REGRESSION extra"), "{short}");
+        let line: Vec<&str> = short.lines().filter(|l| l.contains("extra-")).collect();
+        assert_eq!(line.len(), 1, "{short}");
+        assert!(
+            line[0].starts_with("not pinned, not compared (12 certificate(s)): extra-00, ")
+                && line[0].contains("extra-09, ... (2 more")
+                && !line[0].contains("extra-10"),
+            "{short}"
+        );
+        assert!(report.render(&one).contains("extra-11"));
+        assert!(
+            short.contains("REGRESSION gone: pinned, but missing"),
+            "{short}"
+        );
+        assert!(
+            short.ends_with("; 12 unpinned certificate(s) not compared\n"),
+            "{short}"
+        );
     }
 
     #[test]
