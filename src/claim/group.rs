@@ -71,6 +71,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         id: spec.id.clone(),
         field: field.into(),
         message,
+        excerpt: None,
     };
     if spec.matrix.is_some() {
         return Err(err(

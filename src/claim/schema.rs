@@ -542,6 +542,33 @@ const C1_FIELDS: &[FieldHelp] = &[
     ),
 ];
 
+const GROUP_FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of \
+         Q^T S Q (Q the real character basis of `group`) for *proved*",
+    ),
+    (
+        "group",
+        Need::Required,
+        "the finite abelian group, a product of cyclic factors: \"Z12\", \"Z2^3\", \"Z4xZ4\", \
+         \"Z3xZ5\" (order K)",
+    ),
+    (
+        "logits",
+        Need::Optional,
+        "exact logits f on the group, one per element in mixed-radix order (give `logits` or \
+         `lambda`)",
+    ),
+    (
+        "lambda",
+        Need::Optional,
+        "the spectrum, one value per character column, only for groups whose cosines are \
+         rational (every factor Z2, Z3, Z4 or Z6); give `logits` or `lambda`",
+    ),
+];
+
 const C2_FIELDS: &[FieldHelp] = &[
     (
         "width_bound",
@@ -822,6 +849,7 @@ pub fn kind_fields(kind: &str) -> Option<&'static [FieldHelp]> {
         "C4region" | "C5k4" => REGION_FIELDS,
         "C5" => C5_FIELDS,
         "C8" => C8_FIELDS,
+        "group-diagonalise" => GROUP_FIELDS,
         _ => return None,
     })
 }
