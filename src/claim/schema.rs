@@ -290,6 +290,9 @@ pub struct ClaimSpec {
     /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_boxes: Option<u64>,
+    /// expression: the relation to certify, in the claim language (`d/dt V < 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -407,7 +410,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 12] = [
+pub const KNOWN_KINDS: [&str; 13] = [
     "C1",
     "C1r",
     "C2",
@@ -420,6 +423,7 @@ pub const KNOWN_KINDS: [&str; 12] = [
     "C4region",
     "C5k4",
     "C5",
+    "expression",
 ];
 
 /// A validated claim, ready for evaluation.
@@ -531,6 +535,8 @@ pub enum Params {
         /// Integrator tolerance.
         tolerance: Option<f64>,
     },
+    /// expression: a relation in the claim language at one exact state.
+    Expression(Box<super::expression::ExpressionParams>),
     /// C8 (empirical: simulated, never certified).
     Empirical {
         /// K = d.
@@ -1529,7 +1535,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         Some(w) => positive("width_bound", w)?,
         // A region proof decides signs box by box, and C5 by signs and certain comparisons;
         // no enclosure width is compared.
-        None if region_kind || spec.kind == "C5" => Rational::from(1),
+        None if region_kind || spec.kind == "C5" || spec.kind == "expression" => Rational::from(1),
         None => {
             return Err(ctx.err(
                 "width_bound",
@@ -1590,6 +1596,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C6" => validate_slowdown(&spec, file, &ctx)?,
         "C4region" | "C5k4" => validate_region(&spec, file, &ctx)?,
         "C5" => validate_counterexample(&spec, file, &ctx)?,
+        "expression" => super::expression::validate(&spec, file)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;
