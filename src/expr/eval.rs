@@ -238,10 +238,24 @@ impl Program {
     }
 }
 
+/// Largest number of expression nodes visited while unrolling aggregates.
+pub const MAX_WORK: usize = 1 << 22;
+
 #[derive(Clone)]
 enum Val {
     C(Rational),
     R(u32),
+}
+
+impl Val {
+    /// A constant whose power `n` stays small enough to fold exactly; otherwise `R(0)` (the
+    /// power is then computed at run time from the materialised constant).
+    fn filter_small_power(self, n: i64) -> Val {
+        match self {
+            Val::C(x) if super::small_power(&x, n) => Val::C(x),
+            _ => Val::R(0),
+        }
+    }
 }
 
 struct Compiler<'a> {
@@ -255,6 +269,7 @@ struct Compiler<'a> {
     needs_spectral: bool,
     needs_loss: bool,
     needs_tangent: bool,
+    work: usize,
 }
 
 impl Compiler<'_> {
@@ -328,16 +343,27 @@ impl Compiler<'_> {
     }
     fn bin(&mut self, op: BinOp, a: Val, b: Val, col: usize) -> Result<Val, ExprError> {
         if let (Val::C(x), Val::C(y)) = (&a, &b) {
-            return match super::fold_bin(op, x, y) {
-                Some(q) => Ok(Val::C(q)),
-                None => Err(self.err(col, "division by zero")),
-            };
+            match super::fold_bin(op, x, y) {
+                Some(q) if super::small(&q) => return Ok(Val::C(q)),
+                Some(_) => {}
+                None => return Err(self.err(col, "division by zero")),
+            }
         }
         let (a, b) = (self.reg(a), self.reg(b));
         self.emit(Ins::Bin(op, a, b))
     }
 
     fn compile(&mut self, e: &Expr) -> Result<Val, ExprError> {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            return Err(self.err(
+                0,
+                format!(
+                    "the expression unrolls to more than {MAX_WORK} terms at K = {}",
+                    self.k
+                ),
+            ));
+        }
         Ok(match e {
             Expr::Num(q) => Val::C(q.clone()),
             Expr::IndexVal(ix) => Val::C(Rational::from(self.index(ix)? as u64)),
@@ -400,9 +426,11 @@ impl Compiler<'_> {
                     if *x == 0 && *n < 0 {
                         return Err(self.err(0, "division by zero (0 to a negative power)"));
                     }
+                }
+                if let Val::C(x) = a.clone().filter_small_power(*n) {
                     let mut q = Rational::from(1);
                     for _ in 0..n.unsigned_abs() {
-                        q *= x;
+                        q *= &x;
                     }
                     return Ok(Val::C(if *n < 0 { q.recip() } else { q }));
                 }
@@ -583,6 +611,7 @@ pub fn compile(
         needs_spectral: false,
         needs_loss: false,
         needs_tangent: false,
+        work: 0,
     };
     let mut outs = Vec::new();
     for e in exprs {

@@ -269,8 +269,17 @@ fn fold_bin(op: BinOp, a: &Rational, b: &Rational) -> Option<Rational> {
 /// Rationals whose numerator and denominator stay below this many bits are folded.
 const FOLD_BITS: u32 = 4096;
 
-fn small(q: &Rational) -> bool {
+pub(crate) fn small(q: &Rational) -> bool {
     q.numer().significant_bits() <= FOLD_BITS && q.denom().significant_bits() <= FOLD_BITS
+}
+
+/// `q^n` stays within the folding size (checked before computing it).
+pub(crate) fn small_power(q: &Rational, n: i64) -> bool {
+    let bits = q
+        .numer()
+        .significant_bits()
+        .max(q.denom().significant_bits()) as u64;
+    bits.saturating_mul(n.unsigned_abs()) <= FOLD_BITS as u64
 }
 
 /// The normalised expression for `K = k`: `K` replaced by its value, exact constant
@@ -300,7 +309,7 @@ pub fn normalise(e: &Expr, k: usize) -> Expr {
                 return a;
             }
             if let Expr::Num(x) = &a {
-                if *x != 0 || *n >= 0 {
+                if (*x != 0 || *n >= 0) && small_power(x, *n) {
                     let mut q = Rational::from(1);
                     for _ in 0..n.unsigned_abs() {
                         q *= x;

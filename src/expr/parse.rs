@@ -331,8 +331,12 @@ impl Parser<'_> {
                      real power)",
                 )),
             };
-        if paren {
-            self.expect(")", "after the exponent")?;
+        if paren && !self.eat(")") {
+            return Err(self.err(
+                col,
+                "the exponent of `^` must be an integer literal (use exp(y * log(x)) for a \
+                 real power)",
+            ));
         }
         let n = n
             .numer()
@@ -378,11 +382,7 @@ impl Parser<'_> {
         Ok(ix)
     }
 
-    fn indexed(&self, base: &str, ix: Index) -> Expr {
-        let col = match &ix {
-            Index::Lit(_, c) => *c,
-            Index::Bound(_) => 0,
-        };
+    fn indexed(&self, base: &str, ix: Index, col: usize) -> Expr {
         let v = match base {
             "lambda" => Var::Lambda(ix),
             "a" => Var::A(ix),
@@ -501,7 +501,7 @@ impl Parser<'_> {
             if INDEXED.contains(&name.as_str()) {
                 self.bump();
                 let ix = self.index_arg()?;
-                return Ok(self.indexed(&name, ix));
+                return Ok(self.indexed(&name, ix, col));
             }
         }
         // `base_index`
@@ -512,7 +512,7 @@ impl Parser<'_> {
                     Index::Lit(n, _) => Index::Lit(n, col),
                     b => b,
                 };
-                return Ok(self.indexed(base, ix));
+                return Ok(self.indexed(base, ix, col));
             }
             if let Some(s) = suggest(base) {
                 if INDEXED.contains(&s) {
