@@ -1,6 +1,7 @@
-//! Lexer and recursive-descent parser of the claim language (grammar in the README, "Claim
-//! files", "Expressions"). Names are resolved while parsing; the built-ins V, M1-M4 and the
-//! normalised spectrum `x_m` are expanded into their definitions (docs/math.md sections 5-7).
+//! Lexer and recursive-descent parser of the claim language.
+//! Grammar: README, "Expressions".
+//! Names are resolved while parsing; the built-ins V, M1-M4 and the normalised spectrum `x_m`
+//! are expanded into their definitions (docs/math.md sections 5-7).
 
 use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Rel, Relation, Var};
 use rug::Rational;
