@@ -113,6 +113,33 @@ fn ddt_comes_from_dual_numbers_seeded_with_the_field() {
 }
 
 #[test]
+fn an_evaluator_reused_for_another_program_takes_that_programs_constants() {
+    let x: Vec<Ival> = state(8, 53);
+    let p1 = compile(
+        &[&parse_expr("lambda_1 + 1/3").unwrap()],
+        8,
+        StateKind::Balanced,
+        "",
+    )
+    .unwrap();
+    let p2 = compile(
+        &[&parse_expr("lambda_1 + 5").unwrap()],
+        8,
+        StateKind::Balanced,
+        "",
+    )
+    .unwrap();
+    let mut ev = hadacert::expr::Evaluator::<Ival>::new(&p1);
+    ev.run(&p1, &x, 53).unwrap();
+    ev.run(&p2, &x, 53).unwrap();
+    assert!(ev
+        .output(&p2, 0)
+        .contains_rational(&Rational::from((11, 2))));
+    ev.run(&p1, &x, 53).unwrap();
+    assert!(ev.output(&p1, 0).contains_rational(&Rational::from((5, 6))));
+}
+
+#[test]
 fn abs_and_max_of_dual_numbers_are_not_finite_where_not_differentiable() {
     // At lambda_1 = lambda_2 the derivative of max(lambda_1, lambda_2) does not exist in
     // general: the enclosure must not be finite (never certifies).

@@ -174,6 +174,9 @@ enum Ins {
 /// A compiled expression (or several sharing one register file).
 #[derive(Clone, Debug)]
 pub struct Program {
+    /// Unique per compilation (clones share it, and their constants): keys the constant cache of
+    /// an [`Evaluator`], so constants are never taken from another program.
+    id: u64,
     k: usize,
     kind: StateKind,
     consts: Vec<Rational>,
@@ -569,7 +572,9 @@ impl Compiler<'_> {
                 Ins::Tangent(a) => Ins::Tangent(reloc(a)),
             })
             .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Program {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             k: self.k,
             kind: self.kind,
             outputs: outputs.into_iter().map(reloc).collect(),
@@ -623,7 +628,8 @@ pub fn compile(
 /// A reusable register file for one program on one number type.
 pub struct Evaluator<T> {
     regs: Vec<T>,
-    const_prec: Option<u32>,
+    /// The program and precision whose constants the register file holds.
+    const_prec: Option<(u64, u32)>,
 }
 
 impl<T: Scalar> Evaluator<T> {
@@ -652,12 +658,12 @@ impl<T: Scalar> Evaluator<T> {
             self.regs = vec![T::zero(); prog.n_regs()];
             self.const_prec = None;
         }
-        if self.const_prec != Some(prec) {
+        if self.const_prec != Some((prog.id, prec)) {
             let cb = prog.const_base();
             for (i, q) in prog.consts.iter().enumerate() {
                 self.regs[cb + i] = T::from_rational(q, prec);
             }
-            self.const_prec = Some(prec);
+            self.const_prec = Some((prog.id, prec));
         }
         match prog.kind {
             StateKind::Balanced => self.regs[..k].clone_from_slice(state),
