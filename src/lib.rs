@@ -18,6 +18,7 @@
 //! | [`prove`] | branch and bound over regions of balanced states: `rate <= 0` by interval and mean-value evaluation, sign arguments near NC, refuting witnesses, checkpoints and resume |
 //! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
 //! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6, and the non-validated C8 simulation), precision escalation |
+//! | [`expr`] | the claim language: parser (errors with column and suggestions), built-ins V, M1-M4 expanded, normalisation, compilation once into a flat instruction list evaluated generically (f64, inari, MPFR, dual numbers for `d/dt` along the flow) |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
 //! | [`search`] | f64 search, deterministic for a seed, for balanced starts where a metric M1-M4 grows (`hadacert search`): proposes C5 claims with short exact decimals; certifies nothing |
@@ -72,6 +73,7 @@ pub mod arith;
 pub mod cert;
 pub mod claim;
 pub mod cli;
+pub mod expr;
 pub mod model;
 pub mod mutation;
 pub mod ode;

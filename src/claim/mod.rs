@@ -13,6 +13,7 @@ pub mod critical;
 pub mod diagonalise;
 pub mod empirical;
 pub mod group;
+pub mod expression;
 pub mod lyapunov;
 pub mod manifold;
 pub mod region;
@@ -82,7 +83,11 @@ impl RunContext {
     }
 }
 
-fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Evaluation {
+fn evaluate_on<T: Enclosure + crate::expr::Scalar>(
+    claim: &Claim,
+    prec: u32,
+    ctx: &RunContext,
+) -> Evaluation {
     match claim.params {
         Params::Region(_) => region::evaluate::<T>(claim, prec, ctx),
         Params::Diagonalise { .. } => diagonalise::evaluate::<T>(claim, prec),
@@ -93,6 +98,7 @@ fn evaluate_on<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eval
         Params::Counterexample { .. } => counterexample::evaluate::<T>(claim, prec),
         Params::Critical { .. } => critical::evaluate::<T>(claim, prec),
         Params::GroupDiagonalise(_) => group::evaluate::<T>(claim, prec),
+        Params::Expression(_) => expression::evaluate::<T>(claim, prec),
         Params::Empirical { .. } => {
             unreachable!("C8 is dispatched in `certify`, before any backend")
         }
@@ -166,6 +172,12 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "start": exact_vector(start),
             "horizon": horizon.to_string(),
             "seed": seed,
+        }),
+        Params::Expression(p) => serde_json::json!({
+            "K": p.k,
+            "state": exact_vector(&p.start),
+            "expression": p.text,
+            "normalised": p.normalised,
         }),
         Params::LyapunovRate { k, start, .. } => serde_json::json!({
             "K": k,
@@ -321,7 +333,10 @@ fn assemble(
     Certificate {
         id: spec.id.clone(),
         claim: spec.kind.clone(),
-        statement: statement(&spec.kind).into(),
+        statement: match &claim.params {
+            Params::Expression(p) => p.statement(),
+            _ => statement(&spec.kind).into(),
+        },
         verdict: eval.verdict,
         expect: spec.expect,
         backend: spec.backend.name().into(),

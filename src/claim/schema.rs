@@ -311,6 +311,9 @@ pub struct ClaimSpec {
     /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_boxes: Option<u64>,
+    /// expression: the relation to certify, in the claim language (`d/dt V < 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -458,7 +461,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 13] = [
+pub const KNOWN_KINDS: [&str; 14] = [
     "C1",
     "C1r",
     "C2",
@@ -472,6 +475,7 @@ pub const KNOWN_KINDS: [&str; 13] = [
     "C5k4",
     "C5",
     super::group::KIND,
+    "expression",
 ];
 
 /// Whether a field must be present in a claim of some kind.
@@ -643,6 +647,26 @@ const C4_FIELDS: &[FieldHelp] = &[
         Need::Required,
         "the state: lambda (balanced) or a (unbalanced); length K a power of two in 4..=4096, \
          lambda_m > 0 for m != 0",
+    ),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced state (length K)",
+    ),
+];
+
+const EXPRESSION_FIELDS: &[FieldHelp] = &[
+    (
+        "expression",
+        Need::Required,
+        "the relation `lhs REL rhs`, REL one of < > <= >=, in the claim language (README, \
+         Expressions), e.g. \"d/dt V < 0\"",
+    ),
+    ("flow", Need::Required, "`balanced` or `unbalanced`"),
+    (
+        "start",
+        Need::Required,
+        "the state: lambda (balanced) or a (unbalanced); length K a power of two",
     ),
     (
         "start_b",
@@ -850,6 +874,7 @@ pub fn kind_fields(kind: &str) -> Option<&'static [FieldHelp]> {
         "C5" => C5_FIELDS,
         "C8" => C8_FIELDS,
         "group-diagonalise" => GROUP_FIELDS,
+        "expression" => EXPRESSION_FIELDS,
         _ => return None,
     })
 }
@@ -1021,6 +1046,8 @@ pub enum Params {
     },
     /// group-diagonalise (C1 for a finite abelian group).
     GroupDiagonalise(super::group::GroupParams),
+    /// expression: a relation in the claim language at one exact state.
+    Expression(Box<super::expression::ExpressionParams>),
     /// C8 (empirical: simulated, never certified).
     Empirical {
         /// K = d.
@@ -2102,7 +2129,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         Some(w) => positive("width_bound", w)?,
         // A region proof decides signs box by box, and C5 by signs and certain comparisons;
         // no enclosure width is compared.
-        None if region_kind || spec.kind == "C5" => Rational::from(1),
+        None if region_kind || spec.kind == "C5" || spec.kind == "expression" => Rational::from(1),
         None => {
             return Err(ctx.err(
                 "width_bound",
@@ -2169,6 +2196,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C4region" | "C5k4" => validate_region(&spec, file, &ctx)?,
         "C5" => validate_counterexample(&spec, file, &ctx)?,
         super::group::KIND => super::group::validate(&spec, file)?,
+        "expression" => super::expression::validate(&spec, file)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;

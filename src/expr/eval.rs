@@ -1,0 +1,767 @@
+//! Compilation of a normalised expression into a flat instruction list, and its generic
+//! evaluation.
+//!
+//! A [`Program`] is compiled once for one `K` and one state kind: aggregates are unrolled,
+//! indices resolved to registers, exact constants folded, repeated subexpressions shared. The
+//! register file of an [`Evaluator`] is allocated once and reused; one evaluation fills the
+//! state registers (and, if the program uses them, `f`, `p`, `s` and the loss, computed by
+//! [`crate::spectral::field::enclose_spectral_softmax`]), then runs the instructions in order.
+//!
+//! `d/dt e` is the tangent part of `e` evaluated on dual numbers ([`crate::ode::dual::Dual`])
+//! whose one gradient component is seeded with the flow's vector field: the directional
+//! derivative `grad e . F(x)`, i.e. the derivative along the flow, by forward-mode automatic
+//! differentiation. A program containing `d/dt` is evaluated on dual numbers only
+//! ([`eval_pointwise`] chooses).
+
+use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Var};
+use crate::arith::{Enclosure, Ival, MpfrInterval, Real};
+use crate::ode::dual::Dual;
+use crate::spectral::field::{
+    enclose_balanced_field, enclose_spectral_softmax, enclose_unbalanced_field,
+};
+use rug::Rational;
+use std::collections::HashMap;
+
+/// Largest number of instructions of one program (aggregates are unrolled).
+pub const MAX_INSTRUCTIONS: usize = 1 << 20;
+
+/// The numbers a program runs on: the crate's [`Real`] plus the non-smooth functions.
+///
+/// Interval types enclose every result; f64 approximates; for dual numbers, a derivative that
+/// does not exist or cannot be decided (|x| at an enclosure containing 0, max at a possible tie)
+/// is not finite, so it never certifies anything.
+pub trait Scalar: Real {
+    /// |x|.
+    fn abs_s(&self) -> Self;
+    /// max(x, y).
+    fn max_s(&self, other: &Self) -> Self;
+    /// min(x, y).
+    fn min_s(&self, other: &Self) -> Self;
+    /// The first derivative part as a constant (dual numbers); not finite for plain numbers.
+    fn tangent(&self) -> Self;
+    /// `Some(1)` if certainly > 0, `Some(-1)` if certainly < 0, else `None`.
+    fn certain_sign(&self) -> Option<i8>;
+}
+
+impl Scalar for f64 {
+    fn abs_s(&self) -> Self {
+        self.abs()
+    }
+    fn max_s(&self, other: &Self) -> Self {
+        if self.is_nan() || other.is_nan() {
+            f64::NAN
+        } else {
+            self.max(*other)
+        }
+    }
+    fn min_s(&self, other: &Self) -> Self {
+        if self.is_nan() || other.is_nan() {
+            f64::NAN
+        } else {
+            self.min(*other)
+        }
+    }
+    fn tangent(&self) -> Self {
+        f64::NAN
+    }
+    fn certain_sign(&self) -> Option<i8> {
+        if *self > 0.0 {
+            Some(1)
+        } else if *self < 0.0 {
+            Some(-1)
+        } else {
+            None
+        }
+    }
+}
+
+macro_rules! scalar_for_enclosure {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn abs_s(&self) -> Self {
+                Enclosure::abs(self)
+            }
+            fn max_s(&self, other: &Self) -> Self {
+                Enclosure::max(self, other)
+            }
+            fn min_s(&self, other: &Self) -> Self {
+                Enclosure::min(self, other)
+            }
+            fn tangent(&self) -> Self {
+                <$t as Real>::from_f64(f64::NAN, crate::arith::Ring::prec(self))
+            }
+            fn certain_sign(&self) -> Option<i8> {
+                if self.certainly_positive() {
+                    Some(1)
+                } else if self.certainly_negative() {
+                    Some(-1)
+                } else {
+                    None
+                }
+            }
+        }
+    )*};
+}
+
+scalar_for_enclosure!(Ival, MpfrInterval);
+
+fn unknown_grad<T: Scalar>(len: usize, prec: u32) -> Vec<T> {
+    (0..len).map(|_| T::from_f64(f64::NAN, prec)).collect()
+}
+
+impl<T: Scalar> Scalar for Dual<T> {
+    fn abs_s(&self) -> Self {
+        match self.value.certain_sign() {
+            Some(1) => self.clone(),
+            Some(_) => -self.clone(),
+            None => Dual {
+                value: self.value.abs_s(),
+                grad: unknown_grad(self.grad.len(), self.value.prec()),
+            },
+        }
+    }
+    fn max_s(&self, other: &Self) -> Self {
+        match (self.value.clone() - &other.value).certain_sign() {
+            Some(1) => self.clone(),
+            Some(_) => other.clone(),
+            None => Dual {
+                value: self.value.max_s(&other.value),
+                grad: unknown_grad(self.grad.len().max(other.grad.len()), self.value.prec()),
+            },
+        }
+    }
+    fn min_s(&self, other: &Self) -> Self {
+        match (self.value.clone() - &other.value).certain_sign() {
+            Some(1) => other.clone(),
+            Some(_) => self.clone(),
+            None => Dual {
+                value: self.value.min_s(&other.value),
+                grad: unknown_grad(self.grad.len().max(other.grad.len()), self.value.prec()),
+            },
+        }
+    }
+    fn tangent(&self) -> Self {
+        Dual {
+            value: self.partial(0),
+            grad: Vec::new(),
+        }
+    }
+    fn certain_sign(&self) -> Option<i8> {
+        self.value.certain_sign()
+    }
+}
+
+/// What the state vector of a program holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    /// `lambda` (K entries); `d/dt` along the balanced field (docs/math.md (4.2)).
+    Balanced,
+    /// `a` then `b` (2K entries), `lambda = a * b`; `d/dt` along (4.1).
+    Unbalanced,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Ins {
+    Bin(BinOp, u32, u32),
+    Neg(u32),
+    Recip(u32),
+    Func(Func, u32),
+    Max(u32, u32),
+    Min(u32, u32),
+    Tangent(u32),
+}
+
+/// A compiled expression (or several sharing one register file).
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// Unique per compilation (clones share it, and their constants): keys the constant cache of
+    /// an [`Evaluator`], so constants are never taken from another program.
+    id: u64,
+    k: usize,
+    kind: StateKind,
+    consts: Vec<Rational>,
+    ins: Vec<Ins>,
+    outputs: Vec<u32>,
+    needs_spectral: bool,
+    needs_loss: bool,
+    needs_tangent: bool,
+}
+
+// Register layout: lambda, a, b, f, p, s (K each), the loss, the constants, the instructions.
+const LAMBDA: usize = 0;
+const A: usize = 1;
+const B: usize = 2;
+const F: usize = 3;
+const P: usize = 4;
+const S: usize = 5;
+
+impl Program {
+    /// K.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// The state kind.
+    pub fn kind(&self) -> StateKind {
+        self.kind
+    }
+    /// Length of the state vector (`K` balanced, `2K` unbalanced).
+    pub fn state_len(&self) -> usize {
+        match self.kind {
+            StateKind::Balanced => self.k,
+            StateKind::Unbalanced => 2 * self.k,
+        }
+    }
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.ins.len()
+    }
+    /// No instruction (every output is a state register or a constant).
+    pub fn is_empty(&self) -> bool {
+        self.ins.is_empty()
+    }
+    /// The program uses `d/dt` (it is then evaluated on dual numbers).
+    pub fn needs_tangent(&self) -> bool {
+        self.needs_tangent
+    }
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+    fn loss_reg(&self) -> usize {
+        6 * self.k
+    }
+    fn const_base(&self) -> usize {
+        6 * self.k + 1
+    }
+    fn ins_base(&self) -> usize {
+        self.const_base() + self.consts.len()
+    }
+    fn n_regs(&self) -> usize {
+        self.ins_base() + self.ins.len()
+    }
+}
+
+/// Largest number of expression nodes visited while unrolling aggregates.
+pub const MAX_WORK: usize = 1 << 22;
+
+#[derive(Clone)]
+enum Val {
+    C(Rational),
+    R(u32),
+}
+
+impl Val {
+    /// A constant whose power `n` stays small enough to fold exactly; otherwise `R(0)` (the
+    /// power is then computed at run time from the materialised constant).
+    fn filter_small_power(self, n: i64) -> Val {
+        match self {
+            Val::C(x) if super::small_power(&x, n) => Val::C(x),
+            _ => Val::R(0),
+        }
+    }
+}
+
+struct Compiler<'a> {
+    text: &'a str,
+    k: usize,
+    kind: StateKind,
+    consts: Vec<Rational>,
+    ins: Vec<Ins>,
+    cse: HashMap<Ins, u32>,
+    env: Vec<(String, usize)>,
+    needs_spectral: bool,
+    needs_loss: bool,
+    needs_tangent: bool,
+    work: usize,
+}
+
+impl Compiler<'_> {
+    fn err(&self, col: usize, msg: impl Into<String>) -> ExprError {
+        ExprError::new(self.text, col, msg.into())
+    }
+    fn ins_base(&self) -> usize {
+        6 * self.k + 1 + self.consts.len()
+    }
+    /// Instruction operands are register numbers; instruction registers are numbered after the
+    /// constants, which are only known at the end, so they are encoded as `u32::MAX - i`
+    /// until [`Compiler::finish`] relocates them.
+    fn emit(&mut self, ins: Ins) -> Result<Val, ExprError> {
+        if let Some(r) = self.cse.get(&ins) {
+            return Ok(Val::R(*r));
+        }
+        if self.ins.len() >= MAX_INSTRUCTIONS {
+            return Err(self.err(
+                0,
+                format!(
+                    "the expression unrolls to more than {MAX_INSTRUCTIONS} instructions at K = {}",
+                    self.k
+                ),
+            ));
+        }
+        self.ins.push(ins);
+        let r = u32::MAX - (self.ins.len() as u32 - 1);
+        self.cse.insert(ins, r);
+        Ok(Val::R(r))
+    }
+    fn reg(&mut self, v: Val) -> u32 {
+        match v {
+            Val::R(r) => r,
+            Val::C(q) => {
+                let i = match self.consts.iter().position(|c| *c == q) {
+                    Some(i) => i,
+                    None => {
+                        self.consts.push(q);
+                        self.consts.len() - 1
+                    }
+                };
+                // Constants are numbered relative to the constant base (relocated in finish).
+                (6 * self.k + 1 + i) as u32
+            }
+        }
+    }
+    fn index(&self, ix: &Index) -> Result<usize, ExprError> {
+        match ix {
+            Index::Lit(n, col) => {
+                if *n < self.k {
+                    Ok(*n)
+                } else {
+                    Err(self.err(
+                        *col,
+                        format!(
+                            "index {n} is out of range: indices run over 0..{} (K = {})",
+                            self.k - 1,
+                            self.k
+                        ),
+                    ))
+                }
+            }
+            Index::Bound(name) => self
+                .env
+                .iter()
+                .rev()
+                .find(|(b, _)| b == name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| self.err(0, format!("index `{name}` is not bound"))),
+        }
+    }
+    fn bin(&mut self, op: BinOp, a: Val, b: Val, col: usize) -> Result<Val, ExprError> {
+        if let (Val::C(x), Val::C(y)) = (&a, &b) {
+            match super::fold_bin(op, x, y) {
+                Some(q) if super::small(&q) => return Ok(Val::C(q)),
+                Some(_) => {}
+                None => return Err(self.err(col, "division by zero")),
+            }
+        }
+        let (a, b) = (self.reg(a), self.reg(b));
+        self.emit(Ins::Bin(op, a, b))
+    }
+
+    fn compile(&mut self, e: &Expr) -> Result<Val, ExprError> {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            return Err(self.err(
+                0,
+                format!(
+                    "the expression unrolls to more than {MAX_WORK} terms at K = {}",
+                    self.k
+                ),
+            ));
+        }
+        Ok(match e {
+            Expr::Num(q) => Val::C(q.clone()),
+            Expr::IndexVal(ix) => Val::C(Rational::from(self.index(ix)? as u64)),
+            Expr::Var(v, col) => {
+                let block = |b: usize, i: usize, k: usize| Val::R((b * k + i) as u32);
+                match v {
+                    Var::K => Val::C(Rational::from(self.k as u64)),
+                    Var::T => {
+                        return Err(self.err(
+                            *col,
+                            "`t` (time) is defined only along a trajectory; a pointwise claim \
+                             is evaluated at one state",
+                        ))
+                    }
+                    Var::Loss => {
+                        self.needs_spectral = true;
+                        self.needs_loss = true;
+                        Val::R((6 * self.k) as u32)
+                    }
+                    Var::Lambda(ix) => block(LAMBDA, self.index(ix)?, self.k),
+                    Var::A(ix) | Var::B(ix) => {
+                        if self.kind == StateKind::Balanced {
+                            return Err(self.err(
+                                *col,
+                                "a_m and b_m are the state of the unbalanced flow; a balanced \
+                                 state is lambda (use lambda_m, or flow = \"unbalanced\")",
+                            ));
+                        }
+                        let b = if matches!(v, Var::A(_)) { A } else { B };
+                        block(b, self.index(ix)?, self.k)
+                    }
+                    Var::F(ix) | Var::P(ix) | Var::S(ix) => {
+                        self.needs_spectral = true;
+                        let b = match v {
+                            Var::F(_) => F,
+                            Var::P(_) => P,
+                            _ => S,
+                        };
+                        block(b, self.index(ix)?, self.k)
+                    }
+                }
+            }
+            Expr::Neg(a) => match self.compile(a)? {
+                Val::C(q) => Val::C(-q),
+                v => {
+                    let r = self.reg(v);
+                    self.emit(Ins::Neg(r))?
+                }
+            },
+            Expr::Bin(op, a, b) => {
+                let (a, b) = (self.compile(a)?, self.compile(b)?);
+                self.bin(*op, a, b, 0)?
+            }
+            Expr::Pow(a, n) => {
+                let a = self.compile(a)?;
+                if *n == 0 {
+                    return Ok(Val::C(Rational::from(1)));
+                }
+                if let Val::C(x) = &a {
+                    if *x == 0 && *n < 0 {
+                        return Err(self.err(0, "division by zero (0 to a negative power)"));
+                    }
+                }
+                if let Val::C(x) = a.clone().filter_small_power(*n) {
+                    let mut q = Rational::from(1);
+                    for _ in 0..n.unsigned_abs() {
+                        q *= &x;
+                    }
+                    return Ok(Val::C(if *n < 0 { q.recip() } else { q }));
+                }
+                let x = self.reg(a);
+                let m = n.unsigned_abs();
+                let top = 63 - m.leading_zeros();
+                let mut r = x;
+                for bit in (0..top).rev() {
+                    let Val::R(sq) = self.emit(Ins::Bin(BinOp::Mul, r, r))? else {
+                        unreachable!()
+                    };
+                    r = sq;
+                    if m >> bit & 1 == 1 {
+                        let Val::R(p) = self.emit(Ins::Bin(BinOp::Mul, r, x))? else {
+                            unreachable!()
+                        };
+                        r = p;
+                    }
+                }
+                if *n < 0 {
+                    self.emit(Ins::Recip(r))?
+                } else {
+                    Val::R(r)
+                }
+            }
+            Expr::Func(f, a) => match (f, self.compile(a)?) {
+                (Func::Abs, Val::C(q)) => Val::C(q.abs()),
+                (_, v) => {
+                    let r = self.reg(v);
+                    self.emit(Ins::Func(*f, r))?
+                }
+            },
+            Expr::MinMax(is_max, args) => {
+                let mut acc = self.compile(&args[0])?;
+                for a in &args[1..] {
+                    let b = self.compile(a)?;
+                    let (x, y) = (self.reg(acc), self.reg(b));
+                    acc = self.emit(if *is_max {
+                        Ins::Max(x, y)
+                    } else {
+                        Ins::Min(x, y)
+                    })?;
+                }
+                acc
+            }
+            Expr::Agg {
+                op,
+                var,
+                cond,
+                body,
+                col,
+            } => {
+                let bound = match cond {
+                    Some((c, ix)) => Some((*c, self.index(ix)?)),
+                    None => None,
+                };
+                let mut terms = Vec::new();
+                for i in 0..self.k {
+                    let keep = match bound {
+                        None => true,
+                        Some((CmpOp::Ne, j)) => i != j,
+                        Some((CmpOp::Lt, j)) => i < j,
+                        Some((CmpOp::Le, j)) => i <= j,
+                        Some((CmpOp::Gt, j)) => i > j,
+                        Some((CmpOp::Ge, j)) => i >= j,
+                        Some((CmpOp::Eq, j)) => i == j,
+                    };
+                    if !keep {
+                        continue;
+                    }
+                    self.env.push((var.clone(), i));
+                    let t = self.compile(body);
+                    self.env.pop();
+                    terms.push(t?);
+                }
+                let n = terms.len();
+                let mut it = terms.into_iter();
+                let Some(first) = it.next() else {
+                    return match op {
+                        AggOp::Sum => Ok(Val::C(Rational::new())),
+                        AggOp::Prod => Ok(Val::C(Rational::from(1))),
+                        _ => Err(self.err(*col, "the index range is empty")),
+                    };
+                };
+                let mut acc = first;
+                for t in it {
+                    acc = match op {
+                        AggOp::Sum | AggOp::Mean => self.bin(BinOp::Add, acc, t, *col)?,
+                        AggOp::Prod => self.bin(BinOp::Mul, acc, t, *col)?,
+                        AggOp::Max | AggOp::Min => {
+                            let (x, y) = (self.reg(acc), self.reg(t));
+                            self.emit(if *op == AggOp::Max {
+                                Ins::Max(x, y)
+                            } else {
+                                Ins::Min(x, y)
+                            })?
+                        }
+                    };
+                }
+                if *op == AggOp::Mean {
+                    acc = self.bin(BinOp::Div, acc, Val::C(Rational::from(n as u64)), *col)?;
+                }
+                acc
+            }
+            Expr::Ddt(a) => match self.compile(a)? {
+                Val::C(_) => Val::C(Rational::new()),
+                v => {
+                    self.needs_tangent = true;
+                    let r = self.reg(v);
+                    self.emit(Ins::Tangent(r))?
+                }
+            },
+        })
+    }
+
+    fn finish(mut self, outs: Vec<Val>) -> Program {
+        let outputs: Vec<u32> = outs.into_iter().map(|v| self.reg(v)).collect();
+        let base = self.ins_base() as u32;
+        let reloc = |r: u32| {
+            if r > u32::MAX - MAX_INSTRUCTIONS as u32 {
+                base + (u32::MAX - r)
+            } else {
+                r
+            }
+        };
+        let ins = self
+            .ins
+            .iter()
+            .map(|i| match *i {
+                Ins::Bin(op, a, b) => Ins::Bin(op, reloc(a), reloc(b)),
+                Ins::Neg(a) => Ins::Neg(reloc(a)),
+                Ins::Recip(a) => Ins::Recip(reloc(a)),
+                Ins::Func(f, a) => Ins::Func(f, reloc(a)),
+                Ins::Max(a, b) => Ins::Max(reloc(a), reloc(b)),
+                Ins::Min(a, b) => Ins::Min(reloc(a), reloc(b)),
+                Ins::Tangent(a) => Ins::Tangent(reloc(a)),
+            })
+            .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Program {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            k: self.k,
+            kind: self.kind,
+            outputs: outputs.into_iter().map(reloc).collect(),
+            consts: self.consts,
+            ins,
+            needs_spectral: self.needs_spectral,
+            needs_loss: self.needs_loss,
+            needs_tangent: self.needs_tangent,
+        }
+    }
+}
+
+/// Compile normalised expressions (one output each) for `K = k` (a power of two, >= 2) and a
+/// state kind. `text` is the expression as written, for error messages.
+pub fn compile(
+    exprs: &[&Expr],
+    k: usize,
+    kind: StateKind,
+    text: &str,
+) -> Result<Program, ExprError> {
+    if !k.is_power_of_two() || k < 2 || k > crate::model::hadamard::MAX_ORDER {
+        return Err(ExprError::new(
+            text,
+            0,
+            format!(
+                "K = {k} must be a power of two in 2..={}",
+                crate::model::hadamard::MAX_ORDER
+            ),
+        ));
+    }
+    let mut c = Compiler {
+        text,
+        k,
+        kind,
+        consts: Vec::new(),
+        ins: Vec::new(),
+        cse: HashMap::new(),
+        env: Vec::new(),
+        needs_spectral: false,
+        needs_loss: false,
+        needs_tangent: false,
+        work: 0,
+    };
+    let mut outs = Vec::new();
+    for e in exprs {
+        outs.push(c.compile(e)?);
+    }
+    Ok(c.finish(outs))
+}
+
+/// A reusable register file for one program on one number type.
+pub struct Evaluator<T> {
+    regs: Vec<T>,
+    /// The program and precision whose constants the register file holds.
+    const_prec: Option<(u64, u32)>,
+}
+
+impl<T: Scalar> Evaluator<T> {
+    /// A register file sized for `prog`.
+    pub fn new(prog: &Program) -> Self {
+        Evaluator {
+            regs: vec![T::zero(); prog.n_regs()],
+            const_prec: None,
+        }
+    }
+
+    /// Evaluate `prog` at `state` (length [`Program::state_len`]) with constants at `prec`
+    /// bits. Afterwards [`Evaluator::output`] reads the results. A program with `d/dt` needs
+    /// dual numbers seeded with the flow (see [`eval_pointwise`]); on plain numbers its `d/dt`
+    /// is not finite.
+    pub fn run(&mut self, prog: &Program, state: &[T], prec: u32) -> Result<(), String> {
+        if state.len() != prog.state_len() {
+            return Err(format!(
+                "the state has {} entries, the program expects {}",
+                state.len(),
+                prog.state_len()
+            ));
+        }
+        let k = prog.k;
+        if self.regs.len() != prog.n_regs() {
+            self.regs = vec![T::zero(); prog.n_regs()];
+            self.const_prec = None;
+        }
+        if self.const_prec != Some((prog.id, prec)) {
+            let cb = prog.const_base();
+            for (i, q) in prog.consts.iter().enumerate() {
+                self.regs[cb + i] = T::from_rational(q, prec);
+            }
+            self.const_prec = Some((prog.id, prec));
+        }
+        match prog.kind {
+            StateKind::Balanced => self.regs[..k].clone_from_slice(state),
+            StateKind::Unbalanced => {
+                self.regs[A * k..(B + 1) * k].clone_from_slice(state);
+                for m in 0..k {
+                    self.regs[m] = state[m].clone() * &state[k + m];
+                }
+            }
+        }
+        if prog.needs_spectral {
+            let sp = enclose_spectral_softmax(&self.regs[..k]);
+            if prog.needs_loss {
+                self.regs[prog.loss_reg()] =
+                    crate::model::softmax::enclose_log_sum_exp(&sp.f) - &sp.f[0];
+            }
+            for (b, v) in [(F, sp.f), (P, sp.p), (S, sp.s)] {
+                for (m, x) in v.into_iter().enumerate() {
+                    self.regs[b * k + m] = x;
+                }
+            }
+        }
+        let base = prog.ins_base();
+        for (i, ins) in prog.ins.iter().enumerate() {
+            let r = &self.regs;
+            let g = |j: u32| &r[j as usize];
+            let v = match *ins {
+                Ins::Bin(BinOp::Add, a, b) => g(a).clone() + g(b),
+                Ins::Bin(BinOp::Sub, a, b) => g(a).clone() - g(b),
+                Ins::Bin(BinOp::Mul, a, b) => g(a).clone() * g(b),
+                Ins::Bin(BinOp::Div, a, b) => g(a).clone() / g(b),
+                Ins::Neg(a) => -g(a).clone(),
+                Ins::Recip(a) => g(a).recip(),
+                Ins::Func(Func::Exp, a) => g(a).exp(),
+                Ins::Func(Func::Log, a) => g(a).ln(),
+                Ins::Func(Func::Log1p, a) => g(a).ln_1p(),
+                Ins::Func(Func::Expm1, a) => g(a).exp_m1(),
+                Ins::Func(Func::Sqrt, a) => g(a).sqrt(),
+                Ins::Func(Func::Abs, a) => g(a).abs_s(),
+                Ins::Max(a, b) => g(a).max_s(g(b)),
+                Ins::Min(a, b) => g(a).min_s(g(b)),
+                Ins::Tangent(a) => g(a).tangent(),
+            };
+            self.regs[base + i] = v;
+        }
+        Ok(())
+    }
+
+    /// Output `i` of the last evaluation.
+    pub fn output(&self, prog: &Program, i: usize) -> &T {
+        &self.regs[prog.outputs[i] as usize]
+    }
+}
+
+/// The flow's vector field at `state`: the balanced field (4.2) or the unbalanced field (4.1)
+/// (`a'` then `b'`), docs/math.md section 4.
+pub fn flow_velocity<T: Real>(kind: StateKind, state: &[T]) -> Vec<T> {
+    match kind {
+        StateKind::Balanced => enclose_balanced_field(state),
+        StateKind::Unbalanced => {
+            let (a, b) = state.split_at(state.len() / 2);
+            let (da, db) = enclose_unbalanced_field(a, b);
+            da.into_iter().chain(db).collect()
+        }
+    }
+}
+
+/// Evaluate every output of `prog` at `state` on `T`: directly, or, when the program uses
+/// `d/dt`, on dual numbers whose gradient is seeded with [`flow_velocity`] (the values of the
+/// outputs are returned).
+pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Result<Vec<T>, String> {
+    if prog.needs_tangent {
+        if state.len() != prog.state_len() {
+            return Err(format!(
+                "the state has {} entries, the program expects {}",
+                state.len(),
+                prog.state_len()
+            ));
+        }
+        let v = flow_velocity(prog.kind, state);
+        let seeded: Vec<Dual<T>> = state
+            .iter()
+            .zip(v)
+            .map(|(x, d)| Dual {
+                value: x.clone(),
+                grad: vec![d],
+            })
+            .collect();
+        let mut ev = Evaluator::<Dual<T>>::new(prog);
+        ev.run(prog, &seeded, prec)?;
+        Ok((0..prog.outputs.len())
+            .map(|i| ev.output(prog, i).value.clone())
+            .collect())
+    } else {
+        let mut ev = Evaluator::<T>::new(prog);
+        ev.run(prog, state, prec)?;
+        Ok((0..prog.outputs.len())
+            .map(|i| ev.output(prog, i).clone())
+            .collect())
+    }
+}
