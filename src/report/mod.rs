@@ -19,6 +19,7 @@
 pub mod digits;
 pub mod explain;
 pub mod folder;
+pub mod manifest;
 pub mod plot;
 pub mod regress;
 pub mod tables;
@@ -158,6 +159,8 @@ pub struct ReportSummary {
     pub files: Vec<PathBuf>,
     /// The SVG plots among them.
     pub plots: Vec<PathBuf>,
+    /// The manifest listing `files` (`out/.hadacert-report.json`).
+    pub manifest: PathBuf,
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), String> {
@@ -171,15 +174,18 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
 /// * `plots/<id>.<series>.svg` for every series of every certificate that has one, except C5
 ///   certificates, which get one `plots/<id>.svg` with both ratio series as stacked panels
 ///   ([`plot::panels_svg`]);
-/// * `report.md`: a summary line, every Markdown table, and the plots.
+/// * `report.md`: a summary line, every Markdown table, and the plots;
+/// * `.hadacert-report.json`, the [`manifest`] listing every file above.
 ///
-/// Existing files of the same names are replaced; nothing else in `out` is touched.
+/// `out` must be new, empty, or hold a previous report (a manifest): the files of the previous
+/// manifest are removed first, so nothing stale survives; a non-empty folder without a manifest
+/// is refused and left untouched ([`manifest::prepare`]).
 pub fn write_report(
     certs: &[Certificate],
     out: &Path,
     opts: &TableOptions,
 ) -> Result<ReportSummary, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    manifest::prepare(out)?;
     let mut summary = ReportSummary {
         certificates: certs.len(),
         ..ReportSummary::default()
@@ -248,6 +254,7 @@ pub fn write_report(
     let path = out.join("report.md");
     write_file(&path, &index)?;
     summary.files.push(path);
+    summary.manifest = manifest::write(out, &summary.files)?;
     Ok(summary)
 }
 
