@@ -300,6 +300,9 @@ fn latex_tables_compile() {
             example.contains(&format!("\\InputIfFileExists{{{stem}}}")),
             "docs/appendix-example.tex does not input the report's {stem}.tex"
         );
+        if stem == "figures" {
+            continue; // the list of figure snippets
+        }
         let text = std::fs::read_to_string(t).unwrap();
         assert!(
             !text.contains("resizebox") && !text.contains("textasciicircum"),
@@ -743,5 +746,112 @@ fn report_only_restricts_to_matching_ids() {
     assert!(
         table.contains("| time |") && table.contains(" 3 ms |"),
         "{table}"
+    );
+}
+
+#[test]
+fn figures_group_modes_draw_bounds_and_say_what_is_left_out() {
+    use hadacert::report::figure;
+    // lambda_0 constant (not drawn, said so), lambda_1 and lambda_2 in one figure; a bound on V
+    // that the band crosses (a refuted bound must be visible).
+    let mut cert = synthetic_as("traj-synthetic", "trajectory");
+    cert.inputs = serde_json::json!({
+        "kind": "trajectory",
+        "bounds": [{"quantity": "V", "at": "all", "below": "0.5", "above": null}],
+    });
+    let v = cert.series[0].clone();
+    let mut modes = Vec::new();
+    for (m, (lo, hi)) in [("0", "0"), ("0.25", "0.5"), ("0.75", "1")]
+        .iter()
+        .enumerate()
+    {
+        let mut s = v.clone();
+        s.name = format!("lambda_{m}");
+        for p in &mut s.points {
+            p.lower = lo.to_string();
+            p.upper = hi.to_string();
+        }
+        modes.push(s);
+    }
+    cert.series = vec![v];
+    cert.series.extend(modes);
+    let figs = figure::figures(&cert);
+    let names: Vec<&str> = figs.iter().map(|f| f.stem.as_str()).collect();
+    assert_eq!(
+        names,
+        ["traj-synthetic-V", "traj-synthetic-lambda-m"],
+        "{names:?}"
+    );
+    let modes = &figs[1];
+    let labels: Vec<&str> = modes.traces.iter().map(|t| t.label.as_str()).collect();
+    assert_eq!(labels, ["lambda_1", "lambda_2"]);
+    let caption = figure::snippet(modes, "plots/x.pdf", "plots/x.pgf.tex");
+    assert!(caption.contains("$\\lambda_{0}$ is not drawn"), "{caption}");
+    assert!(caption.contains("\\begin{figure}") && caption.contains("\\includegraphics"));
+    // The bound on V: a level at 0.5 over the whole run, in the data and in the pgfplots source.
+    let vf = &figs[0];
+    assert_eq!(vf.levels.len(), 1);
+    assert_eq!(vf.levels[0].value, 0.5);
+    let dats = figure::dat_files(vf);
+    let bound = dats.iter().find(|(n, _)| n.ends_with("-b1.dat")).unwrap();
+    assert!(
+        bound.1.lines().skip(2).all(|l| l.ends_with(" 5e-1")),
+        "{}",
+        bound.1
+    );
+    let pgf = figure::to_pgfplots(vf, "plots/");
+    for (name, _) in &dats {
+        assert!(
+            pgf.contains(&format!("{{plots/{name}}}")),
+            "{name} not drawn:\n{pgf}"
+        );
+    }
+    assert!(pgf.contains("dashed") && pgf.contains("\\addlegendentry{bound $V < 0.5$"));
+    // Two bands (split at the step that is not finite), each outline closed.
+    let bands: Vec<_> = dats.iter().filter(|(n, _)| n.contains("-s1-")).collect();
+    assert_eq!(bands.len(), 2);
+    for (_, text) in &bands {
+        let rows: Vec<&str> = text.lines().skip(2).collect();
+        assert_eq!(rows.first(), rows.last(), "outline closed");
+    }
+    // The PDF: one page, base-14 Helvetica, no embedded font file.
+    let pdf = figure::to_pdf(vf);
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF-"), "not a PDF");
+    assert!(text.contains("/Helvetica") && !text.contains("/FontFile"));
+    assert!(text.trim_end().ends_with("%%EOF"));
+    // The SVG of the same model: the same two bands and the dashed bound (plus its legend key).
+    let svg = figure::to_svg(vf);
+    assert_eq!(svg.matches("<polygon").count(), 2, "{svg}");
+    assert_eq!(svg.matches("stroke-dasharray").count(), 2, "{svg}");
+    assert!(svg.contains("bound V &lt; 0.5 on [0, T]"), "{svg}");
+    // write_report writes every file of every figure and lists them in the manifest.
+    let out = tempfile::tempdir().unwrap();
+    let summary = write_report(
+        std::slice::from_ref(&cert),
+        out.path(),
+        &TableOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary.figures,
+        ["traj-synthetic-V", "traj-synthetic-lambda-m"]
+    );
+    let listed = manifest_files(out.path());
+    for stem in &summary.figures {
+        for f in [
+            format!("plots/{stem}.pdf"),
+            format!("plots/{stem}.svg"),
+            format!("plots/{stem}.pgf.tex"),
+            format!("figures/fig-{stem}.tex"),
+        ] {
+            assert!(out.path().join(&f).is_file(), "{f}");
+            assert!(listed.contains(&f), "{f} not in the manifest");
+        }
+    }
+    let list = std::fs::read_to_string(out.path().join("figures.tex")).unwrap();
+    assert!(
+        list.contains("\\input{figures/fig-traj-synthetic-lambda-m}"),
+        "{list}"
     );
 }
