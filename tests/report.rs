@@ -275,18 +275,13 @@ fn latex_tables_compile() {
                  texlive-latex-base and texlive-latex-recommended)"
             )
         });
-    // The shipped claims' certificates plus a synthetic one of an unknown family (generic
-    // table), reported through the binary with timings.
+    // The shipped claims' certificates, reported through the binary, then the example
+    // appendix of the repository (docs/appendix-example.tex) compiled against that report.
     let (certs_dir, _) = shipped();
-    let certs = tempfile::tempdir().unwrap();
-    for p in files_with_ext(certs_dir.path(), "json") {
-        std::fs::copy(&p, certs.path().join(p.file_name().unwrap())).unwrap();
-    }
-    hadacert::cert::write_atomic(certs.path(), &synthetic()).unwrap();
     let out = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_hadacert"))
         .args(["report", "--certs"])
-        .arg(certs.path())
+        .arg(certs_dir.path())
         .arg("--out")
         .arg(out.path())
         .output()
@@ -297,21 +292,25 @@ fn latex_tables_compile() {
         String::from_utf8_lossy(&status.stderr)
     );
     let tables = files_with_ext(out.path(), "tex");
-    assert!(
-        tables.len() >= 4,
-        "C1, C1r, C2 and the generic C9 table: {tables:?}"
-    );
-    let mut doc = String::from(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\begin{document}\n",
-    );
+    assert!(tables.len() >= 8, "a table per claim kind: {tables:?}");
+    let example = std::fs::read_to_string(root().join("docs/appendix-example.tex")).unwrap();
     for t in &tables {
-        doc.push_str(&format!(
-            "\\input{{{}}}\n\\clearpage\n",
-            t.file_stem().unwrap().to_string_lossy()
-        ));
+        let stem = t.file_stem().unwrap().to_string_lossy();
+        assert!(
+            example.contains(&format!("\\InputIfFileExists{{{stem}}}")),
+            "docs/appendix-example.tex does not input the report's {stem}.tex"
+        );
+        if stem == "figures" {
+            continue; // the list of figure snippets
+        }
+        let text = std::fs::read_to_string(t).unwrap();
+        assert!(
+            !text.contains("resizebox") && !text.contains("textasciicircum"),
+            "{stem}.tex: scaled, or mathematics as text"
+        );
+        assert!(text.contains("\\small\n"), "{stem}.tex: one font size");
     }
-    doc.push_str("\\end{document}\n");
-    std::fs::write(out.path().join("doc.tex"), doc).unwrap();
+    std::fs::write(out.path().join("doc.tex"), example).unwrap();
     let run = Command::new(engine)
         .args([
             "-interaction=nonstopmode",
@@ -542,5 +541,317 @@ fn regress_compares_series_step_by_step() {
         diff.render(&four).contains("time grid changed"),
         "{}",
         diff.render(&four)
+    );
+}
+
+/// The synthetic certificate under another id and family.
+fn synthetic_as(id: &str, family: &str) -> Certificate {
+    let mut c = synthetic();
+    c.id = id.into();
+    c.claim = family.into();
+    c.inputs = serde_json::json!({ "kind": family });
+    c
+}
+
+fn run_report(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hadacert"))
+        .arg("report")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn manifest_files(out: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(out.join(".hadacert-report.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn report_replaces_its_previous_output_and_nothing_else() {
+    let out = tempfile::tempdir().unwrap();
+    let first = write_report(
+        &[synthetic_as("C9-old", "C9")],
+        out.path(),
+        &TableOptions::default(),
+    )
+    .unwrap();
+    // The manifest lists exactly the files written, relative to the folder.
+    let listed = manifest_files(out.path());
+    assert_eq!(listed.len(), first.files.len(), "{listed:?}");
+    for f in &first.files {
+        let rel = f
+            .strip_prefix(out.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(listed.contains(&rel), "{rel} not in {listed:?}");
+        assert!(f.is_file());
+    }
+    assert!(out.path().join("C9.tex").is_file());
+    assert!(out.path().join("plots/C9-old.V.svg").is_file());
+    // A file the user put there is not ours: it survives the next report.
+    std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    let second = write_report(
+        &[synthetic_as("C10-new", "C10")],
+        out.path(),
+        &TableOptions::default(),
+    )
+    .unwrap();
+    for f in &first.files {
+        if !second.files.contains(f) {
+            assert!(!f.exists(), "stale {} survived", f.display());
+        }
+    }
+    assert!(!out.path().join("C9.tex").exists());
+    assert!(!out.path().join("plots/C9-old.V.svg").exists());
+    assert!(out.path().join("C10.tex").is_file());
+    assert!(out.path().join("plots/C10-new.V.svg").is_file());
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("C10-new") && !report.contains("C9-old"),
+        "{report}"
+    );
+    assert_eq!(manifest_files(out.path()).len(), second.files.len());
+}
+
+#[test]
+fn report_refuses_a_folder_it_did_not_write() {
+    let certs = tempfile::tempdir().unwrap();
+    hadacert::cert::write_atomic(certs.path(), &synthetic()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("paper.tex"), "\\documentclass{article}").unwrap();
+    std::fs::write(out.path().join("C9.tex"), "my own table").unwrap();
+    let run = run_report(&[
+        "--certs".as_ref(),
+        certs.path().as_os_str(),
+        "--out".as_ref(),
+        out.path().as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not empty") && stderr.contains(".hadacert-report.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was deleted"), "{stderr}");
+    // Nothing deleted, nothing written.
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["C9.tex", "paper.tex"]);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("C9.tex")).unwrap(),
+        "my own table"
+    );
+    // A manifest listing a path outside the folder is refused too, before anything is removed.
+    let out2 = tempfile::tempdir().unwrap();
+    std::fs::write(out2.path().join("keep.tex"), "x").unwrap();
+    std::fs::write(
+        out2.path().join(".hadacert-report.json"),
+        r#"{"tool": "hadacert report", "version": "0", "files": ["keep.tex", "../elsewhere.tex"]}"#,
+    )
+    .unwrap();
+    let run = run_report(&[
+        "--certs".as_ref(),
+        certs.path().as_os_str(),
+        "--out".as_ref(),
+        out2.path().as_os_str(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(out2.path().join("keep.tex").is_file());
+}
+
+#[test]
+fn report_only_restricts_to_matching_ids() {
+    let certs = tempfile::tempdir().unwrap();
+    for c in [
+        synthetic_as("C9-a", "C9"),
+        synthetic_as("C9-b", "C9"),
+        synthetic_as("C10-c", "C10"),
+    ] {
+        hadacert::cert::write_atomic(certs.path(), &c).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = run_report(&[
+        "--certs".as_ref(),
+        certs.path().as_os_str(),
+        "--out".as_ref(),
+        out.path().as_os_str(),
+        "--only".as_ref(),
+        "C9-a".as_ref(),
+        "--only".as_ref(),
+        "C10-*".as_ref(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("`C9-a`") && report.contains("`C10-c`"),
+        "{report}"
+    );
+    assert!(!report.contains("C9-b"), "{report}");
+    assert!(
+        report.starts_with("# hadacert report\n\n2 certificates"),
+        "{report}"
+    );
+    // No time column unless asked for.
+    let table = std::fs::read_to_string(out.path().join("C9.md")).unwrap();
+    assert!(
+        !table.contains("| time |") && !table.contains(" ms |"),
+        "{table}"
+    );
+    // A pattern that matches nothing is an error (exit 2), not an empty report.
+    let out2 = tempfile::tempdir().unwrap();
+    let run = run_report(&[
+        "--certs".as_ref(),
+        certs.path().as_os_str(),
+        "--out".as_ref(),
+        out2.path().as_os_str(),
+        "--only".as_ref(),
+        "C1-*".as_ref(),
+        "--times".as_ref(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("no certificate id matches --only C1-*"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // --times adds the column.
+    let out3 = tempfile::tempdir().unwrap();
+    let run = run_report(&[
+        "--certs".as_ref(),
+        certs.path().as_os_str(),
+        "--out".as_ref(),
+        out3.path().as_os_str(),
+        "--times".as_ref(),
+    ]);
+    assert!(run.status.success());
+    let table = std::fs::read_to_string(out3.path().join("C9.md")).unwrap();
+    assert!(
+        table.contains("| time |") && table.contains(" 3 ms |"),
+        "{table}"
+    );
+}
+
+#[test]
+fn figures_group_modes_draw_bounds_and_say_what_is_left_out() {
+    use hadacert::report::figure;
+    // lambda_0 constant (not drawn, said so), lambda_1 and lambda_2 in one figure; a bound on V
+    // that the band crosses (a refuted bound must be visible).
+    let mut cert = synthetic_as("traj-synthetic", "trajectory");
+    cert.inputs = serde_json::json!({
+        "kind": "trajectory",
+        "bounds": [{"quantity": "V", "at": "all", "below": "0.5", "above": null}],
+    });
+    let v = cert.series[0].clone();
+    let mut modes = Vec::new();
+    for (m, (lo, hi)) in [("0", "0"), ("0.25", "0.5"), ("0.75", "1")]
+        .iter()
+        .enumerate()
+    {
+        let mut s = v.clone();
+        s.name = format!("lambda_{m}");
+        for p in &mut s.points {
+            p.lower = lo.to_string();
+            p.upper = hi.to_string();
+        }
+        modes.push(s);
+    }
+    cert.series = vec![v];
+    cert.series.extend(modes);
+    let figs = figure::figures(&cert);
+    let names: Vec<&str> = figs.iter().map(|f| f.stem.as_str()).collect();
+    assert_eq!(
+        names,
+        ["traj-synthetic-V", "traj-synthetic-lambda-m"],
+        "{names:?}"
+    );
+    let modes = &figs[1];
+    let labels: Vec<&str> = modes.traces.iter().map(|t| t.label.as_str()).collect();
+    assert_eq!(labels, ["lambda_1", "lambda_2"]);
+    let caption = figure::snippet(modes, "plots/x.pdf", "plots/x.pgf.tex");
+    assert!(caption.contains("$\\lambda_{0}$ is not drawn"), "{caption}");
+    assert!(caption.contains("\\begin{figure}") && caption.contains("\\includegraphics"));
+    // The bound on V: a level at 0.5 over the whole run, in the data and in the pgfplots source.
+    let vf = &figs[0];
+    assert_eq!(vf.levels.len(), 1);
+    assert_eq!(vf.levels[0].value, 0.5);
+    let dats = figure::dat_files(vf);
+    let bound = dats.iter().find(|(n, _)| n.ends_with("-b1.dat")).unwrap();
+    assert!(
+        bound.1.lines().skip(2).all(|l| l.ends_with(" 5e-1")),
+        "{}",
+        bound.1
+    );
+    let pgf = figure::to_pgfplots(vf, "plots/");
+    for (name, _) in &dats {
+        assert!(
+            pgf.contains(&format!("{{plots/{name}}}")),
+            "{name} not drawn:\n{pgf}"
+        );
+    }
+    assert!(pgf.contains("dashed") && pgf.contains("\\addlegendentry{bound $V < 0.5$"));
+    // Two bands (split at the step that is not finite), each outline closed.
+    let bands: Vec<_> = dats.iter().filter(|(n, _)| n.contains("-s1-")).collect();
+    assert_eq!(bands.len(), 2);
+    for (_, text) in &bands {
+        let rows: Vec<&str> = text.lines().skip(2).collect();
+        assert_eq!(rows.first(), rows.last(), "outline closed");
+    }
+    // The PDF: one page, base-14 Helvetica, no embedded font file.
+    let pdf = figure::to_pdf(vf);
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF-"), "not a PDF");
+    assert!(text.contains("/Helvetica") && !text.contains("/FontFile"));
+    assert!(text.trim_end().ends_with("%%EOF"));
+    // The SVG of the same model: the same two bands and the dashed bound (plus its legend key).
+    let svg = figure::to_svg(vf);
+    assert_eq!(svg.matches("<polygon").count(), 2, "{svg}");
+    assert_eq!(svg.matches("stroke-dasharray").count(), 2, "{svg}");
+    assert!(svg.contains("bound V &lt; 0.5 on [0, T]"), "{svg}");
+    // write_report writes every file of every figure and lists them in the manifest.
+    let out = tempfile::tempdir().unwrap();
+    let summary = write_report(
+        std::slice::from_ref(&cert),
+        out.path(),
+        &TableOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary.figures,
+        ["traj-synthetic-V", "traj-synthetic-lambda-m"]
+    );
+    let listed = manifest_files(out.path());
+    for stem in &summary.figures {
+        for f in [
+            format!("plots/{stem}.pdf"),
+            format!("plots/{stem}.svg"),
+            format!("plots/{stem}.pgf.tex"),
+            format!("figures/fig-{stem}.tex"),
+        ] {
+            assert!(out.path().join(&f).is_file(), "{f}");
+            assert!(listed.contains(&f), "{f} not in the manifest");
+        }
+    }
+    let list = std::fs::read_to_string(out.path().join("figures.tex")).unwrap();
+    assert!(
+        list.contains("\\input{figures/fig-traj-synthetic-lambda-m}"),
+        "{list}"
     );
 }

@@ -89,9 +89,17 @@ pub struct ReportArgs {
     /// Folder for the tables, plots and report.md.
     #[arg(long)]
     out: PathBuf,
-    /// Leave the time column out of the tables (reproducible output).
+    /// Add an evaluation-time column to the tables (off by default: times vary between runs
+    /// and an appendix rarely wants them).
     #[arg(long)]
+    times: bool,
+    /// No time column (the default; kept so older scripts still run).
+    #[arg(long, hide = true, conflicts_with = "times")]
     no_times: bool,
+    /// Only certificates whose id matches this glob (e.g. 'C1-*'); repeat to keep the
+    /// certificates matching any of several globs.
+    #[arg(long)]
+    only: Vec<String>,
     /// Most significant digits printed for a certified value.
     #[arg(long, default_value_t = 12)]
     digits: usize,
@@ -197,19 +205,35 @@ fn run_report(args: &ReportArgs) -> Result<(), String> {
             args.certs.display()
         ));
     }
-    let certs: Vec<Certificate> = loaded.into_iter().map(|l| l.cert).collect();
+    let mut certs: Vec<Certificate> = loaded.into_iter().map(|l| l.cert).collect();
+    if !args.only.is_empty() {
+        let pats = args
+            .only
+            .iter()
+            .map(|p| glob::Pattern::new(p).map_err(|e| format!("--only `{p}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        certs.retain(|c| pats.iter().any(|p| p.matches(&c.id)));
+        if certs.is_empty() {
+            return Err(format!(
+                "{}: no certificate id matches --only {}",
+                args.certs.display(),
+                args.only.join(" --only ")
+            ));
+        }
+    }
     let opts = crate::report::TableOptions {
-        times: !args.no_times,
+        times: args.times && !args.no_times,
         max_digits: args.digits.max(1),
     };
     let summary = crate::report::write_report(&certs, &args.out, &opts)?;
     println!("{}", crate::report::summary_line(&certs));
     println!(
-        "report: tables for {} ({} files), {} plot(s) in {}",
+        "report: tables for {} ({} files), {} plot(s) in {}; manifest {}",
         summary.families.join(", "),
         summary.files.len(),
         summary.plots.len(),
-        args.out.display()
+        args.out.display(),
+        summary.manifest.display()
     );
     Ok(())
 }

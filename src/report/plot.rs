@@ -63,7 +63,13 @@ fn end(s: &str, dir: Direction) -> Option<f64> {
 }
 
 /// A step as drawn: `(t0, t1, lower, upper)` rounded outward.
-type Step = (f64, f64, f64, f64);
+pub(crate) type Step = (f64, f64, f64, f64);
+
+/// The steps of `series` as drawn (rounded outward; `None` where not finite) and the widest
+/// step enclosure, exactly.
+pub(crate) fn series_steps(series: &Series) -> (Vec<Option<Step>>, Option<Rational>) {
+    steps(series)
+}
 
 fn steps(series: &Series) -> (Vec<Option<Step>>, Option<Rational>) {
     let mut widest: Option<Rational> = None;

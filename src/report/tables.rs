@@ -16,7 +16,7 @@ use serde_json::Value;
 /// Options of the generated tables.
 #[derive(Clone, Debug)]
 pub struct TableOptions {
-    /// Include the evaluation time column (off for snapshots: times vary).
+    /// Include the evaluation time column (off by default: times vary; `report --times`).
     pub times: bool,
     /// Most significant digits printed for a certified value.
     pub max_digits: usize,
@@ -25,7 +25,7 @@ pub struct TableOptions {
 impl Default for TableOptions {
     fn default() -> Self {
         TableOptions {
-            times: true,
+            times: false,
             max_digits: 12,
         }
     }
@@ -174,10 +174,23 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Rows, one per certificate.
     pub rows: Vec<Vec<Cell>>,
+    /// Notes printed under the table, one per line: `(Markdown, LaTeX)`.
+    pub notes: Vec<(String, String)>,
+    /// Row indices where a new group begins (LaTeX adds a little space above them).
+    pub group_starts: Vec<usize>,
 }
 
 /// Known families, in report order.
-pub const KNOWN_FAMILIES: [&str; 5] = ["C1", "C1r", "C2", "C6", "trajectory"];
+pub const KNOWN_FAMILIES: [&str; 8] = [
+    "C1",
+    "C1r",
+    "C2",
+    "C5",
+    "C6",
+    "trajectory",
+    "C4region",
+    "C5k4",
+];
 
 /// One table per family present in `certs`: known families first (C1, C1r, C2), then the
 /// others by name.
@@ -206,6 +219,8 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
                 "C2" => c2_table(&members, opts),
                 "C6" => c6_table(&members, opts),
                 "trajectory" => trajectory_table(&members, opts),
+                "C5" => c5_table(&members, opts),
+                "C4region" | "C5k4" => region_table(f, &members, opts),
                 _ => generic_table(f, &members, opts),
             }
         })
@@ -312,6 +327,8 @@ fn c1_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
             .into(),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts: Vec::new(),
     }
 }
 
@@ -418,6 +435,8 @@ fn c1r_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
                 .into(),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts: Vec::new(),
     }
 }
 
@@ -476,6 +495,8 @@ fn c2_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
             .into(),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts: Vec::new(),
     }
 }
 
@@ -494,18 +515,26 @@ fn c6_key(name: &str) -> Option<(bool, String, String)> {
 /// C6: one row per table entry `(K, L)` of every C6 certificate: the enclosed time
 /// `T(l0 -> L)` and the ratio `T / (exp(L) / (2L))`, certified digits only.
 fn c6_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
-    let columns = base_columns(
-        opts,
-        vec![
-            col("id", "id", "id", "l"),
-            col("K", "K", "$K$", "r"),
-            col("l0", "l0", "$\\ell_0$", "r"),
-            col("L", "L", "$L$", "r"),
-            enc_col("time", "T(l0 -> L)", "$T(\\ell_0 \\to L)$"),
-            enc_col("ratio", "T / (e^L / 2L)", "$T / (e^L / 2L)$"),
-        ],
-    );
+    // One certificate (the usual case): its id, l0 and time go into the caption, not 42 rows.
+    let single = certs.len() == 1;
+    let mut cols = Vec::new();
+    if !single {
+        cols.push(col("id", "id", "id", "l"));
+    }
+    cols.extend([
+        col("K", "K", "$K$", "r"),
+        col("l0", "l0", "$\\ell_0$", "r"),
+        col("L", "L", "$L$", "r"),
+        enc_col("time", "T(l0 -> L)", "$T(\\ell_0 \\to L)$"),
+        enc_col("ratio", "T / (e^L / 2L)", "$T / (e^L / 2L)$"),
+    ]);
+    let columns = if single {
+        cols
+    } else {
+        base_columns(opts, cols)
+    };
     let mut rows = Vec::new();
+    let mut group_starts = Vec::new();
     for c in certs {
         let l0 = c
             .inputs
@@ -518,37 +547,126 @@ fn c6_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
             .iter()
             .filter_map(|e| c6_key(&e.name).filter(|k| !k.0).map(|(_, k, l)| (k, l, e)))
             .collect();
+        let mut last_k: Option<String> = None;
         for (k, l, t) in times {
             let ratio = c
                 .enclosures
                 .iter()
                 .find(|e| c6_key(&e.name) == Some((true, k.clone(), l.clone())));
-            rows.push(with_time(
-                opts,
-                c,
-                vec![
-                    Cell::code(&c.id),
-                    Cell::text(&k),
-                    Cell::text(&l0),
-                    Cell::text(&l),
-                    Cell::digits(t, opts.max_digits),
-                    ratio.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
-                ],
-            ));
+            // K and l0 printed on the first row of each K (the CSV keeps them on every row)
+            let first = last_k.as_ref() != Some(&k);
+            if first {
+                group_starts.push(rows.len());
+            }
+            last_k = Some(k.clone());
+            let shown = |text: &str| {
+                let mut cell = Cell::number(text);
+                if !first {
+                    cell.text.clear();
+                    cell.latex.clear();
+                }
+                cell
+            };
+            let mut row = Vec::new();
+            if !single {
+                row.push(Cell::code(&c.id));
+            }
+            row.extend([
+                shown(&k),
+                shown(&l0),
+                Cell::number(&l),
+                Cell::digits(t, opts.max_digits),
+                ratio.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
+            ]);
+            rows.push(if single { row } else { with_time(opts, c, row) });
         }
     }
+    let (of_md, of_tex) = match certs {
+        [c] => {
+            let time = if opts.times {
+                format!(", {}", super::format_ms(c.elapsed_ms))
+            } else {
+                String::new()
+            };
+            (
+                format!(
+                    " Certificate `{}` ({}, {} bits{time}).",
+                    c.id, c.backend, c.precision_bits
+                ),
+                format!(
+                    " Certificate \\texttt{{{}}} ({}, {} bits{time}).",
+                    latex_id(&c.id),
+                    latex_escape(&c.backend),
+                    c.precision_bits
+                ),
+            )
+        }
+        _ => (String::new(), String::new()),
+    };
     Table {
         family: "C6".into(),
         stem: "C6".into(),
-        caption: "C6: time to grow from l0 to L on the NC ray, T = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)], \
-                  and its ratio to the asymptote e^L / (2L), which tends to 1 (certified digits only)."
-            .into(),
-        latex_caption: "C6: time to grow from $\\ell_0$ to $L$ on the NC ray, $T = \\frac{1}{2}[\\mathrm{Ei}(L) - \\mathrm{Ei}(\\ell_0) + (K-1)\\ln(L/\\ell_0)]$, \
-                        and its ratio to the asymptote $e^L/(2L)$, which tends to 1 (certified digits only)."
-            .into(),
+        caption: format!(
+            "C6: time to grow from l0 to L on the NC ray, T = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)], \
+             and its ratio to the asymptote e^L / (2L), which tends to 1 (certified digits only).{of_md}"
+        ),
+        latex_caption: format!(
+            "C6: time to grow from $\\ell_0$ to $L$ on the NC ray, $T = \\frac{{1}}{{2}}[\\mathrm{{Ei}}(L) - \\mathrm{{Ei}}(\\ell_0) + (K-1)\\ln(L/\\ell_0)]$, \
+             and its ratio to the asymptote $e^L/(2L)$, which tends to 1 (certified digits only).{of_tex}"
+        ),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts,
     }
+}
+
+/// The bounds of a trajectory claim as written: `V < 0.17 at T`, `loss < 1 on [0, T]`,
+/// `a_1 decreasing`; `(Markdown, LaTeX)`.
+fn trajectory_bounds(c: &Certificate) -> (String, String) {
+    let mut md = Vec::new();
+    let mut tex = Vec::new();
+    for b in c
+        .inputs
+        .get("bounds")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let q = b.get("quantity").and_then(Value::as_str).unwrap_or("?");
+        let qm = math_token(q);
+        let (where_md, where_tex) = match b.get("at").and_then(Value::as_str) {
+            Some("all") => ("on [0, T]", "on $[0, T]$"),
+            _ => ("at T", "at $T$"),
+        };
+        let mut parts_md = Vec::new();
+        let mut parts_tex = Vec::new();
+        if let Some(a) = b.get("above").and_then(Value::as_str) {
+            parts_md.push(format!("{q} > {a}"));
+            parts_tex.push(format!("{qm} > {}", latex_escape(a)));
+        }
+        if let Some(u) = b.get("below").and_then(Value::as_str) {
+            parts_md.push(format!("{q} < {u}"));
+            parts_tex.push(format!("{qm} < {}", latex_escape(u)));
+        }
+        md.push(format!("{} {where_md}", parts_md.join(", ")));
+        tex.push(format!("${}$ {where_tex}", parts_tex.join(",\\ ")));
+    }
+    for d in c
+        .inputs
+        .get("decreasing")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        md.push(format!("{d} decreasing"));
+        tex.push(format!("${}$ decreasing", math_token(d)));
+    }
+    if md.is_empty() {
+        return ("—".into(), "---".into());
+    }
+    (md.join("; "), tex.join("; "))
 }
 
 /// Trajectories: flow, K, horizon, verdict, the first bounded quantity at T, and the margin.
@@ -562,6 +680,7 @@ fn trajectory_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
             col("T", "T", "$T$", "r"),
             col("bits", "bits", "bits", "r"),
             col("verdict", "verdict", "verdict", "l"),
+            col("bound", "bound certified", "bound certified", "p{3cm}"),
             col("quantity", "quantity", "quantity", "l"),
             enc_col("value", "value at T", "value at $T$"),
             col("margin", "margin ≥", "margin $\\ge$", "r"),
@@ -570,10 +689,27 @@ fn trajectory_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
     let rows = certs
         .iter()
         .map(|c| {
-            let q = c
-                .enclosures
-                .iter()
-                .find(|e| e.name.ends_with("(T)") && !e.name.starts_with("x_"));
+            // the value at T of the first bounded quantity, else of the first quantity at T
+            let first_q = c
+                .inputs
+                .get("bounds")
+                .and_then(|b| b.get(0))
+                .and_then(|b| b.get("quantity"))
+                .and_then(Value::as_str)
+                .or_else(|| {
+                    c.inputs
+                        .get("decreasing")
+                        .and_then(|d| d.get(0))
+                        .and_then(Value::as_str)
+                });
+            let q = first_q
+                .and_then(|q| find(c, |n| n == format!("{q}(T)")))
+                .or_else(|| {
+                    c.enclosures
+                        .iter()
+                        .find(|e| e.name.ends_with("(T)") && !e.name.starts_with("x_"))
+                });
+            let (bound_md, bound_tex) = trajectory_bounds(c);
             let flow = c
                 .inputs
                 .get("flow")
@@ -601,7 +737,13 @@ fn trajectory_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
                     Cell::text(horizon),
                     Cell::text(c.precision_bits.to_string()),
                     verdict_cell(c),
-                    q.map_or_else(Cell::empty, |e| Cell::text(e.name.trim_end_matches("(T)"))),
+                    Cell {
+                        text: md_escape(&bound_md),
+                        latex: bound_tex,
+                        csv: bound_md,
+                        enclosure: None,
+                    },
+                    q.map_or_else(Cell::empty, |e| Cell::math(e.name.trim_end_matches("(T)"))),
                     q.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
                     margin_cell(c),
                 ],
@@ -611,14 +753,447 @@ fn trajectory_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
     Table {
         family: "trajectory".into(),
         stem: "trajectory".into(),
-        caption: "Validated trajectories of the reduced flows: the first bounded quantity at the horizon T \
-                  (certified digits only) and the smallest margin of the certified bounds (rounded down)."
+        caption: "Validated trajectories of the reduced flows: the bounds certified (as written in the \
+                  claim), the first bounded quantity at the horizon T (certified digits only) and the \
+                  smallest margin of the certified bounds (rounded down)."
             .into(),
-        latex_caption: "Validated trajectories of the reduced flows: the first bounded quantity at the horizon $T$ \
-                        (certified digits only) and the smallest margin of the certified bounds (rounded down)."
+        latex_caption: "Validated trajectories of the reduced flows: the bounds certified (as written in \
+                        the claim), the first bounded quantity at the horizon $T$ (certified digits \
+                        only) and the smallest margin of the certified bounds (rounded down)."
             .into(),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts: Vec::new(),
+    }
+}
+
+/// An id for `\texttt`, escaped, with a break allowed after each hyphen.
+fn latex_id(id: &str) -> String {
+    latex_escape(id).replace('-', "-\\allowbreak{}")
+}
+
+/// Whether a token of a quantity name is an English word (set as text, not mathematics).
+fn is_word(tok: &str) -> bool {
+    let core = tok.trim_matches(|c: char| matches!(c, ',' | ':' | ';' | '(' | ')'));
+    let letters = core.chars().filter(char::is_ascii_alphabetic).count();
+    if core.contains('_') {
+        // `offdiag_mass`, `z_norm`: identifiers with a word after the underscore are text
+        return core
+            .split('_')
+            .skip(1)
+            .any(|w| w.chars().filter(char::is_ascii_alphabetic).count() >= 2);
+    }
+    letters >= 2
+        && core
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'')
+        && !matches!(core, "lambda" | "exp" | "ln" | "Ei" | "dt")
+}
+
+/// One mathematical token of a quantity name in LaTeX math: `dM1/dt(0)` ->
+/// `\mathrm{d}M_{1}/\mathrm{d}t(0)`, `lambda_3` -> `\lambda_{3}`, `v^T` -> `v^\top`,
+/// `Hess(L)` -> `\nabla^2 L`, `l` -> `\ell`, `loss(T)` -> `L(T)`.
+fn math_token(tok: &str) -> String {
+    if tok == "l" {
+        return "\\ell".into();
+    }
+    let mut t = tok
+        .replace("Hess(L)", "\\nabla^2 L")
+        .replace("->", "\\to")
+        .replace("<=", "\\le")
+        .replace(">=", "\\ge")
+        .replace("!=", "\\ne")
+        .replace("^T", "^\\top")
+        .replace("lambda", "\\lambda")
+        .replace("exp(", "\\exp(")
+        .replace("loss", "L");
+    if t.contains("/dt") {
+        t = t.replace("/dt", "/\\mathrm{d}t");
+        if let Some(rest) = t.strip_prefix("(d") {
+            t = format!("(\\mathrm{{d}}{rest}");
+        } else if let Some(rest) = t.strip_prefix('d') {
+            t = format!("\\mathrm{{d}}{rest}");
+        }
+    }
+    // subscripts: `M1` -> `M_{1}`, `x_12` -> `x_{12}`
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '_' && i + 1 < chars.len() && chars[i + 1].is_ascii_alphanumeric() {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j].is_ascii_alphanumeric() {
+                j += 1;
+            }
+            out.push_str("_{");
+            out.extend(&chars[i + 1..j]);
+            out.push('}');
+            i = j;
+            continue;
+        }
+        if c == 'M'
+            && i + 1 < chars.len()
+            && chars[i + 1].is_ascii_digit()
+            && (i == 0 || !chars[i - 1].is_ascii_alphanumeric())
+        {
+            out.push_str(&format!("M_{}", chars[i + 1]));
+            i += 2;
+            continue;
+        }
+        match c {
+            '%' | '&' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("{\\sim}"),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A quantity or enclosure name in LaTeX: words as text, the mathematics between them in math
+/// mode (`v^T Hess(L) v along mode 3` -> `$v^\top \nabla^2 L\, v$ along mode $3$`).
+pub fn math_latex(name: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut math: Vec<String> = Vec::new();
+    let flush = |math: &mut Vec<String>, out: &mut Vec<String>| {
+        if !math.is_empty() {
+            out.push(format!("${}$", math.join(" ")));
+            math.clear();
+        }
+    };
+    for tok in name.split_whitespace() {
+        if is_word(tok) {
+            flush(&mut math, &mut out);
+            out.push(latex_escape(tok));
+        } else {
+            let m = math_token(tok);
+            if math.last().is_some_and(|p| p.ends_with("\\nabla^2 L")) {
+                math.push(format!("\\,{m}"));
+            } else {
+                math.push(m);
+            }
+        }
+    }
+    flush(&mut math, &mut out);
+    out.join(" ")
+}
+
+impl Cell {
+    /// A quantity name: plain in Markdown and CSV, mathematics in LaTeX ([`math_latex`]).
+    fn math(s: impl Into<String>) -> Self {
+        let s = s.into();
+        Cell {
+            text: md_escape(&s),
+            latex: math_latex(&s),
+            csv: s,
+            enclosure: None,
+        }
+    }
+
+    /// A value shown as given (not an enclosure), in math mode in LaTeX.
+    fn number(s: impl Into<String>) -> Self {
+        let s = s.into();
+        Cell {
+            text: md_escape(&s),
+            latex: format!("${}$", latex_escape(&s)),
+            csv: s,
+            enclosure: None,
+        }
+    }
+}
+
+fn check<'a>(c: &'a Certificate, prefix: &str) -> Option<&'a crate::cert::Check> {
+    c.checks.iter().find(|k| k.name.starts_with(prefix))
+}
+
+/// `(0, 0.05, 9, ...)` from a claim's `start` input; `None` unless it is a list.
+fn start_text(c: &Certificate) -> Option<String> {
+    let v = c.inputs.get("start")?;
+    let vals = v.get("values")?.as_array()?;
+    let list: Vec<&str> = vals.iter().filter_map(Value::as_str).collect();
+    Some(format!("({})", list.join(", ")))
+}
+
+/// C5: one row per certificate: K, metric, the rate at 0 (the margin), t1, t2, and the largest
+/// certified ratio M(t)/M(0) at a step end; the starts under the table.
+fn c5_table(certs: &[&Certificate], opts: &TableOptions) -> Table {
+    let columns = base_columns(
+        opts,
+        vec![
+            col("id", "id", "id", "l"),
+            col("K", "K", "$K$", "r"),
+            col("metric", "M", "$M$", "l"),
+            col("verdict", "verdict", "verdict", "l"),
+            enc_col("rate", "dM/dt(0)", "$\\mathrm{d}M/\\mathrm{d}t\\,(0)$"),
+            enc_col("t1", "t1", "$t_1$"),
+            enc_col("t2", "t2", "$t_2$"),
+            col(
+                "max_ratio_ge",
+                "max M(t)/M(0) ≥",
+                "$\\max_t M(t)/M(0) \\ge$",
+                "r",
+            ),
+        ],
+    );
+    let mut notes = Vec::new();
+    let rows = certs
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let q = c
+                .inputs
+                .get("quantity")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
+            let rate = find(c, |e| e == format!("d{q}/dt(0)"));
+            let t1 = find(c, |e| e == "t1");
+            let t2 = find(c, |e| e == "t2");
+            let horizon = c
+                .inputs
+                .get("horizon")
+                .and_then(Value::as_str)
+                .unwrap_or("T");
+            let best = check(c, "largest certified")
+                .and_then(|k| k.detail.strip_prefix("at least "))
+                .and_then(|d| d.split_whitespace().next())
+                .and_then(|d| round_bound_str(d, Direction::Down, 4).ok());
+            if let Some(st) = start_text(c) {
+                notes.push((
+                    format!("({}) `{}`: start λ = {st}", n + 1, c.id),
+                    format!(
+                        "Start of {}: $\\lambda = {{}}$ {}.",
+                        n + 1,
+                        latex_escape(&st)
+                    ),
+                ));
+            }
+            with_time(
+                opts,
+                c,
+                vec![
+                    Cell::code(&c.id),
+                    int_cell(k_of(c).or_else(|| c.inputs.get("k").and_then(Value::as_u64))),
+                    Cell::math(&q),
+                    verdict_cell(c),
+                    rate.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
+                    t1.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
+                    match t2 {
+                        Some(e) => Cell::digits(e, opts.max_digits),
+                        None if t1.is_some() => Cell {
+                            text: format!("none ≤ {horizon}"),
+                            latex: format!("none $\\le {}$", latex_escape(horizon)),
+                            csv: format!("none <= {horizon}"),
+                            enclosure: None,
+                        },
+                        None => Cell::empty(),
+                    },
+                    best.map_or_else(Cell::empty, |d| Cell {
+                        text: d.to_text(),
+                        latex: d.to_latex(),
+                        csv: d.to_ascii(),
+                        enclosure: None,
+                    }),
+                ],
+            )
+        })
+        .collect();
+    Table {
+        family: "C5".into(),
+        stem: "C5".into(),
+        caption: "C5: non-monotone metrics. From the exact balanced start (λ_0 = 0) the metric M \
+                  grows, dM/dt(0) > 0, while V falls; t1 is the first step end with M(t1) > M(0) \
+                  and V(t1) < V(0), t2 the first later step end with M(t2) < M(0) (\"none ≤ T\": \
+                  not within the horizon); the largest ratio is a certified lower bound at a step \
+                  end, rounded down (certified digits only)."
+            .into(),
+        latex_caption:
+            "C5: non-monotone metrics. From the exact balanced start ($\\lambda_0 = 0$) \
+                        the metric $M$ grows, $\\mathrm{d}M/\\mathrm{d}t\\,(0) > 0$, while $V$ \
+                        falls; $t_1$ is the first step end with $M(t_1) > M(0)$ and \
+                        $V(t_1) < V(0)$, $t_2$ the first later step end with $M(t_2) < M(0)$ \
+                        (``none $\\le T$'': not within the horizon); the largest ratio is a \
+                        certified lower bound at a step end, rounded down (certified digits only)."
+                .into(),
+        columns,
+        rows,
+        notes,
+        group_starts: Vec::new(),
+    }
+}
+
+/// `[0.01, 0.98]^3` or `[0.01, 0.98] x [..]`, from a region claim's `normalised_lo/hi`.
+fn region_text(c: &Certificate) -> Option<(String, String)> {
+    let vals = |key: &str| -> Option<Vec<String>> {
+        let v = c.inputs.get(key)?;
+        match v.get("kind").and_then(Value::as_str)? {
+            "list" => Some(
+                v.get("values")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            "progression" if v.get("step").and_then(Value::as_str) == Some("0") => {
+                let n = v.get("len")?.as_u64()? as usize;
+                Some(vec![v.get("start")?.as_str()?.to_string(); n])
+            }
+            _ => None,
+        }
+    };
+    let (lo, hi) = (vals("normalised_lo")?, vals("normalised_hi")?);
+    let scale: Vec<&str> = c
+        .inputs
+        .get("scale")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let pairs: Vec<String> = lo
+        .iter()
+        .zip(&hi)
+        .map(|(l, h)| format!("[{l}, {h}]"))
+        .collect();
+    let uniform = pairs.iter().all(|p| *p == pairs[0]) && !pairs.is_empty();
+    let (md_box, tex_box) = if uniform {
+        (
+            format!("{}^{}", pairs[0], pairs.len()),
+            format!("{}^{{{}}}", pairs[0], pairs.len()),
+        )
+    } else {
+        (pairs.join(" × "), pairs.join(" \\times "))
+    };
+    let sc = format!("[{}]", scale.join(", "));
+    Some((
+        format!("λ̃ ∈ {md_box}, scale ∈ {sc}"),
+        format!("$\\tilde\\lambda \\in {tex_box}$, scale $\\in {sc}$"),
+    ))
+}
+
+/// The box count at the start of a region check's detail (`"1234 boxes ..."`).
+fn boxes_of(detail: &str) -> Option<u64> {
+    detail.split_whitespace().next()?.parse().ok()
+}
+
+/// Region claims (C4region, C5k4): K, the rate, the region, verdict, how many boxes were
+/// processed and which argument closed how many, the margin.
+fn region_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> Table {
+    let columns = base_columns(
+        opts,
+        vec![
+            col("id", "id", "id", "l"),
+            col("K", "K", "$K$", "r"),
+            col("rate", "rate ≤ 0", "rate $\\le 0$", "l"),
+            col("verdict", "verdict", "verdict", "l"),
+            col("boxes", "boxes", "boxes", "r"),
+            col("interval", "closed by interval evaluation", "interval", "r"),
+            col("sign", "closed by a sign argument", "sign arg.", "r"),
+            col("margin", "margin ≥", "margin $\\ge$", "r"),
+        ],
+    );
+    let mut notes = Vec::new();
+    let rows = certs
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let k = c
+                .inputs
+                .get("k")
+                .and_then(Value::as_u64)
+                .or_else(|| k_of(c));
+            let bb = check(c, "branch and bound over the region");
+            let rate = bb
+                .and_then(|k| k.name.strip_prefix("branch and bound over the region: "))
+                .and_then(|r| r.split(" <= 0").next())
+                .map(str::to_string);
+            let count = |prefixes: &[&str]| -> Option<u64> {
+                let found: Vec<u64> = c
+                    .checks
+                    .iter()
+                    .filter(|k| prefixes.iter().any(|p| k.name.starts_with(p)))
+                    .filter_map(|k| boxes_of(&k.detail))
+                    .collect();
+                (!found.is_empty()).then(|| found.iter().sum())
+            };
+            let interval = count(&["closed by natural", "closed by mean-value"]);
+            let termwise = count(&["closed by term-wise"]);
+            let pairwise = count(&["closed by pairwise"]);
+            let sign = match (termwise, pairwise) {
+                (Some(t), None) => Cell::text(format!("{t} (term-wise)")),
+                (None, Some(p)) => Cell::text(format!("{p} (pairwise)")),
+                (Some(t), Some(p)) => {
+                    Cell::text(format!("{} ({t} term-wise, {p} pairwise)", t + p))
+                }
+                (None, None) => Cell::text("0"),
+            };
+            if let Some((md, tex)) = region_text(c) {
+                notes.push((
+                    format!("({}) `{}`: λ_0 = 0, {md}", n + 1, c.id),
+                    format!("Region of {}: $\\lambda_0 = 0$, {tex}.", n + 1),
+                ));
+            }
+            // a margin of 0 with sign-argument boxes: `<= 0` holds, no strict margin
+            let margin = if c.margin.as_deref() == Some("0") && sign.csv != "0" {
+                Cell::text("0 (sign)")
+            } else {
+                margin_cell(c)
+            };
+            with_time(
+                opts,
+                c,
+                vec![
+                    Cell::code(&c.id),
+                    int_cell(k),
+                    rate.map_or_else(Cell::empty, Cell::math),
+                    verdict_cell(c),
+                    int_cell(bb.and_then(|k| boxes_of(&k.detail))),
+                    Cell::text(interval.unwrap_or(0).to_string()),
+                    sign,
+                    margin,
+                ],
+            )
+        })
+        .collect();
+    let what = if family == "C5k4" {
+        "the rate of the metric"
+    } else {
+        "dV/dt"
+    };
+    let what_tex = if family == "C5k4" {
+        "the rate of the metric"
+    } else {
+        "$\\mathrm{d}V/\\mathrm{d}t$"
+    };
+    Table {
+        family: family.into(),
+        stem: crate::cert::file_stem(family),
+        caption: format!(
+            "{family}: {what} <= 0 at every balanced state of the region (λ_0 = 0), by branch \
+             and bound. Boxes: processed; interval: closed by interval evaluation (natural or \
+             mean-value form, upper end < 0); sign argument: closed by the term-wise or pairwise \
+             sign argument of docs/math.md sections 6-7 (upper end <= 0). Margin: the least distance below 0 \
+             over the boxes closed by interval evaluation, rounded down; \"0 (sign)\": a sign \
+             argument gives <= 0 with no strict margin."
+        ),
+        latex_caption: format!(
+            "{}: {what_tex} $\\le 0$ at every balanced state of the region \
+             ($\\lambda_0 = 0$), by branch and bound. Boxes: processed; interval: closed by \
+             interval evaluation (natural or mean-value form, upper end $< 0$); sign arg.: closed \
+             by the term-wise or pairwise sign argument (upper end $\\le 0$). Margin: the least \
+             distance below 0 over the boxes closed by interval evaluation, rounded down; \
+             ``0 (sign)'': a sign argument gives $\\le 0$ with no strict margin.",
+            latex_escape(family)
+        ),
+        columns,
+        rows,
+        notes,
+        group_starts: Vec::new(),
     }
 }
 
@@ -648,7 +1223,7 @@ fn generic_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> T
                     Cell::text(&c.backend),
                     Cell::text(c.precision_bits.to_string()),
                     margin_cell(c),
-                    first.map_or_else(Cell::empty, |e| Cell::text(&e.name)),
+                    first.map_or_else(Cell::empty, |e| Cell::math(&e.name)),
                     first.map_or_else(Cell::empty, |e| Cell::digits(e, opts.max_digits)),
                 ],
             )
@@ -679,6 +1254,8 @@ fn generic_table(family: &str, certs: &[&Certificate], opts: &TableOptions) -> T
         ),
         columns,
         rows,
+        notes: Vec::new(),
+        group_starts: Vec::new(),
     }
 }
 
@@ -743,18 +1320,20 @@ fn radius(lower: &str, upper: &str) -> String {
 }
 
 impl Table {
-    /// LaTeX (booktabs) table in a `table` float with caption and label.
+    /// LaTeX (booktabs) table in a `table` float with caption and label, set in `\small` with
+    /// no scaling (every table has the same font size). The `id` column becomes a short row
+    /// number; the ids are listed under the table with the table's notes.
     pub fn to_latex(&self) -> String {
-        let spec: String = self.columns.iter().map(|c| c.latex_spec).collect();
+        let spec: String = self
+            .columns
+            .iter()
+            .map(|c| if c.key == "id" { "r" } else { c.latex_spec })
+            .collect();
+        let id_col = self.columns.iter().position(|c| c.key == "id");
         let mut out = String::new();
         out.push_str("% Generated by `hadacert report` from certificates; do not edit by hand.\n");
-        out.push_str(
-            "% Needs \\usepackage{booktabs} and \\usepackage{graphicx} (a table wider than the\n",
-        );
-        out.push_str("% line is scaled down to the line width).\n");
-        out.push_str(
-            "\\begin{table}[htbp]\n\\centering\n\\footnotesize\n\\setlength{\\tabcolsep}{4pt}\n",
-        );
+        out.push_str("% Needs \\usepackage{booktabs}.\n");
+        out.push_str("\\begin{table}[htbp]\n\\centering\n\\small\n\\setlength{\\tabcolsep}{4pt}\n");
         out.push_str(&format!("\\caption{{{}}}\n", self.latex_caption));
         let label: String = self
             .family
@@ -762,28 +1341,64 @@ impl Table {
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
         out.push_str(&format!("\\label{{tab:hadacert-{label}}}\n"));
-        out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
         out.push_str(&format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n"));
-        let header: Vec<&str> = self.columns.iter().map(|c| c.latex_title).collect();
+        let header: Vec<&str> = self
+            .columns
+            .iter()
+            .map(|c| if c.key == "id" { "" } else { c.latex_title })
+            .collect();
         out.push_str(&format!("{} \\\\\n\\midrule\n", header.join(" & ")));
-        for row in &self.rows {
+        let mut ids = Vec::new();
+        for (n, row) in self.rows.iter().enumerate() {
             // Paragraph columns are set ragged right; each cell is a group, and no paragraph
             // column is last, so the row's `\\` is unaffected.
             let cells: Vec<String> = self
                 .columns
                 .iter()
                 .zip(row)
-                .map(|(col, c)| {
-                    if col.latex_spec.starts_with("p{") {
+                .enumerate()
+                .map(|(i, (col, c))| {
+                    if Some(i) == id_col {
+                        if !c.csv.is_empty() && ids.last() != Some(&c.csv) {
+                            ids.push(c.csv.clone());
+                        }
+                        if c.latex.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{}", ids.len())
+                        }
+                    } else if col.latex_spec.starts_with("p{") {
                         format!("\\raggedright {}", c.latex)
                     } else {
                         c.latex.clone()
                     }
                 })
                 .collect();
+            if n > 0 && self.group_starts.contains(&n) {
+                out.push_str("\\addlinespace\n");
+            }
             out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
         }
-        out.push_str("\\bottomrule\n\\end{tabular}}\n\\end{table}\n");
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        let mut notes: Vec<String> = Vec::new();
+        if !ids.is_empty() {
+            let list: Vec<String> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| format!("{}~\\texttt{{{}}}", i + 1, latex_id(id)))
+                .collect();
+            notes.push(format!("Certificates: {}.", list.join("; ")));
+        }
+        notes.extend(self.notes.iter().map(|(_, l)| l.clone()));
+        if !notes.is_empty() {
+            out.push_str("\n\\medskip\n{\\raggedright\n");
+            for n in notes {
+                out.push_str(&n);
+                out.push_str("\\par\n");
+            }
+            out.push_str("}\n");
+        }
+        out.push_str("\\end{table}\n");
         out
     }
 
@@ -801,6 +1416,14 @@ impl Table {
         for row in &self.rows {
             let cells: Vec<&str> = row.iter().map(|c| c.text.as_str()).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for (md, _) in &self.notes {
+                out.push_str(md);
+                out.push_str("\n\n");
+            }
+            out.pop();
         }
         out
     }
@@ -857,5 +1480,29 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(entry_of("off-diagonal (Q^T S Q)_2,0 excluding 0"), "(2, 0)");
         assert_eq!(radius("1", "1.5"), "2.5e-1");
+    }
+
+    #[test]
+    fn names_in_math_mode() {
+        assert_eq!(
+            math_latex("v^T Hess(L) v along mode 3"),
+            "$v^\\top \\nabla^2 L \\,v$ along mode $3$"
+        );
+        assert_eq!(
+            math_latex("d(M1^2)/dt at the refuting state"),
+            "$\\mathrm{d}(M_1^2)/\\mathrm{d}t$ at the refuting state"
+        );
+        assert_eq!(math_latex("a_2"), "$a_{2}$");
+        assert_eq!(math_latex("dM3/dt(0)"), "$\\mathrm{d}M_3/\\mathrm{d}t(0)$");
+        assert_eq!(math_latex("lambda_12"), "$\\lambda_{12}$");
+        assert_eq!(math_latex("offdiag_mass"), "offdiag\\_mass");
+        assert_eq!(
+            math_latex("growth rate (2/K)(1 - s_2)"),
+            "growth rate $(2/K)(1 - s_{2})$"
+        );
+        for name in ["v^T Hess(L) v", "d(M1^2)/dt", "a_2", "dV/dt"] {
+            let t = math_latex(name);
+            assert!(!t.contains("textasciicircum") && !t.contains("\\_"), "{t}");
+        }
     }
 }
