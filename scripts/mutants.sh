@@ -31,6 +31,7 @@ table=(
   "c5-t1-possibly-above|C5PossiblyAbove|decision_rules|c5_t1_with_m_only_possibly_above_is_undecided c5_rules_on_both_backends"
   "checkpoint-trusted-unchecked|CheckpointTrustedUnchecked|region|a_planted_checkpoint_cannot_prove_the_refuted_k8_claim tampered_or_foreign_checkpoints_are_discarded"
   "bisection-sliver|BisectionSliver|region|leaves_and_open_boxes_tile_the_root_box_exactly"
+  "inari-exp-no-outward-step|InariExpNoOutwardStep|soundness_elementary|exp_points_against_2048_bits"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0

@@ -47,11 +47,14 @@ pub enum Mutant {
     C5PossiblyAbove,
     /// The integrator's a-priori enclosure test accepts an overlap instead of an inclusion.
     AprioriOverlapOnly,
+    /// The inari backend's exp returns CORE-MATH's round-to-nearest value as both ends, without
+    /// the one-ulp outward step (`arith::cr_elementary`).
+    InariExpNoOutwardStep,
 }
 
 impl Mutant {
     /// Every mutant, in the order of the table in `scripts/mutants.sh`.
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 15] = [
         Mutant::GradientSign,
         Mutant::LowerBoundRoundedUp,
         Mutant::LseShiftDropped,
@@ -66,6 +69,7 @@ impl Mutant {
         Mutant::BisectionSliver,
         Mutant::C5PossiblyAbove,
         Mutant::AprioriOverlapOnly,
+        Mutant::InariExpNoOutwardStep,
     ];
 
     /// The kebab-case name that `HADACERT_MUTANT` uses, e.g. `gradient-sign`.
@@ -85,6 +89,7 @@ impl Mutant {
             Mutant::BisectionSliver => "bisection-sliver",
             Mutant::C5PossiblyAbove => "c5-t1-possibly-above",
             Mutant::AprioriOverlapOnly => "apriori-overlap-only",
+            Mutant::InariExpNoOutwardStep => "inari-exp-no-outward-step",
         }
     }
 

@@ -21,6 +21,7 @@
 //! `rug::Float`; everything above it is generic. `rug::Rational` appears outside only as the type
 //! of exact inputs.
 
+mod cr_elementary;
 mod decimal;
 mod exact;
 mod f64_backend;
