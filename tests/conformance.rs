@@ -20,7 +20,7 @@
 //!
 //! * **containment**: at sample points of the operands (both ends, 0 when inside, interior
 //!   rationals, far points of unbounded operands) the exact result (rational arithmetic for
-//!   `+ - * /`, `add_product`, `mul_pow2`, `neg`, `recip`, `abs`, `min`, `max`, `hull`,
+//!   `+ - * /`, `add_product`, `butterfly`, `mul_pow2`, `neg`, `recip`, `abs`, `min`, `max`, `hull`,
 //!   `intersect`; a 2048-bit MPFR evaluation with directed rounding, independent of the crate's
 //!   MPFR backend, for `sqrt exp exp_m1 ln ln_1p ei`) lies in the computed enclosure;
 //! * **tightness**: the computed ends lie within a few ulps (of the backend's format, including
@@ -784,6 +784,7 @@ enum BinOp {
     Mul,
     Div,
     AddProduct,
+    Butterfly,
     Min,
     Max,
     Hull,
@@ -842,7 +843,7 @@ fn binary_exact(op: BinOp, x: &(Ext, Ext), y: &(Ext, Ext)) -> Option<(Ext, Ext)>
             let hi = Ext::min(a2.clone(), b2.clone());
             lo.le(&hi).then_some((lo, hi))
         }
-        BinOp::AddProduct | BinOp::Subset => unreachable!(),
+        BinOp::AddProduct | BinOp::Butterfly | BinOp::Subset => unreachable!(),
     }
 }
 
@@ -1009,6 +1010,46 @@ fn binary_case<T: Backend>(
             let wa = || format!("{} + {} * {}", show(&ae), show(xe), show(ye));
             check_tight_vs::<T>(rep, &re, &exact, &reference, (&sl, &sh), prec, &wa);
         }
+        BinOp::Butterfly => {
+            // (x, y) <- (x + y, x - y): each end as tight as `+` and `-`, and the very same
+            // enclosures (the trait's contract; the MPFR override works in place)
+            let (mut a, mut b) = (x.clone(), y.clone());
+            Ring::butterfly(&mut a, &mut b);
+            for (got, sub_op, want) in [
+                (&a, BinOp::Add, x.clone() + y),
+                (&b, BinOp::Sub, x.clone() - y),
+            ] {
+                let re = got.ends();
+                rep.check(re == want.ends(), || {
+                    format!(
+                        "{}: {}: butterfly {sub_op:?} end {} differs from the operator's {}",
+                        backend_name::<T>(prec),
+                        what(),
+                        show(&re),
+                        show(&want.ends())
+                    )
+                });
+                for p in xs {
+                    for q in ys {
+                        if let Some(v) = binary_point(sub_op, p, q) {
+                            rep.check(within(&re, &Fin(v.clone())), || {
+                                format!(
+                                    "{}: {}: butterfly {sub_op:?} {} misses the exact value {} at ({p}, {q})",
+                                    backend_name::<T>(prec),
+                                    what(),
+                                    show(&re),
+                                    Fin(v)
+                                )
+                            });
+                        }
+                    }
+                }
+                let exact = binary_exact(sub_op, xe, ye).unwrap();
+                let sl = ulps::<T>(ULPS_ARITH, &exact.0, prec);
+                let sh = ulps::<T>(ULPS_ARITH, &exact.1, prec);
+                check_tight::<T>(rep, &re, &exact, (&sl, &sh), prec, &what);
+            }
+        }
         _ => {
             let r = match op {
                 BinOp::Add => x.clone() + y,
@@ -1068,6 +1109,11 @@ fn binary_case<T: Backend>(
 #[test]
 fn add_and_sub_on_every_class_pair() {
     check_binary(&[BinOp::Add, BinOp::Sub], "add/sub", 0xA11);
+}
+
+#[test]
+fn butterfly_on_every_class_pair() {
+    check_binary(&[BinOp::Butterfly], "butterfly", 0xB77);
 }
 
 #[test]

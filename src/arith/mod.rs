@@ -76,6 +76,14 @@ pub trait Ring:
     fn add_product(&mut self, a: &Self, b: &Self) {
         *self += a.clone() * b;
     }
+    /// The Walsh-Hadamard butterfly `(a, b) <- (a + b, a - b)`, each enclosing; the results are
+    /// the same enclosures as `a.clone() + b` and `a.clone() - b`. Backends override it to avoid
+    /// the temporary.
+    fn butterfly(a: &mut Self, b: &mut Self) {
+        let diff = a.clone() - &*b;
+        *a += &*b;
+        *b = diff;
+    }
 }
 
 /// The working precision of a computation on `xs`: the largest precision among them (53 when

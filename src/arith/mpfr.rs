@@ -7,7 +7,7 @@
 
 use super::{Enclosure, Field, Real, Ring};
 use rug::float::{Round, Special};
-use rug::ops::{AddAssignRound, MulAssignRound, SubAssignRound};
+use rug::ops::{AddAssignRound, AssignRound, MulAssignRound, SubAssignRound};
 use rug::{Float, Rational};
 use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -186,6 +186,88 @@ fn corner_hull(
     MpfrInterval { lo, hi }
 }
 
+thread_local! {
+    /// Per-thread scratch interval for the in-place operations ([`with_scratch`]): its floats
+    /// keep their allocation from call to call, so inner loops (`add_product`, butterflies,
+    /// general products) allocate nothing once the precision is reached.
+    static SCRATCH: std::cell::RefCell<MpfrInterval> = std::cell::RefCell::new(MpfrInterval {
+        lo: Float::new(64),
+        hi: Float::new(64),
+    });
+}
+
+/// Run `f` on this thread's scratch interval, both ends set to precision `p` (their values are
+/// unspecified). `f` must not call `with_scratch` again (the scratch is borrowed).
+fn with_scratch<R>(p: u32, f: impl FnOnce(&mut MpfrInterval) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut s = cell.borrow_mut();
+        if s.lo.prec() != p {
+            s.lo.set_prec(p);
+        }
+        if s.hi.prec() != p {
+            s.hi.set_prec(p);
+        }
+        f(&mut s)
+    })
+}
+
+/// `dst <- x * y` rounded down to `dst`'s precision (ternary value checked), in place.
+fn mul_down_into(dst: &mut Float, x: &Float, y: &Float) {
+    if crate::mutation::active(crate::mutation::Mutant::LowerBoundRoundedUp) {
+        // mutant (as in `round_down`): the lower end rounded towards +inf, ternary value ignored
+        dst.assign_round(x * y, Round::Up);
+        return;
+    }
+    let d = dst.assign_round(x * y, Round::Down);
+    fix_down(dst, d);
+}
+
+/// `dst <- x * y` rounded up to `dst`'s precision (ternary value checked), in place.
+fn mul_up_into(dst: &mut Float, x: &Float, y: &Float) {
+    let u = dst.assign_round(x * y, Round::Up);
+    fix_up(dst, u);
+}
+
+/// `dst <- a * b`, the same enclosure as [`product`] (same sign cases, same roundings) at the
+/// precision of `dst`'s ends, which must be `a.pair_prec(b)`. In place for finite factors that
+/// do not both straddle 0; the other cases go through [`product`].
+fn product_into(dst: &mut MpfrInterval, a: &MpfrInterval, b: &MpfrInterval) {
+    if !(a.is_finite() && b.is_finite()) {
+        *dst = product(a, b);
+        return;
+    }
+    let nonneg = |x: &MpfrInterval| x.lo.cmp0() != Some(Ordering::Less);
+    let nonpos = |x: &MpfrInterval| x.hi.cmp0() != Some(Ordering::Greater);
+    let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+    let (lo_pair, hi_pair) = if nonneg(a) {
+        if nonneg(b) {
+            ((a1, b1), (a2, b2))
+        } else if nonpos(b) {
+            ((a2, b1), (a1, b2))
+        } else {
+            ((a2, b1), (a2, b2))
+        }
+    } else if nonpos(a) {
+        if nonneg(b) {
+            ((a1, b2), (a2, b1))
+        } else if nonpos(b) {
+            ((a2, b2), (a1, b1))
+        } else {
+            ((a1, b2), (a1, b1))
+        }
+    } else if nonneg(b) {
+        ((a1, b2), (a2, b2))
+    } else if nonpos(b) {
+        ((a2, b1), (a1, b1))
+    } else {
+        // both straddle 0: four products (rare), as in `product`
+        *dst = product(a, b);
+        return;
+    };
+    mul_down_into(&mut dst.lo, lo_pair.0, lo_pair.1);
+    mul_up_into(&mut dst.hi, hi_pair.0, hi_pair.1);
+}
+
 impl num_traits::Zero for MpfrInterval {
     fn zero() -> Self {
         MpfrInterval::point(Float::new(CONST_PREC))
@@ -318,7 +400,12 @@ impl<'a> MulAssign<&'a MpfrInterval> for MpfrInterval {
             let u = self.hi.mul_assign_round(&rhs.hi, Round::Up);
             fix_up(&mut self.hi, u);
         } else {
-            *self = product(self, rhs);
+            // the product into the scratch, then swapped in (the old ends become the scratch)
+            let p = self.pair_prec(rhs);
+            with_scratch(p, |s| {
+                product_into(s, self, rhs);
+                std::mem::swap(self, s);
+            });
         }
     }
 }
@@ -422,8 +509,27 @@ impl Div<MpfrInterval> for MpfrInterval {
 }
 
 impl Ring for MpfrInterval {
+    /// Fused: the product `a * b` (rounded outward at `a.pair_prec(b)`, exactly as `a * b`)
+    /// into the thread's scratch, then added in place (rounded outward): the same enclosure as
+    /// `*self += a.clone() * b`, without allocating.
     fn add_product(&mut self, a: &Self, b: &Self) {
-        *self += &product(a, b);
+        with_scratch(a.pair_prec(b), |s| {
+            product_into(s, a, b);
+            *self += &*s;
+        });
+    }
+    /// `(a, b) <- (a + b, a - b)`: the difference into the thread's scratch (rounded outward
+    /// at the larger precision, as `a.clone() - b`), `a += b` in place, then the scratch and
+    /// `b` swapped: the same enclosures as `+` and `-`, without allocating.
+    fn butterfly(a: &mut Self, b: &mut Self) {
+        with_scratch(a.pair_prec(b), |s| {
+            let d = s.lo.assign_round(&a.lo - &b.hi, Round::Down);
+            fix_down(&mut s.lo, d);
+            let u = s.hi.assign_round(&a.hi - &b.lo, Round::Up);
+            fix_up(&mut s.hi, u);
+            *a += &*b;
+            std::mem::swap(b, s);
+        });
     }
     fn prec(&self) -> u32 {
         self.lo.prec().max(self.hi.prec())

@@ -1,10 +1,48 @@
 //! The fast Walsh-Hadamard transform: `x <- Had_K x` in K log2 K additions, in place.
 //!
 //! `Had_K` is the Sylvester matrix with entries `(-1)^popcount(i & j)` (docs/math.md section 2). The
-//! transform is generic over anything with `+` and `-`: the interval backends (each butterfly
-//! encloses `a + b` and `a - b`), f64, exact rationals and machine integers.
+//! transform is generic over [`WhtElement`]: the interval backends (each butterfly encloses
+//! `a + b` and `a - b`), f64, exact rationals, dual numbers and integers.
 
-use std::ops::{Add, AddAssign, Sub};
+use crate::arith::Ring;
+
+/// What the transform runs on: one butterfly `(a, b) <- (a + b, a - b)`.
+///
+/// Every [`Ring`] (the enclosure backends, f64, exact rationals, dual numbers) uses
+/// [`Ring::butterfly`], which encloses `a + b` and `a - b` exactly as `+` and `-` do (the MPFR
+/// backend without a temporary); machine integers and `rug::Integer` are exact.
+pub trait WhtElement {
+    /// `(a, b) <- (a + b, a - b)`.
+    fn butterfly(a: &mut Self, b: &mut Self);
+}
+
+impl<T: Ring> WhtElement for T {
+    fn butterfly(a: &mut Self, b: &mut Self) {
+        <T as Ring>::butterfly(a, b);
+    }
+}
+
+macro_rules! machine_integer_butterfly {
+    ($($t:ty),*) => {$(
+        impl WhtElement for $t {
+            fn butterfly(a: &mut Self, b: &mut Self) {
+                let diff = *a - *b;
+                *a += *b;
+                *b = diff;
+            }
+        }
+    )*};
+}
+
+machine_integer_butterfly!(i32, i64, i128, isize);
+
+impl WhtElement for rug::Integer {
+    fn butterfly(a: &mut Self, b: &mut Self) {
+        let diff = rug::Integer::from(&*a - &*b);
+        *a += &*b;
+        *b = diff;
+    }
+}
 
 /// Apply `Had_K` (unnormalised) to `x` in place; `x.len()` must be a power of two.
 ///
@@ -20,13 +58,7 @@ use std::ops::{Add, AddAssign, Sub};
 /// fwht(&mut y);
 /// assert_eq!(y, vec![10, -2, -4, 0]);
 /// ```
-pub fn fwht<T>(x: &mut [T])
-where
-    T: Clone
-        + for<'a> Add<&'a T, Output = T>
-        + for<'a> Sub<&'a T, Output = T>
-        + for<'a> AddAssign<&'a T>,
-{
+pub fn fwht<T: WhtElement>(x: &mut [T]) {
     let n = x.len();
     assert!(
         n.is_power_of_two(),
@@ -41,10 +73,8 @@ where
         for block in x.chunks_mut(2 * h) {
             let (left, right) = block.split_at_mut(h);
             for (a, b) in left.iter_mut().zip(right.iter_mut()) {
-                // one temporary per butterfly: (a, b) <- (a + b, a - b)
-                let diff = a.clone() - &*b;
-                *a += &*b;
-                *b = diff;
+                // (a, b) <- (a + b, a - b), without a temporary where the backend allows
+                T::butterfly(a, b);
             }
         }
         h *= 2;

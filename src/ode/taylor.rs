@@ -70,6 +70,10 @@ pub fn taylor_coefficients<C: Real>(
     let ints: Vec<C> = (0..=order + 1)
         .map(|k| C::from_i64(k as i64, prec))
         .collect();
+    // Scaled coefficients `j c_j` of the recurrences, each computed once (not once per order):
+    // for an Exp node the argument's `j a_j`, j >= 2 (entry j - 2); for a Ln node its own
+    // `j u_j`, j >= 1 (entry j - 1). The same enclosures as computing them afresh.
+    let mut scaled: Vec<Vec<C>> = vec![Vec::new(); n_nodes];
     for k in 0..=order {
         for (node, op) in tape.ops.iter().enumerate() {
             let v: C = match op {
@@ -114,9 +118,13 @@ pub fn taylor_coefficients<C: Real>(
                         u[*a][0].exp()
                     } else {
                         // k u_k = sum_{j=1..k} j a_j u_{k-j}
+                        if k >= 2 {
+                            let next = u[*a][k].clone() * &ints[k];
+                            scaled[node].push(next);
+                        }
                         let mut acc = u[*a][1].clone() * &u[node][k - 1];
                         for j in 2..=k {
-                            acc.add_product(&(u[*a][j].clone() * &ints[j]), &u[node][k - j]);
+                            acc.add_product(&scaled[node][j - 2], &u[node][k - j]);
                         }
                         acc * &recip[k]
                     }
@@ -127,8 +135,12 @@ pub fn taylor_coefficients<C: Real>(
                     } else {
                         // a_0 u_k = a_k - (1/k) sum_{j=1..k-1} j u_j a_{k-j}
                         let mut s = zero.clone();
+                        if k >= 2 {
+                            let next = u[node][k - 1].clone() * &ints[k - 1];
+                            scaled[node].push(next);
+                        }
                         for j in 1..k {
-                            s.add_product(&(u[node][j].clone() * &ints[j]), &u[*a][k - j]);
+                            s.add_product(&scaled[node][j - 1], &u[*a][k - j]);
                         }
                         (u[*a][k].clone() - s * &recip[k]) / &u[*a][0]
                     }

@@ -77,7 +77,7 @@ use crate::spectral::rates::{
     enclose_v_rate, Rate,
 };
 use rayon::prelude::*;
-use rug::Rational;
+use rug::{Integer, Rational};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -790,6 +790,77 @@ fn volume(b: &RegionBox, active: &[bool]) -> Option<Rational> {
     Some(v)
 }
 
+/// `x = m 2^e` exactly, for a finite f64 (`None` otherwise).
+fn f64_dyadic(x: f64) -> Option<(i64, i64)> {
+    if !x.is_finite() {
+        return None;
+    }
+    let bits = x.to_bits();
+    let sign = if bits >> 63 == 1 { -1 } else { 1 };
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = (bits & ((1u64 << 52) - 1)) as i64;
+    Some(if exp == 0 {
+        // zero or subnormal: frac 2^-1074
+        (sign * frac, -1074)
+    } else {
+        (sign * (frac | (1i64 << 52)), exp - 1075)
+    })
+}
+
+/// The exact volume of `b` over the `active` coordinates as a dyadic number `m 2^e` (the same
+/// value as [`volume`], without rationals); `None` if an end is not finite.
+fn volume_dyadic(b: &RegionBox, active: &[bool]) -> Option<(Integer, i64)> {
+    let mut m = Integer::from(1);
+    let mut e = 0i64;
+    for (x, &a) in b.lambda.iter().zip(active) {
+        if a {
+            let (ml, el) = f64_dyadic(x[0])?;
+            let (mh, eh) = f64_dyadic(x[1])?;
+            let low = el.min(eh);
+            let width =
+                (Integer::from(mh) << (eh - low) as u32) - (Integer::from(ml) << (el - low) as u32);
+            m *= width;
+            e += low;
+        }
+    }
+    Some((m, e))
+}
+
+/// An exact sum of dyadic numbers, kept as one integer times a power of two (the least exponent
+/// met so far): adding a box's volume is an integer shift and addition, never a rational
+/// normalisation.
+#[derive(Default)]
+struct DyadicSum {
+    m: Integer,
+    e: i64,
+}
+
+impl DyadicSum {
+    fn add(&mut self, (m, e): (Integer, i64)) {
+        if m.is_zero() {
+            return;
+        }
+        if self.m.is_zero() {
+            self.m = m;
+            self.e = e;
+        } else if e < self.e {
+            self.m <<= (self.e - e) as u32;
+            self.m += m;
+            self.e = e;
+        } else {
+            self.m += m << (e - self.e) as u32;
+        }
+    }
+
+    fn to_rational(&self) -> Rational {
+        if self.e >= 0 {
+            Rational::from(Integer::from(&self.m << self.e as u32))
+        } else {
+            Rational::from((self.m.clone(), Integer::from(1) << (-self.e) as u32))
+        }
+    }
+}
+
 /// A stack box of a checkpoint is usable: K - 1 finite coordinates inside the root box, of
 /// positive width where the root has positive width and equal to the root's elsewhere.
 fn check_stack_box(b: &RegionBox, root: &RegionBox) -> Result<(), String> {
@@ -1043,7 +1114,7 @@ pub fn prove_region<T: Enclosure>(
             Rational::new(),
         )
     };
-    let (mut state, mut closed_volume) = match &opts.checkpoint {
+    let (mut state, closed_volume) = match &opts.checkpoint {
         Some(path) if opts.resume => match load_checkpoint::<T>(path, &setup, &root, &id) {
             Ok(Some((mut cp, closed))) => {
                 eprintln!(
@@ -1077,6 +1148,8 @@ pub fn prove_region<T: Enclosure>(
         }
         None => fresh(),
     };
+    // Closed volume of this run (exact, dyadic), added to the resumed `closed_volume`.
+    let mut closed_dyadic = DyadicSum::default();
     let started = Instant::now();
     let mut last_write = Instant::now();
     let mut this_run = 0u64;
@@ -1089,18 +1162,30 @@ pub fn prove_region<T: Enclosure>(
             .min(state.stack.len())
             .min((region.max_boxes - stats.boxes) as usize);
         let batch = state.stack.split_off(state.stack.len() - n);
-        let outcomes: Vec<Outcome> = batch
+        // Each box's outcome, with its exact volume (dyadic) when it leaves the stack for good,
+        // computed in parallel too; only the sums below are serial.
+        let outcomes: Vec<(Outcome, Option<(Integer, i64)>)> = batch
             .par_iter()
-            .map(|b| evaluate_box::<T>(&setup, b))
+            .map(|b| {
+                let o = evaluate_box::<T>(&setup, b);
+                let v = if matches!(o, Outcome::Bisected(..)) {
+                    None
+                } else {
+                    volume_dyadic(b, &active)
+                };
+                (o, v)
+            })
             .collect();
         let mut children = Vec::new();
-        for (b, o) in batch.iter().zip(outcomes) {
+        for (b, (o, v)) in batch.iter().zip(outcomes) {
             stats.boxes += 1;
             stats.max_depth = stats.max_depth.max(b.depth);
             if !matches!(o, Outcome::Bisected(..)) {
                 // Taken off the stack for good: its volume is accounted for. (Boxes come from
                 // the root by bisection, so their ends are finite.)
-                closed_volume += volume(b, &active).unwrap_or_default();
+                if let Some(v) = v {
+                    closed_dyadic.add(v);
+                }
                 if opts.record_leaves {
                     stats.leaves.push(b.clone());
                 }
@@ -1153,6 +1238,7 @@ pub fn prove_region<T: Enclosure>(
         let stop = opts.stop_after_boxes.is_some_and(|s| this_run >= s);
         if let Some(path) = &opts.checkpoint {
             if stop || last_write.elapsed() >= Duration::from_secs(CHECKPOINT_SECONDS) {
+                let closed_volume = Rational::from(&closed_volume + &closed_dyadic.to_rational());
                 state.stats.closed_volume = closed_volume.to_string();
                 write_checkpoint(path, &state)?;
                 last_write = Instant::now();
@@ -1168,6 +1254,7 @@ pub fn prove_region<T: Enclosure>(
             });
         }
     }
+    let closed_volume = closed_volume + closed_dyadic.to_rational();
     let mut stats = state.stats;
     if stats.witness.is_none() {
         stats.unprocessed = state.stack.len() as u64;
@@ -1204,4 +1291,57 @@ pub fn prove_region<T: Enclosure>(
         let _ = std::fs::remove_file(path);
     }
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dyadic volume bookkeeping equals the rational one, on boxes with ends of every
+    /// magnitude (subnormal, zero, negative, huge), summed in a scrambled order.
+    #[test]
+    fn dyadic_volume_equals_rational_volume() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let active = [true, false, true];
+        let mut exact = Rational::new();
+        let mut dyadic = DyadicSum::default();
+        for _ in 0..500 {
+            let lambda = (0..3)
+                .map(|_| {
+                    let pick = |r: u64| match r % 5 {
+                        0 => f64::from_bits(r >> 12), // subnormal or tiny
+                        1 => 0.0,
+                        2 => -(((r >> 11) as f64) * 2f64.powi(-40)),
+                        3 => ((r >> 11) as f64) * 2f64.powi(900),
+                        _ => (r >> 11) as f64 * 2f64.powi(-53),
+                    };
+                    let (a, b) = (pick(next()), pick(next()));
+                    [a.min(b), a.max(b)]
+                })
+                .collect();
+            let b = RegionBox { lambda, depth: 0 };
+            let q = volume(&b, &active).unwrap();
+            let (m, e) = volume_dyadic(&b, &active).unwrap();
+            let mut one = DyadicSum::default();
+            one.add((m.clone(), e));
+            assert_eq!(one.to_rational(), q, "{b:?}");
+            exact += q;
+            dyadic.add((m, e));
+        }
+        assert_eq!(dyadic.to_rational(), exact);
+        assert!(volume_dyadic(
+            &RegionBox {
+                lambda: vec![[0.0, f64::INFINITY]; 3],
+                depth: 0
+            },
+            &active
+        )
+        .is_none());
+    }
 }
