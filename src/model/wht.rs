@@ -10,7 +10,7 @@ use crate::arith::Ring;
 ///
 /// Every [`Ring`] (the enclosure backends, f64, exact rationals, dual numbers) uses
 /// [`Ring::butterfly`], which encloses `a + b` and `a - b` exactly as `+` and `-` do (the MPFR
-/// backend without a temporary); machine integers and `rug::Integer` are exact.
+/// backend without a temporary); machine integers, `rug::Integer` and `rug::Rational` are exact.
 pub trait WhtElement {
     /// `(a, b) <- (a + b, a - b)`.
     fn butterfly(a: &mut Self, b: &mut Self);
@@ -39,6 +39,14 @@ machine_integer_butterfly!(i32, i64, i128, isize);
 impl WhtElement for rug::Integer {
     fn butterfly(a: &mut Self, b: &mut Self) {
         let diff = rug::Integer::from(&*a - &*b);
+        *a += &*b;
+        *b = diff;
+    }
+}
+
+impl WhtElement for rug::Rational {
+    fn butterfly(a: &mut Self, b: &mut Self) {
+        let diff = rug::Rational::from(&*a - &*b);
         *a += &*b;
         *b = diff;
     }
