@@ -342,6 +342,51 @@ fn latex_tables_compile() {
         "a character the font lacks:\n{log}"
     );
     assert!(log.contains("Output written"), "{log}");
+
+    // Every figure's pgfplots source, input into one document, compiles too.
+    let mut pgf: Vec<String> = std::fs::read_dir(out.path().join("plots"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".pgf.tex"))
+        .collect();
+    pgf.sort();
+    assert!(!pgf.is_empty(), "the report wrote no pgfplots figure");
+    let have_pgfplots = Command::new("kpsewhich")
+        .arg("pgfplots.sty")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have_pgfplots,
+        "pgfplots is not installed: the LaTeX compile test needs it; run \
+         `HADACERT_NEED_LATEX=1 bash .ci/setup`"
+    );
+    let mut doc = String::from(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{pgfplots}\n\
+         \\pgfplotsset{compat=1.17}\n\\begin{document}\n",
+    );
+    for f in &pgf {
+        doc.push_str(&format!("\\input{{plots/{f}}}\\par\n"));
+    }
+    doc.push_str("\\end{document}\n");
+    std::fs::write(out.path().join("pgf.tex"), doc).unwrap();
+    let run = Command::new(engine)
+        .args([
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-no-shell-escape",
+            "pgf.tex",
+        ])
+        .current_dir(out.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {engine}: {e}"));
+    let log = std::fs::read_to_string(out.path().join("pgf.log")).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    assert!(
+        run.status.success() && log.contains("Output written"),
+        "{engine} failed on the pgfplots figures ({} files):\n{}",
+        pgf.len(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Parse the text form back: `(D, u, form)`.

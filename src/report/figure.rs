@@ -313,7 +313,7 @@ pub fn figures(cert: &Certificate) -> Vec<Figure> {
             stem: format!("{}-{}", file_stem(&cert.id), file_stem(&stem_q))
                 .replace(['.', '_'], "-"),
             id: cert.id.clone(),
-            title: format!("{}: {words}", cert.id),
+            title: format!("{} along the certified trajectory", capitalise(&words)),
             title_tex: format!("{} along the certified trajectory", capitalise(&tex)),
             y_label: words.clone(),
             y_tex: tex.clone(),
