@@ -5,7 +5,7 @@
 //! claim evaluators from values of a type implementing [`crate::arith::Enclosure`] (see
 //! [`EnclosureRecord::from_enclosure`]); f64 has no such implementation.
 
-use crate::arith::{Enclosure, Field, MpfrInterval};
+use crate::arith::{Enclosure, Field, MpfrInterval, Real};
 use rug::Rational;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -95,6 +95,16 @@ pub fn margin_lower<T: Enclosure>(slack: &T) -> Option<String> {
 pub fn margin_exact(q: &Rational) -> String {
     // A 128-bit enclosure of q, then its lower end rounded down: never above q.
     margin_lower(&MpfrInterval::from_rational(q, 128)).unwrap_or_else(|| "0".into())
+}
+
+/// An f64 upper bound written as a decimal that is still an upper bound: `x` rounded up to 17
+/// significant digits (`{x:e}` prints the shortest round-trip decimal, which can lie below `x`).
+/// Guarantee: the returned decimal is `>= x`; `inf` for a non-finite `x`.
+pub fn decimal_upper(x: f64) -> String {
+    if !x.is_finite() {
+        return "inf".into();
+    }
+    keep_readable(MpfrInterval::from_f64(x, 64).to_decimal_bounds(17).1, true)
 }
 
 /// Largest decimal exponent (of the leading digit) written into a certificate; readers accept

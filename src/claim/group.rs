@@ -342,8 +342,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         passed: all_finite,
         detail: if all_finite {
             format!(
-                "b = {max_abs:e} (an upper bound from the enclosures; it shows nothing about \
-                 exact diagonality)"
+                "b = {} (an upper bound from the enclosures; it shows nothing about \
+                 exact diagonality)",
+                crate::cert::decimal_upper(max_abs)
             )
         } else {
             "some enclosure is not finite".into()
@@ -411,7 +412,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         name: "max |off-diagonal| (upper bound)".into(),
         lower: "0".into(),
         upper: if all_finite {
-            format!("{max_abs:e}")
+            crate::cert::decimal_upper(max_abs)
         } else {
             "inf".into()
         },
