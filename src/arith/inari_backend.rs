@@ -2,11 +2,12 @@
 //!
 //! [`Ival`] is a newtype so that it can implement `num_traits::Zero/One` (nalgebra needs them)
 //! and the crate's traits. The ends of `exp`, `exp_m1`, `ln` and `ln_1p` come from CORE-MATH's
-//! correctly rounded f64 functions stepped one ulp outward ([`super::cr_elementary`], where the
-//! argument is written out), a few nanoseconds per end; inari's own `exp` and `ln` (and this
-//! backend's fallback, used when the floating-point control register is not in its default
-//! round-to-nearest state) evaluate each end by MPFR at 53 bits with directed rounding, about
-//! 1.4 us per end. `Ei` always goes through MPFR.
+//! correctly rounded f64 functions called with the rounding mode set toward -inf for the lower
+//! end and toward +inf for the upper end ([`super::cr_elementary`], where the argument is
+//! written out), tens of nanoseconds per end; they are exactly the ends of inari's own `exp`
+//! and `ln` and of this backend's fallback (used when the floating-point control register is
+//! not in its default round-to-nearest state), which evaluate each end by MPFR at 53 bits with
+//! directed rounding, about 1.4 us per end. `Ei` always goes through MPFR.
 
 use super::cr_elementary as cr;
 use super::mpfr::{round_down, round_up};
@@ -62,19 +63,18 @@ impl Ival {
     }
 
     /// Apply a non-decreasing function on `[a, b]` (the caller has cut the argument to the
-    /// function's closed domain): `down(a)` and `up(b)` from [`super::cr_elementary`] in the
-    /// default floating-point environment, MPFR (`f`, directed rounding) otherwise.
+    /// function's closed domain): CORE-MATH in the directed modes ([`super::cr_elementary`])
+    /// in the default floating-point environment, MPFR (`f`, directed rounding) otherwise; both
+    /// give the same ends, `RD(f(a))` and `RU(f(b))`.
     fn monotone_cr(
         a: f64,
         b: f64,
-        down: fn(f64) -> f64,
-        up: fn(f64) -> f64,
+        fun: cr::Fun,
         f: impl Fn(&mut Float, Round) -> std::cmp::Ordering + Copy,
     ) -> Self {
-        if cr::fp_env_is_default() {
-            from_ends(down(a), up(b))
-        } else {
-            from_ends(mpfr_down(a, f), mpfr_up(b, f))
+        match cr::ends(fun, a, b) {
+            Some((lo, hi)) => from_ends(lo, hi),
+            None => from_ends(mpfr_down(a, f), mpfr_up(b, f)),
         }
     }
 }
@@ -218,22 +218,16 @@ impl Real for Ival {
         if self.0.is_empty() {
             return *self;
         }
-        Ival::monotone_cr(
-            self.0.inf(),
-            self.0.sup(),
-            cr::exp_down,
-            cr::exp_up,
-            |x, r| x.exp_round(r),
-        )
+        Ival::monotone_cr(self.0.inf(), self.0.sup(), cr::Fun::Exp, |x, r| {
+            x.exp_round(r)
+        })
     }
     fn exp_m1(&self) -> Self {
         if self.0.is_empty() {
             return *self;
         }
         let (a, b) = (self.0.inf(), self.0.sup());
-        Ival::monotone_cr(a, b, cr::exp_m1_down, cr::exp_m1_up, |x, r| {
-            x.exp_m1_round(r)
-        })
+        Ival::monotone_cr(a, b, cr::Fun::ExpM1, |x, r| x.exp_m1_round(r))
     }
     fn ln(&self) -> Self {
         // The part of the argument in [0, +inf]; no positive point: no information.
@@ -241,7 +235,7 @@ impl Real for Ival {
             return ENTIRE_NAN;
         }
         let (a, b) = (self.0.inf().max(0.0), self.0.sup());
-        Ival::monotone_cr(a, b, cr::ln_down, cr::ln_up, |x, r| x.ln_round(r))
+        Ival::monotone_cr(a, b, cr::Fun::Ln, |x, r| x.ln_round(r))
     }
     fn ln_1p(&self) -> Self {
         // The part of the argument in [-1, +inf]; no point above -1: no information.
@@ -249,7 +243,7 @@ impl Real for Ival {
             return ENTIRE_NAN;
         }
         let (a, b) = (self.0.inf().max(-1.0), self.0.sup());
-        Ival::monotone_cr(a, b, cr::ln_1p_down, cr::ln_1p_up, |x, r| x.ln_1p_round(r))
+        Ival::monotone_cr(a, b, cr::Fun::Ln1p, |x, r| x.ln_1p_round(r))
     }
     fn sqrt(&self) -> Self {
         let y = self.0.sqrt();
