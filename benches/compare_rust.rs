@@ -16,7 +16,12 @@
 //! * WHT: `fwht` on `Vec<f64>` for K = 2^10 .. 2^20, against two streaming-copy probes: 128 MiB
 //!   arrays (DRAM) and a copy of the same working set (8K bytes, in cache up to 2^20 here).
 //!
-//! Environment: `HADACERT_COMPARE_ONLY=c1,field,ei,ode,wht` restricts the sections.
+//! * elementary functions (section `elem`, not in `compare.py`): ns per call of the inari
+//!   backend's `exp` / `exp_m1` / `ln` / `ln_1p` on point intervals (two ends, CORE-MATH in the
+//!   directed modes), of inari's own `exp` / `ln` (MPFR ends) and of one CORE-MATH call to
+//!   nearest, on 4096 arguments from `SplitMix64(7)`.
+//!
+//! Environment: `HADACERT_COMPARE_ONLY=c1,field,ei,ode,wht,elem` restricts the sections.
 
 use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Real, Ring};
 use hadacert::claim::schema::SplitMix64;
@@ -409,5 +414,88 @@ fn main() {
     if wanted("wht") {
         eprintln!("wht");
         wht_section();
+    }
+    if wanted("elem") {
+        eprintln!("elem");
+        elem_section();
+    }
+}
+
+/// Median ns per call of `f` over `xs` (11 rounds).
+fn ns_per_call(xs: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let rounds: Vec<f64> = (0..11)
+        .map(|_| {
+            let t = Instant::now();
+            let mut acc = 0.0;
+            for &x in xs {
+                acc += f(black_box(x));
+            }
+            black_box(acc);
+            t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64
+        })
+        .collect();
+    median(rounds)
+}
+
+fn elem_section() {
+    let mut rng = SplitMix64(7);
+    let unit: Vec<f64> = (0..4096)
+        .map(|_| rng.below(1 << 30) as f64 / (1u64 << 30) as f64)
+        .collect();
+    let exp_args: Vec<f64> = unit.iter().map(|u| -20.0 + 40.0 * u).collect();
+    let ln_args: Vec<f64> = unit.iter().map(|u| 1e-3 + 100.0 * u).collect();
+    let load = load1();
+    let point = |x: f64| Ival::new(x, x);
+    let rows: Vec<(&str, &str, f64)> = vec![
+        (
+            "exp",
+            "hadacert inari (directed CORE-MATH, 2 ends)",
+            ns_per_call(&exp_args, |x| point(x).exp().upper_f64()),
+        ),
+        (
+            "exp_m1",
+            "hadacert inari (directed CORE-MATH, 2 ends)",
+            ns_per_call(&exp_args, |x| point(x).exp_m1().upper_f64()),
+        ),
+        (
+            "ln",
+            "hadacert inari (directed CORE-MATH, 2 ends)",
+            ns_per_call(&ln_args, |x| point(x).ln().upper_f64()),
+        ),
+        (
+            "ln_1p",
+            "hadacert inari (directed CORE-MATH, 2 ends)",
+            ns_per_call(&ln_args, |x| point(x).ln_1p().upper_f64()),
+        ),
+        (
+            "exp",
+            "inari's own (MPFR, 2 ends)",
+            ns_per_call(&exp_args, |x| {
+                inari::Interval::try_from((x, x)).unwrap().exp().sup()
+            }),
+        ),
+        (
+            "ln",
+            "inari's own (MPFR, 2 ends)",
+            ns_per_call(&ln_args, |x| {
+                inari::Interval::try_from((x, x)).unwrap().ln().sup()
+            }),
+        ),
+        (
+            "exp",
+            "CORE-MATH to nearest (1 call)",
+            ns_per_call(&exp_args, core_math::exp),
+        ),
+        (
+            "ln",
+            "CORE-MATH to nearest (1 call)",
+            ns_per_call(&ln_args, core_math::log),
+        ),
+        ("exp", "std f64 (1 call)", ns_per_call(&exp_args, f64::exp)),
+    ];
+    for (f, route, ns) in rows {
+        emit(
+            json!({"section": "elem", "function": f, "route": route, "ns_per_call": ns, "load1": load}),
+        );
     }
 }
