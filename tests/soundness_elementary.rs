@@ -21,6 +21,8 @@
 //! arguments), exact points (exp(0) = 1, exp_m1(0) = 0, ln(1) = 0, ln_1p(0) = 0: returned as
 //! points), very wide and infinite intervals. `threads_interleaving_inari_arithmetic` runs the
 //! four functions on 4 threads between inari's directed-rounding operations.
+//! `mpfr_fallback_gives_the_same_ends_as_the_directed_route` sets MXCSR toward +inf (x86_64) so
+//! the backend takes its MPFR fallback, and requires the same ends as the CORE-MATH route.
 //!
 //! Case counts: 10^4 point cases and 2 * 10^3 interval cases per function by default;
 //! `PROPTEST_CASES=N` (the knob of `tests/soundness.rs`) makes it N point cases and N / 5
@@ -432,4 +434,49 @@ fn threads_interleaving_inari_arithmetic() {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(alone, together, "results depend on the other threads");
+}
+
+/// Runs `f` with MXCSR's rounding control set toward +inf (a non-default environment), then
+/// restores MXCSR. `f` must do no rounding-sensitive f64 arithmetic of its own.
+#[cfg(target_arch = "x86_64")]
+fn with_mxcsr_round_up<R>(f: impl FnOnce() -> R) -> R {
+    let mut saved: u32 = 0;
+    // SAFETY: stores MXCSR into a local.
+    unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut saved as *mut u32, options(nostack)) };
+    let up = (saved & !0x6000) | 0x4000;
+    // SAFETY: a valid MXCSR value (only the rounding bits changed), restored below.
+    unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &up as *const u32, options(nostack)) };
+    let r = f();
+    // SAFETY: the value read above.
+    unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &saved as *const u32, options(nostack)) };
+    r
+}
+
+/// Outside the default floating-point environment the backend falls back to MPFR; both routes
+/// give the same ends (MPFR's directed results), and the environment is restored.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn mpfr_fallback_gives_the_same_ends_as_the_directed_route() {
+    let mut rng = Rng(77);
+    for f in ALL {
+        let hard = f.hard_points();
+        let args: Vec<f64> = (0..300).map(|_| f.random_arg(&mut rng, &hard)).collect();
+        let ends = |x: f64| {
+            let r = f.ival(Ival::new(x, x));
+            (r.lower_f64(), r.upper_f64())
+        };
+        let directed: Vec<(f64, f64)> = args.iter().map(|&x| ends(x)).collect();
+        let fallback: Vec<(f64, f64)> =
+            with_mxcsr_round_up(|| args.iter().map(|&x| ends(x)).collect());
+        assert!(rounds_to_nearest(), "MXCSR not restored");
+        for ((x, d), m) in args.iter().zip(&directed).zip(&fallback) {
+            assert_eq!(
+                d, m,
+                "{f:?}({x:e}): directed route {d:?}, MPFR fallback {m:?}"
+            );
+        }
+        for &x in &args {
+            check(f, x, x).unwrap();
+        }
+    }
 }
