@@ -47,8 +47,8 @@ pub enum Mutant {
     C5PossiblyAbove,
     /// The integrator's a-priori enclosure test accepts an overlap instead of an inclusion.
     AprioriOverlapOnly,
-    /// The inari backend's exp returns CORE-MATH's round-to-nearest value as both ends, without
-    /// the one-ulp outward step (`arith::cr_elementary`).
+    /// The inari backend's exp takes CORE-MATH's round-to-nearest values as its ends, without
+    /// the directed rounding modes (`arith::cr_elementary`).
     InariExpNoOutwardStep,
 }
 
