@@ -908,3 +908,31 @@ fn symmetry_reduction_proves_the_region_with_fewer_boxes() {
     let asym = prove_region::<Ival>(&r, 53, "sym2", &RunOptions::default()).unwrap();
     assert!(asym.symmetry.is_none() && !asym.closed.contains_key(&Argument::Symmetric));
 }
+
+/// The `symmetry` field: accepted only as `GL(n,2)` for K = 2^n in {4, 8} with the same bounds
+/// for every coordinate; anything else is an error naming the field, never a panic.
+#[test]
+fn symmetry_field_is_checked_when_the_claim_is_read() {
+    use hadacert::claim::parse_claims;
+    let lo16 = vec!["\"0.01\""; 15].join(", ");
+    let claim = |k: usize, lo: &str, sym: &str| {
+        let n = k - 1;
+        format!(
+            "[[claim]]\nid = \"s\"\nkind = \"C4region\"\nexpect = \"proved\"\nbackend = \"inari\"\n\
+             quantity = \"V\"\nk = {k}\nnormalised_lo = {{ kind = \"list\", values = [{lo}] }}\n\
+             normalised_hi = {{ kind = \"progression\", start = \"0.5\", step = \"0\", len = {n} }}\n\
+             scale = [\"1\", \"2\"]\nsymmetry = \"{sym}\"\n"
+        )
+    };
+    let path = std::path::Path::new("sym.toml");
+    assert!(parse_claims(&claim(4, "\"0.1\", \"0.1\", \"0.1\"", "GL(2,2)"), path).is_ok());
+    for (k, lo, sym) in [
+        (4, "\"0.1\", \"0.1\", \"0.1\"", "GL(3,2)"),
+        (4, "\"0.1\", \"0.1\", \"0.1\"", "S3"),
+        (4, "\"0.1\", \"0.2\", \"0.1\"", "GL(2,2)"),
+        (16, lo16.as_str(), "GL(4,2)"),
+    ] {
+        let e = parse_claims(&claim(k, lo, sym), path).unwrap_err();
+        assert!(e.to_string().contains("symmetry"), "{e}");
+    }
+}

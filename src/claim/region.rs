@@ -25,6 +25,9 @@ pub fn parse_symmetry(
     let Some(text) = text else {
         return Ok(false);
     };
+    if !(4..=crate::prove::symmetry::MAX_K).contains(&k) {
+        return Err(format!("supported for K = 4 and K = 8 only (K = {k})"));
+    }
     let n = k.trailing_zeros();
     let want = format!("GL({n},2)");
     if text != want {
