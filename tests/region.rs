@@ -107,6 +107,7 @@ fn region(
         nc_radius: q(nc),
         max_depth: 60,
         max_boxes: 2_000_000,
+        symmetry: false,
     }
 }
 
@@ -748,5 +749,190 @@ fn a_planted_checkpoint_cannot_prove_the_refuted_k8_claim() {
         let stats = prove_region::<Ival>(r, 53, &digest, &opts).unwrap();
         assert_eq!(stats.decided(), Some(false), "resume {resume}: {stats:?}");
         assert_eq!(stats, uninterrupted, "resume {resume}");
+    }
+}
+
+/// The inline-gradient dual numbers the prover uses at K = 4 and K = 8 (`DualN`) give exactly
+/// the enclosures of the allocating `Dual` (value and every partial), on random boxes of every
+/// rate, inari and MPFR.
+#[test]
+fn inline_dual_gradients_equal_the_allocating_ones() {
+    use hadacert::prove::region::{gradient_on_box, RateQuantity};
+    fn check<T: Enclosure>(k: usize, seed: &mut u64, prec: u32) {
+        for quantity in [
+            RateQuantity::V,
+            RateQuantity::M1,
+            RateQuantity::M2,
+            RateQuantity::M3,
+        ] {
+            for _ in 0..25 {
+                let scale = 0.01 + 50.0 * splitmix(seed);
+                let spectrum: Vec<T> = (1..k)
+                    .map(|_| {
+                        let lo = scale * (0.01 + splitmix(seed));
+                        let hi = lo * (1.0 + 0.3 * splitmix(seed));
+                        T::from_f64(lo, prec).hull(&T::from_f64(hi, prec))
+                    })
+                    .collect();
+                let (value, partials) = gradient_on_box(quantity, &spectrum);
+                let n = k - 1;
+                let mut lambda = vec![Dual {
+                    value: T::from_f64(0.0, prec),
+                    grad: vec![],
+                }];
+                lambda.extend(
+                    spectrum
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| Dual::variable(e.clone(), i, n)),
+                );
+                let r = quantity.enclose_scaled_rate(&lambda);
+                assert_eq!(value, r.value, "{quantity:?} K = {k}");
+                assert!(value.is_finite());
+                for (i, p) in partials.iter().enumerate() {
+                    assert_eq!(*p, r.partial(i), "{quantity:?} K = {k}, partial {i}");
+                }
+            }
+        }
+    }
+    let mut seed = 91u64;
+    for k in [4, 8] {
+        check::<Ival>(k, &mut seed, 53);
+        check::<MpfrInterval>(k, &mut seed, 128);
+    }
+}
+
+/// The symmetry reduction (src/prove/symmetry.rs): the rates take the same value at a state
+/// and at each of its 168 images under GL(3,2) at K = 8 (and 6 at K = 4): the enclosures at
+/// `lambda` and at `(sigma lambda)_m = lambda_{A m}` intersect, at random states, for every
+/// rate; a permutation that is not linear (swapping two modes only) moves the rate.
+#[test]
+fn rates_are_invariant_under_the_automorphisms_of_the_group() {
+    use hadacert::prove::symmetry::automorphisms;
+    let mut seed = 5u64;
+    for k in [4usize, 8] {
+        let maps = automorphisms(k);
+        for _ in 0..3 {
+            let scale = 0.5 + 10.0 * splitmix(&mut seed);
+            let mut lambda = vec![q("0")];
+            lambda.extend((1..k).map(|_| {
+                let v = (scale * (0.05 + splitmix(&mut seed)) * 1e6).round() as i64;
+                Rational::from((v, 1_000_000))
+            }));
+            for quantity in [
+                RateQuantity::V,
+                RateQuantity::M1,
+                RateQuantity::M2,
+                RateQuantity::M3,
+            ] {
+                let at = |l: &[Rational]| {
+                    let e: Vec<MpfrInterval> = l
+                        .iter()
+                        .map(|v| MpfrInterval::from_rational(v, 256))
+                        .collect();
+                    quantity.enclose_rate(&e)
+                };
+                let base = at(&lambda);
+                assert!(base.width_upper() < 1e-60, "{quantity:?}");
+                for a in &maps {
+                    let image: Vec<Rational> = (0..k).map(|m| lambda[a[m]].clone()).collect();
+                    assert!(
+                        at(&image).intersect(&base).is_some(),
+                        "{quantity:?} K = {k}, map {a:?}"
+                    );
+                }
+                if k == 8 {
+                    // Swapping modes 1 and 2 only is not a group automorphism at K = 8.
+                    let mut swapped = lambda.clone();
+                    swapped.swap(1, 2);
+                    let moved = at(&swapped);
+                    if quantity == RateQuantity::V {
+                        assert!(moved.intersect(&base).is_none(), "{quantity:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A symmetric K = 4 region proved on the fundamental domain: same verdict as the full search,
+/// far fewer boxes, the symmetry check recorded, and the leaves still tile the root box.
+#[test]
+fn symmetry_reduction_proves_the_region_with_fewer_boxes() {
+    let mut r = region(
+        RateQuantity::V,
+        4,
+        &["0.1"; 3],
+        &["0.8"; 3],
+        ["0.5", "4"],
+        "0.05",
+    );
+    let full = prove_region::<Ival>(&r, 53, "sym", &RunOptions::default()).unwrap();
+    r.symmetry = true;
+    let opts = RunOptions {
+        record_leaves: true,
+        ..RunOptions::default()
+    };
+    let reduced = prove_region::<Ival>(&r, 53, "sym", &opts).unwrap();
+    assert_eq!(full.decided(), Some(true));
+    assert_eq!(
+        reduced.decided(),
+        Some(true),
+        "{:?}",
+        reduced.coverage_failure
+    );
+    assert!(reduced
+        .symmetry
+        .as_deref()
+        .unwrap()
+        .starts_with("GL(2,2): 6 "));
+    assert!(
+        reduced
+            .closed
+            .get(&Argument::Symmetric)
+            .copied()
+            .unwrap_or(0)
+            > 0
+    );
+    assert!(
+        reduced.boxes * 3 < full.boxes,
+        "{} boxes reduced, {} full",
+        reduced.boxes,
+        full.boxes
+    );
+    let root = hadacert::prove::region::root_box(&r);
+    let volume: Rational = reduced.leaves.iter().map(exact_volume).sum();
+    assert_eq!(volume, exact_volume(&root));
+    // Not invariant (one coordinate's bounds differ): no reduction, whatever the flag says.
+    r.x_hi[2] = q("0.7");
+    let asym = prove_region::<Ival>(&r, 53, "sym2", &RunOptions::default()).unwrap();
+    assert!(asym.symmetry.is_none() && !asym.closed.contains_key(&Argument::Symmetric));
+}
+
+/// The `symmetry` field: accepted only as `GL(n,2)` for K = 2^n in {4, 8} with the same bounds
+/// for every coordinate; anything else is an error naming the field, never a panic.
+#[test]
+fn symmetry_field_is_checked_when_the_claim_is_read() {
+    use hadacert::claim::parse_claims;
+    let lo16 = vec!["\"0.01\""; 15].join(", ");
+    let claim = |k: usize, lo: &str, sym: &str| {
+        let n = k - 1;
+        format!(
+            "[[claim]]\nid = \"s\"\nkind = \"C4region\"\nexpect = \"proved\"\nbackend = \"inari\"\n\
+             quantity = \"V\"\nk = {k}\nnormalised_lo = {{ kind = \"list\", values = [{lo}] }}\n\
+             normalised_hi = {{ kind = \"progression\", start = \"0.5\", step = \"0\", len = {n} }}\n\
+             scale = [\"1\", \"2\"]\nsymmetry = \"{sym}\"\n"
+        )
+    };
+    let path = std::path::Path::new("sym.toml");
+    assert!(parse_claims(&claim(4, "\"0.1\", \"0.1\", \"0.1\"", "GL(2,2)"), path).is_ok());
+    for (k, lo, sym) in [
+        (4, "\"0.1\", \"0.1\", \"0.1\"", "GL(3,2)"),
+        (4, "\"0.1\", \"0.1\", \"0.1\"", "S3"),
+        (4, "\"0.1\", \"0.2\", \"0.1\"", "GL(2,2)"),
+        (16, lo16.as_str(), "GL(4,2)"),
+    ] {
+        let e = parse_claims(&claim(k, lo, sym), path).unwrap_err();
+        assert!(e.to_string().contains("symmetry"), "{e}");
     }
 }

@@ -179,6 +179,11 @@ impl Ring for Ival {
         53
     }
     fn from_i64(n: i64, _prec: u32) -> Self {
+        if n.unsigned_abs() <= 1 << 53 {
+            // Every integer of magnitude <= 2^53 is an f64: the point interval, exactly.
+            let x = n as f64;
+            return from_ends(x, x);
+        }
         from_ends(
             round_down(53, n).to_f64_round(Round::Down),
             round_up(53, n).to_f64_round(Round::Up),

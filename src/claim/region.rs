@@ -13,6 +13,38 @@ use crate::cert::{margin_exact, Check, EnclosureRecord, Verdict};
 use crate::prove::region::{prove_region, Argument, RegionBox, RunOptions};
 use rug::Rational;
 
+/// The `symmetry` field of a region claim: `None` (no reduction) or `"GL(n,2)"` with
+/// `K = 2^n`, allowed only when every coordinate has the same bounds (the region is then
+/// invariant) and the exact check of [`crate::prove::symmetry::check_invariance`] passes.
+pub fn parse_symmetry(
+    text: Option<&str>,
+    k: usize,
+    x_lo: &[Rational],
+    x_hi: &[Rational],
+) -> Result<bool, String> {
+    let Some(text) = text else {
+        return Ok(false);
+    };
+    if !(4..=crate::prove::symmetry::MAX_K).contains(&k) {
+        return Err(format!("supported for K = 4 and K = 8 only (K = {k})"));
+    }
+    let n = k.trailing_zeros();
+    let want = format!("GL({n},2)");
+    if text != want {
+        return Err(format!("must be {want:?} for K = {k}"));
+    }
+    let same = |v: &[Rational]| v.iter().all(|q| *q == v[0]);
+    if x_lo.is_empty() || !same(x_lo) || !same(x_hi) {
+        return Err(
+            "needs the same normalised_lo and normalised_hi for every coordinate (an invariant \
+             region)"
+                .into(),
+        );
+    }
+    crate::prove::symmetry::check_invariance(k)?;
+    Ok(true)
+}
+
 fn show_box(b: &RegionBox) -> String {
     let l: Vec<String> = b
         .lambda
@@ -91,6 +123,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         Argument::MeanValue,
         Argument::Termwise,
         Argument::Pairwise,
+        Argument::Symmetric,
     ] {
         if let Some(n) = stats.closed.get(&arg) {
             let mut detail = format!("{n} boxes");
@@ -108,6 +141,13 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
                 detail,
             });
         }
+    }
+    if let Some(sym) = &stats.symmetry {
+        checks.push(Check {
+            name: "symmetry reduction: the region and the rate are invariant (exact check)".into(),
+            passed: true,
+            detail: sym.clone(),
+        });
     }
     if let Some(why) = &stats.coverage_failure {
         checks.push(Check {

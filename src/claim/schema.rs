@@ -308,6 +308,10 @@ pub struct ClaimSpec {
     /// C4region / C5k4: deepest bisection level (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<u32>,
+    /// C4region / C5k4: `"GL(n,2)"` (K = 2^n): prove on a fundamental domain of the mode
+    /// permutations ([`crate::claim::region::parse_symmetry`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetry: Option<String>,
     /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_boxes: Option<u64>,
@@ -783,6 +787,12 @@ const REGION_FIELDS: &[FieldHelp] = &[
         "max_depth",
         Need::Optional,
         "deepest bisection level (default 60)",
+    ),
+    (
+        "symmetry",
+        Need::Optional,
+        "\"GL(n,2)\" (K = 2^n): search a fundamental domain of the mode permutations only (needs \
+         the same bounds for every coordinate; exact check recorded)",
     ),
     (
         "max_boxes",
@@ -1701,7 +1711,10 @@ fn validate_region(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params, C
     if !(1..=MAX_REGION_BOXES).contains(&max_boxes) {
         return Err(ctx.err("max_boxes", format!("must be in 1..={MAX_REGION_BOXES}")));
     }
+    let symmetry = super::region::parse_symmetry(spec.symmetry.as_deref(), k, &x_lo, &x_hi)
+        .map_err(|m| ctx.err("symmetry", m))?;
     Ok(Params::Region(Region {
+        symmetry,
         quantity,
         k,
         x_lo,

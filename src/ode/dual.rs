@@ -241,3 +241,262 @@ impl<T: Real> Real for Dual<T> {
         Dual::constant(T::from_f64(x, prec))
     }
 }
+
+/// [`Dual`] with a gradient of fixed length `N` held inline (no allocation per operation):
+/// the region prover's gradients over the K - 1 box variables (`N = 3` at K = 4, `N = 7` at
+/// K = 8). Every operation computes exactly what the same operation on [`Dual`] computes (the
+/// same interval operations in the same order, constants without a gradient included), so the
+/// enclosures are identical; `tests/region.rs` checks that on random boxes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DualN<T, const N: usize> {
+    /// The value.
+    pub value: T,
+    /// The gradient; meaningful only when `varies` (a constant's gradient is all zeros and is
+    /// never read, as [`Dual`]'s empty gradient).
+    pub grad: [T; N],
+    /// False for constants (the empty gradient of [`Dual`]).
+    pub varies: bool,
+}
+
+impl<T: Real, const N: usize> DualN<T, N> {
+    /// The i-th of the N independent variables, with value `value`.
+    pub fn variable(value: T, i: usize) -> Self {
+        let p = value.prec();
+        let (zero, one) = (T::from_i64(0, p), T::from_i64(1, p));
+        let grad = std::array::from_fn(|j| if i == j { one.clone() } else { zero.clone() });
+        DualN {
+            value,
+            grad,
+            varies: true,
+        }
+    }
+
+    fn constant(value: T) -> Self {
+        DualN {
+            value,
+            grad: std::array::from_fn(|_| T::zero()),
+            varies: false,
+        }
+    }
+
+    fn chain(value: T, grad: &[T; N], varies: bool, d: &T) -> Self {
+        if !varies {
+            return Self::constant(value);
+        }
+        DualN {
+            value,
+            grad: std::array::from_fn(|i| grad[i].clone() * d),
+            varies: true,
+        }
+    }
+
+    /// Gradient component i (0 for constants).
+    pub fn partial(&self, i: usize) -> T {
+        if self.varies {
+            self.grad[i].clone()
+        } else {
+            T::from_i64(0, self.value.prec())
+        }
+    }
+
+    /// `(a, b)` combined as [`Dual`]'s `combine`: `f` when both vary, `one_sided(x, left)` when
+    /// only one does.
+    fn combine(
+        a: &Self,
+        b: &Self,
+        f: impl Fn(&T, &T) -> T,
+        one_sided: impl Fn(&T, bool) -> T,
+    ) -> ([T; N], bool) {
+        match (a.varies, b.varies) {
+            (false, false) => (std::array::from_fn(|_| T::zero()), false),
+            (true, false) => (std::array::from_fn(|i| one_sided(&a.grad[i], true)), true),
+            (false, true) => (std::array::from_fn(|i| one_sided(&b.grad[i], false)), true),
+            (true, true) => (std::array::from_fn(|i| f(&a.grad[i], &b.grad[i])), true),
+        }
+    }
+}
+
+impl<T: Real, const N: usize> num_traits::Zero for DualN<T, N> {
+    fn zero() -> Self {
+        DualN::constant(T::zero())
+    }
+    fn is_zero(&self) -> bool {
+        self.value.is_zero() && (!self.varies || self.grad.iter().all(|g| g.is_zero()))
+    }
+}
+
+impl<T: Real, const N: usize> num_traits::One for DualN<T, N> {
+    fn one() -> Self {
+        DualN::constant(T::one())
+    }
+}
+
+impl<'a, T: Real, const N: usize> Add<&'a DualN<T, N>> for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn add(self, rhs: &'a DualN<T, N>) -> DualN<T, N> {
+        let (grad, varies) = Self::combine(&self, rhs, |x, y| x.clone() + y, |x, _| x.clone());
+        DualN {
+            value: self.value + &rhs.value,
+            grad,
+            varies,
+        }
+    }
+}
+
+impl<'a, T: Real, const N: usize> Sub<&'a DualN<T, N>> for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn sub(self, rhs: &'a DualN<T, N>) -> DualN<T, N> {
+        let (grad, varies) = Self::combine(
+            &self,
+            rhs,
+            |x, y| x.clone() - y,
+            |x, left| if left { x.clone() } else { -x.clone() },
+        );
+        DualN {
+            value: self.value - &rhs.value,
+            grad,
+            varies,
+        }
+    }
+}
+
+impl<'a, T: Real, const N: usize> Mul<&'a DualN<T, N>> for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn mul(self, rhs: &'a DualN<T, N>) -> DualN<T, N> {
+        let (a, b) = (&self.value, &rhs.value);
+        let (grad, varies) = Self::combine(
+            &self,
+            rhs,
+            |x, y| x.clone() * b + &(y.clone() * a),
+            |x, left| if left { x.clone() * b } else { x.clone() * a },
+        );
+        DualN {
+            value: self.value.clone() * &rhs.value,
+            grad,
+            varies,
+        }
+    }
+}
+
+impl<'a, T: Real, const N: usize> Div<&'a DualN<T, N>> for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn div(self, rhs: &'a DualN<T, N>) -> DualN<T, N> {
+        let q = self.value.clone() / &rhs.value;
+        let (grad, varies) = Self::combine(
+            &self,
+            rhs,
+            |x, y| (x.clone() - &(q.clone() * y)) / &rhs.value,
+            |x, left| {
+                if left {
+                    x.clone() / &rhs.value
+                } else {
+                    -(q.clone() * x) / &rhs.value
+                }
+            },
+        );
+        DualN {
+            value: q,
+            grad,
+            varies,
+        }
+    }
+}
+
+macro_rules! owned_forwarding_n {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl<T: Real, const N: usize> $tr<DualN<T, N>> for DualN<T, N> {
+            type Output = DualN<T, N>;
+            fn $f(self, rhs: DualN<T, N>) -> DualN<T, N> { $tr::$f(self, &rhs) }
+        }
+        impl<T: Real, const N: usize> $tra<DualN<T, N>> for DualN<T, N> {
+            fn $fa(&mut self, rhs: DualN<T, N>) { *self = $tr::$f(self.clone(), &rhs); }
+        }
+        impl<'a, T: Real, const N: usize> $tra<&'a DualN<T, N>> for DualN<T, N> {
+            fn $fa(&mut self, rhs: &'a DualN<T, N>) { *self = $tr::$f(self.clone(), rhs); }
+        }
+    )*};
+}
+
+owned_forwarding_n! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+}
+
+impl<T: Real, const N: usize> Div<DualN<T, N>> for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn div(self, rhs: DualN<T, N>) -> DualN<T, N> {
+        self / &rhs
+    }
+}
+
+impl<T: Real, const N: usize> Neg for DualN<T, N> {
+    type Output = DualN<T, N>;
+    fn neg(self) -> DualN<T, N> {
+        let varies = self.varies;
+        DualN {
+            value: -self.value,
+            grad: self.grad.map(|g| -g),
+            varies,
+        }
+    }
+}
+
+impl<T: Real, const N: usize> Ring for DualN<T, N> {
+    fn prec(&self) -> u32 {
+        self.value.prec()
+    }
+    fn from_i64(n: i64, prec: u32) -> Self {
+        DualN::constant(T::from_i64(n, prec))
+    }
+    fn mul_pow2(&self, k: i32) -> Self {
+        DualN {
+            value: self.value.mul_pow2(k),
+            grad: std::array::from_fn(|i| self.grad[i].mul_pow2(k)),
+            varies: self.varies,
+        }
+    }
+    fn approx_f64(&self) -> f64 {
+        self.value.approx_f64()
+    }
+}
+
+impl<T: Real, const N: usize> Field for DualN<T, N> {
+    fn from_rational(q: &Rational, prec: u32) -> Self {
+        DualN::constant(T::from_rational(q, prec))
+    }
+    fn recip(&self) -> Self {
+        DualN::from_i64(1, self.prec()) / self
+    }
+}
+
+impl<T: Real, const N: usize> Real for DualN<T, N> {
+    fn exp(&self) -> Self {
+        let v = self.value.exp();
+        DualN::chain(v.clone(), &self.grad, self.varies, &v)
+    }
+    fn exp_m1(&self) -> Self {
+        let d = self.value.exp();
+        DualN::chain(self.value.exp_m1(), &self.grad, self.varies, &d)
+    }
+    fn ln(&self) -> Self {
+        let d = self.value.recip();
+        DualN::chain(self.value.ln(), &self.grad, self.varies, &d)
+    }
+    fn ln_1p(&self) -> Self {
+        let d = (T::one() + &self.value).recip();
+        DualN::chain(self.value.ln_1p(), &self.grad, self.varies, &d)
+    }
+    fn sqrt(&self) -> Self {
+        let v = self.value.sqrt();
+        let d = v.mul_pow2(1).recip();
+        DualN::chain(v, &self.grad, self.varies, &d)
+    }
+    fn ei(&self) -> Self {
+        let d = self.value.exp() / &self.value;
+        DualN::chain(self.value.ei(), &self.grad, self.varies, &d)
+    }
+    fn from_f64(x: f64, prec: u32) -> Self {
+        DualN::constant(T::from_f64(x, prec))
+    }
+}

@@ -7,3 +7,4 @@
 //! checkpoint file lets an interrupted run resume where it stopped.
 
 pub mod region;
+pub mod symmetry;

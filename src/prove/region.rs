@@ -70,7 +70,7 @@ use crate::arith::{working_prec, Enclosure, Real};
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
-use crate::ode::dual::Dual;
+use crate::ode::dual::{Dual, DualN};
 use crate::spectral::field::enclose_group_logits;
 use crate::spectral::rates::{
     enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_rate_per_off_target_mass,
@@ -163,6 +163,10 @@ pub struct Region {
     pub max_depth: u32,
     /// Box budget.
     pub max_boxes: u64,
+    /// Reduce to the fundamental domain of the automorphisms of `(Z_2)^n`
+    /// ([`crate::prove::symmetry`]); used only if the region's bounds are the same for every
+    /// coordinate and the exact check passes (otherwise the whole region is searched).
+    pub symmetry: bool,
 }
 
 /// A box of the search: `lambda_m in [lambda[m-1][0], lambda[m-1][1]]`, m = 1..K-1
@@ -188,6 +192,8 @@ pub enum Argument {
     Termwise,
     /// Pairwise divided differences at K = 4 (near NC).
     Pairwise,
+    /// No state of the fundamental domain of the symmetry ([`crate::prove::symmetry`]).
+    Symmetric,
 }
 
 impl Argument {
@@ -204,6 +210,10 @@ impl Argument {
             Argument::Pairwise => {
                 "pairwise divided differences (K = 4, within nc_radius of uniform): every product \
                  >= 0, so upper end <= 0"
+            }
+            Argument::Symmetric => {
+                "symmetric image: the box holds no state of the fundamental domain, so each of its \
+                 states is the image of a domain state with the same rate (src/prove/symmetry.rs)"
             }
         }
     }
@@ -257,6 +267,10 @@ pub struct RegionStats {
     /// what went wrong. The run is then undecided, whatever else it found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage_failure: Option<String>,
+    /// When the run was reduced to a fundamental domain: what the exact check of
+    /// [`crate::prove::symmetry::check_invariance`] established.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetry: Option<String>,
     /// With `RunOptions::record_leaves` only: every box taken off the stack and not bisected
     /// (closed, off-region, undecided or refuting), in processing order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -532,6 +546,11 @@ struct Setup {
     /// Near-NC neighbourhood in f64, rounded inward (so it is inside the exact one).
     nc: Option<(f64, f64)>,
     pairs_ok: bool,
+    /// The fundamental domain's pairs `(a, b)`: `lambda_a >= lambda_b` (mode labels); empty
+    /// without the symmetry reduction.
+    domain: Vec<(usize, usize)>,
+    /// The exact symmetry check, when the reduction is used.
+    symmetry: Option<String>,
     x_lo: Vec<Rational>,
     x_hi: Vec<Rational>,
     scale_lo: Rational,
@@ -563,6 +582,37 @@ fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
     (x, [sum_lo.lower_f64(), sum_hi.upper_f64()])
 }
 
+/// The rate divided by `1 - p(0)` enclosed on the box `spectrum` (`lambda_0 = 0`), with its
+/// gradient over the K - 1 box variables, by forward-mode dual numbers: [`DualN`] (inline
+/// gradient, no allocation per operation) for K = 4 and K = 8, [`Dual`] otherwise. Both compute
+/// the same interval operations in the same order, so the enclosures are the same.
+pub fn gradient_on_box<T: Enclosure>(quantity: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
+    fn inline<T: Enclosure, const N: usize>(q: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
+        let duals: Vec<DualN<T, N>> = spectrum
+            .iter()
+            .enumerate()
+            .map(|(i, e)| DualN::variable(e.clone(), i))
+            .collect();
+        let r = q.enclose_scaled_rate(&with_zero_mode(&duals));
+        let partials = (0..N).map(|i| r.partial(i)).collect();
+        (r.value, partials)
+    }
+    match spectrum.len() {
+        3 => inline::<T, 3>(quantity, spectrum),
+        7 => inline::<T, 7>(quantity, spectrum),
+        n => {
+            let duals: Vec<Dual<T>> = spectrum
+                .iter()
+                .enumerate()
+                .map(|(i, e)| Dual::variable(e.clone(), i, n))
+                .collect();
+            let r = quantity.enclose_scaled_rate(&with_zero_mode(&duals));
+            let partials = (0..n).map(|i| r.partial(i)).collect();
+            (r.value, partials)
+        }
+    }
+}
+
 fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
     if crate::mutation::active(crate::mutation::Mutant::BoxAcceptedUnevaluated) {
         // Injected bug (test builds with `--features mutation` only).
@@ -578,11 +628,26 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
     if off {
         return Outcome::Closed(Argument::OffRegion, None);
     }
+    // Some inequality lambda_a >= lambda_b of the fundamental domain fails on the whole box.
+    if setup
+        .domain
+        .iter()
+        .any(|&(a, c)| b.lambda[a - 1][1] < b.lambda[c - 1][0])
+    {
+        return Outcome::Closed(Argument::Symmetric, None);
+    }
     let spectrum: Vec<T> = b
         .lambda
         .iter()
         .map(|e| hull::<T>(e[0], e[1], prec))
         .collect();
+    // Plain interval evaluation on the box is the value part of the dual evaluation (the
+    // gradient over the K - 1 variables lambda_1..lambda_{K-1} comes in the same pass).
+    let (value, partials) = gradient_on_box(setup.quantity, &spectrum);
+    if value.certainly_negative() {
+        // (The rate is < 0 at every state of the box, so the centre below could not refute.)
+        return Outcome::Closed(Argument::Natural, Some(value.upper_f64()));
+    }
     // The centre (geometric: the ends may span decades); also a refutation candidate.
     let centre_f64: Vec<f64> = b
         .lambda
@@ -597,22 +662,9 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
         }
     }
     // Mean-value form over the K - 1 variables lambda_1..lambda_{K-1}.
-    let n = setup.k - 1;
-    let dual_spectrum: Vec<Dual<T>> = spectrum
-        .iter()
-        .enumerate()
-        .map(|(i, e)| Dual::variable(e.clone(), i, n))
-        .collect();
-    let grad = setup
-        .quantity
-        .enclose_scaled_rate(&with_zero_mode(&dual_spectrum));
     let mut mv = at_centre;
-    for (i, (e, c)) in spectrum.iter().zip(&centre).enumerate() {
-        mv += grad.partial(i) * &(e.clone() - c);
-    }
-    // Plain interval evaluation on the box is the value part of the dual evaluation.
-    if grad.value.certainly_negative() {
-        return Outcome::Closed(Argument::Natural, Some(grad.value.upper_f64()));
+    for ((e, c), d) in spectrum.iter().zip(&centre).zip(&partials) {
+        mv += d.clone() * &(e.clone() - c);
     }
     if mv.certainly_negative() {
         return Outcome::Closed(Argument::MeanValue, Some(mv.upper_f64()));
@@ -641,7 +693,7 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
     let smear: Vec<f64> = spectrum
         .iter()
         .enumerate()
-        .map(|(i, e)| grad.partial(i).mag_upper() * e.width_upper())
+        .map(|(i, e)| partials[i].mag_upper() * e.width_upper())
         .collect();
     bisect(b, &smear).map_or(Outcome::Undecided, |(l, r)| Outcome::Bisected(l, r))
 }
@@ -1035,6 +1087,13 @@ fn load_checkpoint<T: Enclosure>(
 
 /// The fixed data of a run of `region` at `prec` bits.
 fn make_setup(region: &Region, prec: u32) -> Setup {
+    // The region is invariant under every permutation of the modes when all coordinates have
+    // the same exact bounds (the scale is a symmetric function).
+    let invariant = region.x_lo.iter().all(|v| *v == region.x_lo[0])
+        && region.x_hi.iter().all(|v| *v == region.x_hi[0]);
+    let symmetry = (region.symmetry && invariant)
+        .then(|| crate::prove::symmetry::check_invariance(region.k).ok())
+        .flatten();
     let u = Rational::from((1, region.k as i64 - 1));
     let nc = (region.nc_radius > 0).then(|| {
         (
@@ -1055,6 +1114,8 @@ fn make_setup(region: &Region, prec: u32) -> Setup {
         root_scale: [f64_down(&region.scale_lo), f64_up(&region.scale_hi)],
         nc,
         pairs_ok: k4_pairs(region.k).is_some(),
+        domain: symmetry.as_ref().map_or(Vec::new(), |c| c.domain.clone()),
+        symmetry: symmetry.map(|c| c.describe()),
         x_lo: region.x_lo.clone(),
         x_hi: region.x_hi.clone(),
         scale_lo: region.scale_lo.clone(),
@@ -1268,6 +1329,7 @@ pub fn prove_region<T: Enclosure>(
         .map(|b| volume(b, &active))
         .try_fold(Rational::new(), |acc, v| v.map(|v| acc + v));
     stats.closed_volume = closed_volume.to_string();
+    stats.symmetry = setup.symmetry.clone();
     match (root_volume, open_volume) {
         (Some(r), Some(o)) if Rational::from(&closed_volume + &o) == r => {}
         (r, o) => {

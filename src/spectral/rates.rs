@@ -157,7 +157,8 @@ pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T 
     let k = lambda.len();
     let prec = working_prec(&lambda);
     let f = enclose_group_logits(lambda);
-    let mut rho = vec![T::zero()];
+    let mut rho = Vec::with_capacity(k);
+    rho.push(T::zero());
     rho.extend(enclose_softmax(&f[1..]));
     fwht(&mut rho);
     let share = T::one() / T::from_i64(k as i64 - 1, prec);
