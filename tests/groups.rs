@@ -537,3 +537,312 @@ fn an_unpaired_spectrum_fails_the_exact_argument_and_is_not_proved() {
     assert_eq!(e.field, "lambda");
     assert!(e.message.contains("Niven"), "{e}");
 }
+
+// ---- the reduced flow on a group (issue 16, docs/math.md section 12.4) ----
+
+use hadacert::claim::counterexample::Metric;
+use hadacert::claim::group::c5_group_row;
+use hadacert::model::gradient::enclose_gradient_flow;
+use hadacert::spectral::field::{enclose_balanced_field, enclose_balanced_field_on};
+use hadacert::spectral::field::{enclose_spectral_softmax_on, enclose_unbalanced_field_on};
+use hadacert::spectral::rates::{enclose_v_rate, enclose_v_rate_on};
+use hadacert::spectral::transform::{CharacterTable, SpectralTransform};
+use nalgebra::DMatrix;
+use std::sync::Arc;
+
+/// xorshift64 (deterministic).
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// The dense cosine transform of a group, forced even for `Z2^n` (where
+/// [`SpectralTransform::of_group`] picks the butterflies).
+fn dense(group: &str) -> SpectralTransform {
+    let g = AbelianGroup::parse(group).unwrap();
+    SpectralTransform::Characters(Arc::new(CharacterTable::new(CharacterBasis::new(&g))))
+}
+
+/// A random paired vector (`v_m = v_{-m}`) of rationals `n / 64`, `n` in `1..=256`,
+/// `v_0 = first`.
+fn paired(tr: &SpectralTransform, seed: &mut u64, first: i64) -> Vec<Rational> {
+    let k = tr.order();
+    let mut v = vec![Rational::from(first); k];
+    for m in 1..k {
+        let n = tr.partner(m);
+        v[m] = if n < m {
+            v[n].clone()
+        } else {
+            Rational::from((1 + (xorshift(seed) % 256) as i64, 64))
+        };
+    }
+    v
+}
+
+#[test]
+fn dense_transform_on_z2n_equals_the_wht_exactly_and_within_enclosures() {
+    let mut seed = 0x9e37_79b9_u64;
+    for n in 1..=5u32 {
+        let k = 1usize << n;
+        let tr = dense(&format!("Z2^{n}"));
+        // integers: every cosine is +-1 exactly, so the MPFR enclosure is the exact WHT
+        let ints: Vec<i64> = (0..k)
+            .map(|_| (xorshift(&mut seed) % 41) as i64 - 20)
+            .collect();
+        let mut want = ints.clone();
+        fwht(&mut want);
+        let x: Vec<MpfrInterval> = ints
+            .iter()
+            .map(|&v| MpfrInterval::from_i64(v, 128))
+            .collect();
+        let got = tr.transformed(&x);
+        for m in 0..k {
+            let w = Rational::from(want[m]);
+            assert_eq!(got[m].lower_exact(), Some(w.clone()), "Z2^{n}, m = {m}");
+            assert_eq!(got[m].upper_exact(), Some(w), "Z2^{n}, m = {m}");
+        }
+        // rationals on inari: the dense and the butterfly enclosures meet the exact WHT
+        let q: Vec<Rational> = (0..k)
+            .map(|_| Rational::from(((xorshift(&mut seed) % 2001) as i64 - 1000, 77)))
+            .collect();
+        let mut exact = q.clone();
+        fwht(&mut exact);
+        let xi: Vec<Ival> = q.iter().map(|v| Ival::from_rational(v, 53)).collect();
+        let a = tr.transformed(&xi);
+        let b = SpectralTransform::sylvester(k).transformed(&xi);
+        for m in 0..k {
+            for e in [&a[m], &b[m]] {
+                assert!(
+                    e.lower_exact().unwrap() <= exact[m] && exact[m] <= e.upper_exact().unwrap()
+                );
+                assert!(e.width_upper() < 1e-12);
+            }
+        }
+    }
+}
+
+#[test]
+fn sylvester_field_is_unchanged_by_the_transform_abstraction() {
+    // of_group on Z2^n is the butterfly transform: the same operations, the same endpoints
+    let lambda: Vec<Ival> = [0, 3, 1, 4, 1, 5, 9, 2]
+        .iter()
+        .map(|&v| Ival::from_i64(v, 53))
+        .collect();
+    let tr = SpectralTransform::parse("Z2^3").unwrap();
+    assert!(matches!(tr, SpectralTransform::Walsh(8)));
+    let a = enclose_balanced_field(&lambda);
+    let b = enclose_balanced_field_on(&tr, &lambda);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (x.lower_exact(), x.upper_exact()),
+            (y.lower_exact(), y.upper_exact())
+        );
+    }
+    let (v1, v2) = (enclose_v_rate(&lambda), enclose_v_rate_on(&tr, &lambda));
+    assert_eq!(v1.lower_exact(), v2.lower_exact());
+}
+
+#[test]
+fn group_field_agrees_with_the_full_matrix_gradient() {
+    // W = Q diag(a), H = diag(b) Q^T (R = I): Q^T W' and H' Q are diag(a'), diag(b') of (4.1)
+    let mut seed = 12345u64;
+    for group in ["Z5", "Z6", "Z4xZ2", "Z3xZ3", "Z12"] {
+        let g = AbelianGroup::parse(group).unwrap();
+        let tr = SpectralTransform::of_group(&g);
+        let k = g.order();
+        for _ in 0..2 {
+            let a = paired(&tr, &mut seed, 1);
+            let b = paired(&tr, &mut seed, 1);
+            let at: Vec<MpfrInterval> = a
+                .iter()
+                .map(|q| MpfrInterval::from_rational(q, 128))
+                .collect();
+            let bt: Vec<MpfrInterval> = b
+                .iter()
+                .map(|q| MpfrInterval::from_rational(q, 128))
+                .collect();
+            let qv = CharacterBasis::new(&g).enclose_matrix::<MpfrInterval>(128);
+            let q = DMatrix::from_fn(k, k, |i, j| qv[i * k + j].clone());
+            let zero = MpfrInterval::from_i64(0, 128);
+            let da = DMatrix::from_fn(
+                k,
+                k,
+                |i, j| if i == j { at[i].clone() } else { zero.clone() },
+            );
+            let db = DMatrix::from_fn(
+                k,
+                k,
+                |i, j| if i == j { bt[i].clone() } else { zero.clone() },
+            );
+            let w = &q * da;
+            let h = db * q.transpose();
+            let (wd, hd) = enclose_gradient_flow(&w, &h);
+            let rw = q.transpose() * wd;
+            let rh = hd * &q;
+            let (ad, bd) = enclose_unbalanced_field_on(&tr, &at, &bt);
+            for i in 0..k {
+                for j in 0..k {
+                    for (mat, red) in [(&rw, &ad), (&rh, &bd)] {
+                        let x = &mat[(i, j)];
+                        assert!(x.width_upper() < 1e-25, "{group}: width at ({i}, {j})");
+                        if i == j {
+                            assert!(x.intersect(&red[i]).is_some(), "{group}: diagonal {i}");
+                            assert!(red[i].width_upper() < 1e-25);
+                        } else {
+                            assert!(x.contains_zero(), "{group}: off-diagonal ({i}, {j})");
+                        }
+                    }
+                }
+            }
+            // and s is the diagonal of Q^T S Q: both members of a pair share s
+            let lam: Vec<MpfrInterval> = at.iter().zip(&bt).map(|(x, y)| x.clone() * y).collect();
+            let sp = enclose_spectral_softmax_on(&tr, &lam);
+            for m in 0..k {
+                assert!(sp.s[m].intersect(&sp.s[tr.partner(m)]).is_some());
+            }
+        }
+    }
+}
+
+fn flow_claim(kind_fields: &str) -> String {
+    format!("[[claim]]\nid = \"t\"\nbackend = \"inari\"\n{kind_fields}\n")
+}
+
+#[test]
+fn unpaired_states_and_wrong_orders_are_errors_naming_the_field() {
+    for (fields, field, needle) in [
+        (
+            "kind = \"trajectory\"\nexpect = \"proved\"\nwidth_bound = \"1\"\nflow = \"balanced\"\n\
+             group = \"Z5\"\nhorizon = \"1\"\ndecreasing = [\"V\"]\n\
+             start = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"2\", \"3\"] }",
+            "start",
+            "not paired",
+        ),
+        (
+            "kind = \"C4\"\nexpect = \"proved\"\nwidth_bound = \"1\"\nflow = \"unbalanced\"\n\
+             group = \"Z6\"\n\
+             start = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"3\", \"2\", \"1\"] }\n\
+             start_b = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"3\", \"2\", \"5\"] }",
+            "start_b",
+            "not paired",
+        ),
+        (
+            "kind = \"C4\"\nexpect = \"proved\"\nwidth_bound = \"1\"\nflow = \"balanced\"\n\
+             group = \"Z6\"\nstart = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"2\", \"1\"] }",
+            "group",
+            "order 6",
+        ),
+        (
+            "kind = \"C5\"\nexpect = \"proved\"\nquantity = \"M1\"\nk = 5\nhorizon = \"1\"\n\
+             group = \"Z5\"\nstart = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"1\", \"2\"] }",
+            "start",
+            "not paired",
+        ),
+        (
+            "kind = \"trajectory\"\nexpect = \"proved\"\nwidth_bound = \"1\"\nflow = \"balanced\"\n\
+             group = \"Z5\"\nhorizon = \"1\"\ndecreasing = [\"loss\"]\n\
+             start = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"2\", \"1\"] }",
+            "bounds",
+            "loss",
+        ),
+        (
+            // without a group, K = 5 is still refused (Sylvester needs a power of two)
+            "kind = \"C4\"\nexpect = \"proved\"\nwidth_bound = \"1\"\nflow = \"balanced\"\n\
+             start = { kind = \"list\", values = [\"0\", \"1\", \"2\", \"2\", \"1\"] }",
+            "start",
+            "power of two",
+        ),
+    ] {
+        let e = parse_claims(&flow_claim(fields), Path::new("tests/groups.rs"))
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {fields}"));
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
+}
+
+#[test]
+fn v_decreases_along_a_z5_trajectory_and_pointwise_on_several_groups() {
+    let text = flow_claim(
+        "kind = \"trajectory\"\nexpect = \"proved\"\nwidth_bound = \"1e-6\"\nflow = \"balanced\"\n\
+         group = \"Z5\"\nhorizon = \"4\"\ndecreasing = [\"V\"]\n\
+         start = { kind = \"list\", values = [\"0\", \"1\", \"3\", \"3\", \"1\"] }",
+    );
+    let c = &certify_text(&text)[0];
+    assert_eq!(c.verdict, Verdict::Proved, "{:#?}", c.checks);
+    assert!(check(c, "group G = Z5").passed);
+    assert!(c.statement.contains("G = Z5"));
+    for (group, start) in [
+        ("Z6", "[\"0\", \"1\", \"5/2\", \"4\", \"5/2\", \"1\"]"),
+        (
+            "Z3xZ3",
+            "[\"0\", \"1\", \"1\", \"2\", \"3\", \"4\", \"2\", \"4\", \"3\"]",
+        ),
+        (
+            "Z12",
+            "[\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"5\", \"4\", \"3\", \"2\", \"1\"]",
+        ),
+    ] {
+        let text = flow_claim(&format!(
+            "kind = \"C4\"\nexpect = \"proved\"\nwidth_bound = \"1e-10\"\nflow = \"balanced\"\n\
+             group = \"{group}\"\nstart = {{ kind = \"list\", values = {start} }}"
+        ));
+        let c = &certify_text(&text)[0];
+        assert_eq!(c.verdict, Verdict::Proved, "{group}: {:#?}", c.checks);
+    }
+}
+
+#[test]
+fn c5_group_search_certifies_what_it_finds() {
+    // Z2^3 is the Sylvester K = 8 case, where M1 is known to grow at first (proofs-data/c5)
+    for (group, metric) in [
+        ("Z2^3", Metric::M1),
+        ("Z8", Metric::M1),
+        ("Z4xZ2", Metric::M3),
+    ] {
+        let g = AbelianGroup::parse(group).unwrap();
+        let row = c5_group_row(&g, metric, 400, 7);
+        if let Some(start) = &row.start {
+            // the start is paired with lambda_0 = 0, and the verdict is decided on it
+            let tr = SpectralTransform::of_group(&g);
+            assert_eq!(start[0], 0);
+            assert!(tr.pairing_violation(start).is_none());
+            assert_ne!(row.verdict.as_ref().unwrap().0, Verdict::Refuted, "{group}");
+        }
+        if group == "Z2^3" {
+            assert_eq!(
+                row.verdict.as_ref().map(|v| v.0),
+                Some(Verdict::Proved),
+                "{row:?}"
+            );
+        }
+    }
+    // M4 on an odd cyclic group: no real non-trivial character, not searched
+    let row = c5_group_row(&AbelianGroup::parse("Z7").unwrap(), Metric::M4, 10, 1);
+    assert!(row.skipped.is_some() && row.start.is_none());
+}
+
+/// The C5-by-group table of the report (run by hand: `cargo test --release --test groups --
+/// --ignored c5_group_table --nocapture`).
+#[test]
+#[ignore]
+fn c5_group_table() {
+    let mut groups: Vec<String> = (3..=32).map(|k| format!("Z{k}")).collect();
+    groups.extend(
+        [
+            "Z4xZ2", "Z2^3", "Z2xZ6", "Z4xZ4", "Z2xZ8", "Z2^2xZ4", "Z2^4",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut rows = Vec::new();
+    for g in &groups {
+        let g = AbelianGroup::parse(g).unwrap();
+        for m in [Metric::M1, Metric::M2, Metric::M3, Metric::M4] {
+            rows.push(c5_group_row(&g, m, 4000, 2026));
+        }
+    }
+    println!("{}", hadacert::report::tables::c5_group_table(&rows));
+}

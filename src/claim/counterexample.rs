@@ -36,14 +36,16 @@ use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
 use crate::model::logits::div_by_order;
 use crate::ode::dual::Dual;
 use crate::ode::lohner::{integrate, SolverOptions, Trajectory};
-use crate::spectral::field::enclose_balanced_field;
-use crate::spectral::flows::BalancedFlow;
+use crate::spectral::field::enclose_balanced_field_on;
+use crate::spectral::flows::{BalancedFlow, GroupBalancedFlow};
 use crate::spectral::lyapunov::{
     enclose_lyapunov, enclose_lyapunov_rate, enclose_m1, enclose_m2, enclose_m3, enclose_m4,
 };
 use crate::spectral::rates::{
-    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_one_minus_s, enclose_v_rate,
+    enclose_m1_sq_rate_on, enclose_m2_rate_on, enclose_m3_rate_on, enclose_one_minus_s_on,
+    enclose_v_rate_on,
 };
+use crate::spectral::transform::SpectralTransform;
 use rug::Rational;
 
 /// A distance-to-NC metric of docs/math.md section 7.
@@ -123,13 +125,28 @@ pub fn certain_extremes<T: Enclosure>(lambda: &[T]) -> Option<(usize, usize)> {
 /// `dM/dt` otherwise; M4 at the given extreme modes. Generic over [`Real`] so that it also runs
 /// on dual numbers.
 pub fn sign_rate<T: Real>(metric: Metric, lambda: &[T], extremes: Option<(usize, usize)>) -> T {
+    sign_rate_on(
+        &SpectralTransform::sylvester(lambda.len()),
+        metric,
+        lambda,
+        extremes,
+    )
+}
+
+/// [`sign_rate`] on the finite abelian group of `tr` (docs/math.md section 12.4).
+pub fn sign_rate_on<T: Real>(
+    tr: &SpectralTransform,
+    metric: Metric,
+    lambda: &[T],
+    extremes: Option<(usize, usize)>,
+) -> T {
     match metric {
-        Metric::M1 => enclose_m1_sq_rate(lambda),
-        Metric::M2 => enclose_m2_rate(lambda),
-        Metric::M3 => enclose_m3_rate(lambda),
+        Metric::M1 => enclose_m1_sq_rate_on(tr, lambda),
+        Metric::M2 => enclose_m2_rate_on(tr, lambda),
+        Metric::M3 => enclose_m3_rate_on(tr, lambda),
         Metric::M4 => {
             let (imax, imin) = extremes.expect("M4 needs its extreme modes");
-            let r = enclose_one_minus_s(lambda);
+            let r = enclose_one_minus_s_on(tr, lambda);
             div_by_order(r[imax].clone() - &r[imin], lambda.len()).mul_pow2(1)
         }
     }
@@ -159,8 +176,12 @@ pub struct InitialRates<T> {
 }
 
 /// `d/dt q(lambda(t))` along the balanced field, by dual numbers through `q`.
-fn chain_rule<T: Enclosure>(lambda: &[T], q: impl Fn(&[Dual<T>]) -> Dual<T>) -> T {
-    let dl = enclose_balanced_field(lambda);
+fn chain_rule<T: Enclosure>(
+    tr: &SpectralTransform,
+    lambda: &[T],
+    q: impl Fn(&[Dual<T>]) -> Dual<T>,
+) -> T {
+    let dl = enclose_balanced_field_on(tr, lambda);
     let x: Vec<Dual<T>> = lambda
         .iter()
         .zip(dl)
@@ -178,6 +199,15 @@ pub fn enclose_initial_rates<T: Enclosure>(
     metric: Metric,
     lambda: &[T],
 ) -> Result<InitialRates<T>, String> {
+    enclose_initial_rates_on(&SpectralTransform::sylvester(lambda.len()), metric, lambda)
+}
+
+/// [`enclose_initial_rates`] on the finite abelian group of `tr` (`lambda` paired).
+pub fn enclose_initial_rates_on<T: Enclosure>(
+    tr: &SpectralTransform,
+    metric: Metric,
+    lambda: &[T],
+) -> Result<InitialRates<T>, String> {
     let extremes = if metric == Metric::M4 {
         let unique = decide_m4_uniqueness(lambda).verdict == Verdict::Proved;
         Some(unique.then(|| certain_extremes(lambda)).flatten().ok_or(
@@ -190,23 +220,23 @@ pub fn enclose_initial_rates<T: Enclosure>(
     let m = enclose_metric(metric, lambda);
     let (closed, m1_sq) = match metric {
         Metric::M1 => {
-            let sq = enclose_m1_sq_rate(lambda);
+            let sq = enclose_m1_sq_rate_on(tr, lambda);
             (sq.clone() / &m.mul_pow2(1), Some(sq))
         }
-        _ => (sign_rate(metric, lambda, extremes), None),
+        _ => (sign_rate_on(tr, metric, lambda, extremes), None),
     };
     let chain = match metric {
-        Metric::M1 => chain_rule(lambda, enclose_m1),
-        Metric::M2 => chain_rule(lambda, enclose_m2),
-        Metric::M3 => chain_rule(lambda, enclose_m3),
+        Metric::M1 => chain_rule(tr, lambda, enclose_m1),
+        Metric::M2 => chain_rule(tr, lambda, enclose_m2),
+        Metric::M3 => chain_rule(tr, lambda, enclose_m3),
         Metric::M4 => {
             let (imax, imin) = extremes.expect("set above");
-            let dl = enclose_balanced_field(lambda);
+            let dl = enclose_balanced_field_on(tr, lambda);
             dl[imax].clone() / &lambda[imax] - &(dl[imin].clone() / &lambda[imin])
         }
     };
-    let v_closed = enclose_v_rate(lambda);
-    let v_chain = enclose_lyapunov_rate(lambda, &enclose_balanced_field(lambda));
+    let v_closed = enclose_v_rate_on(tr, lambda);
+    let v_chain = enclose_lyapunov_rate(lambda, &enclose_balanced_field_on(tr, lambda));
     Ok(InitialRates {
         rate: closed.intersect(&chain),
         v_rate: v_closed.intersect(&v_chain),
@@ -463,7 +493,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let mut max_width = 0.0f64;
 
     // (a) the rates at t = 0
-    let rates = match enclose_initial_rates(metric, &x0) {
+    let tr = super::group::flow_transform(claim, k);
+    let grouped = claim.spec.group.is_some();
+    checks.extend(super::group::flow_group_check(claim, k));
+    let rates = match enclose_initial_rates_on(&tr, metric, &x0) {
         Ok(r) => Some(r),
         Err(reason) => {
             checks.push(Check {
@@ -560,7 +593,17 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             margin = m_rule.margin();
         }
         // radius of validity of (a)
-        if m_up {
+        if m_up && grouped {
+            // the box around the start holds unpaired states, off the reduced flow of G
+            checks.push(Check {
+                name: "radius of validity of (a)".into(),
+                passed: true,
+                detail: "not computed on a group: the box |lambda_m / start_m - 1| <= rho holds \
+                         unpaired states, where the reduced field is not the gradient flow (the \
+                         exact start is still certified)"
+                    .into(),
+            });
+        } else if m_up {
             match radius_of_validity(metric, &x0) {
                 Some((j, r)) => {
                     let what = if metric == Metric::M1 {
@@ -603,7 +646,12 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     };
     let mut series = Vec::new();
     let mut part_b = false;
-    match integrate(&BalancedFlow(k), &x0, horizon, &opts) {
+    let integrated = if grouped {
+        integrate(&GroupBalancedFlow(tr.clone()), &x0, horizon, &opts)
+    } else {
+        integrate(&BalancedFlow(k), &x0, horizon, &opts)
+    };
+    match integrated {
         Err(e) => checks.push(Check {
             name: "validated integration reached the horizon".into(),
             passed: false,

@@ -426,3 +426,282 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series: vec![],
     }
 }
+
+/// Largest group order of a flow claim (`group` on trajectory, C4, C5, C2): the transform of
+/// the reduced field is dense, `K^2` additions per evaluation (`4096` at `K = 64`), recorded
+/// on the tape of every integrator step.
+pub const MAX_FLOW_ORDER: usize = 64;
+
+/// Validate `group` on a flow claim (trajectory, C4, C5, C2; docs/math.md section 12.4):
+/// `None` when absent (the Sylvester case, `K` then a power of two as before); otherwise the
+/// group must parse, have order `k <= MAX_FLOW_ORDER`, and every length-`k` chunk of `state`
+/// (`lambda`, or `a` then `b`) must be paired exactly, `v_m = v_{-m}` on every conjugate pair
+/// (else `Z` is not G-invariant and the reduced flow is not the gradient flow).
+pub fn validate_flow_group(
+    spec: &ClaimSpec,
+    file: &Path,
+    k: usize,
+    state: &[Rational],
+    names: &[&str],
+) -> Result<Option<crate::spectral::transform::SpectralTransform>, ClaimError> {
+    let Some(text) = spec.group.as_deref() else {
+        return Ok(None);
+    };
+    let err = |field: &str, message: String| ClaimError {
+        file: file.to_path_buf(),
+        id: spec.id.clone(),
+        field: field.into(),
+        message,
+        excerpt: None,
+    };
+    let group = AbelianGroup::parse(text).map_err(|e| err("group", e.to_string()))?;
+    if group.order() != k {
+        return Err(err(
+            "group",
+            format!(
+                "{} has order {} but the state has K = {k} entries per vector (one per \
+                 character column)",
+                group.name(),
+                group.order()
+            ),
+        ));
+    }
+    if k > MAX_FLOW_ORDER {
+        return Err(err(
+            "group",
+            format!(
+                "order {k}: the reduced field of a group is a dense transform (K^2 additions \
+                 per evaluation), at most K = {MAX_FLOW_ORDER} for flow claims"
+            ),
+        ));
+    }
+    let tr = crate::spectral::transform::SpectralTransform::of_group(&group);
+    for (chunk, name) in state.chunks(k).zip(names) {
+        if let Some(m) = tr.pairing_violation(chunk) {
+            let n = group.neg(m);
+            return Err(err(
+                name,
+                format!(
+                    "not paired on {}: column {m} (element {:?}) has {} but its conjugate \
+                     partner, column {n} = -{m} (element {:?}), has {}; the reduced flow needs \
+                     equal values on each pair {{chi, -chi}} (docs/math.md section 12.3)",
+                    group.name(),
+                    group.digits(m),
+                    chunk[m],
+                    group.digits(n),
+                    chunk[n]
+                ),
+            ));
+        }
+    }
+    Ok(Some(tr))
+}
+
+/// The transform of a validated flow claim of order `k`: its group's
+/// ([`validate_flow_group`]), or Sylvester's.
+pub fn flow_transform(claim: &Claim, k: usize) -> crate::spectral::transform::SpectralTransform {
+    use crate::spectral::transform::SpectralTransform;
+    match claim.spec.group.as_deref().map(AbelianGroup::parse) {
+        Some(Ok(g)) if g.order() == k => SpectralTransform::of_group(&g),
+        _ => SpectralTransform::sylvester(k),
+    }
+}
+
+/// The check recording the group of a flow claim and the exact part of its argument, or
+/// `None` for the Sylvester case.
+pub fn flow_group_check(claim: &Claim, k: usize) -> Option<Check> {
+    let group = AbelianGroup::parse(claim.spec.group.as_deref()?).ok()?;
+    let basis = CharacterBasis::new(&group);
+    Some(Check {
+        name: format!(
+            "group G = {} (K = {k}): the reduced flow of docs/math.md section 12.4 with s = C \
+             softmax(C lambda / K), C_mg = cos(2 pi <chi_m, g>) enclosed",
+            group.name()
+        ),
+        passed: group.order() == k,
+        detail: format!(
+            "{} conjugate pairs, {} real characters; the state is paired exactly (checked in \
+             rationals at validation)",
+            basis.pairs(),
+            k - 2 * basis.pairs()
+        ),
+    })
+}
+
+/// One row of the C5-by-group table (docs/math.md section 12.5): does `metric` grow at first
+/// on `group`?
+#[derive(Clone, Debug)]
+pub struct C5GroupRow {
+    /// The group's canonical name.
+    pub group: String,
+    /// Its order.
+    pub k: usize,
+    /// The metric.
+    pub metric: super::counterexample::Metric,
+    /// f64 samples drawn.
+    pub samples: usize,
+    /// The first sampled paired start (exact, `lambda_0 = 0`) whose f64 rates had `dM/dt(0) >
+    /// 0` and `dV/dt(0) < 0`.
+    pub start: Option<Vec<Rational>>,
+    /// The pointwise verdict at that start (inari: `dM/dt(0) > 0`, `dV/dt(0) < 0`, `M(0) > 0`,
+    /// closed form and chain rule intersected), with its margin on `dM/dt(0)`.
+    pub verdict: Option<(Verdict, Option<String>)>,
+    /// Why the metric was not searched (M4 with no real non-trivial character: its largest
+    /// and smallest modes are never unique on a paired state).
+    pub skipped: Option<String>,
+}
+
+/// The classes of `tr`'s columns `1..K`: one representative per conjugate pair or real
+/// character, and for each column the index of its class.
+fn classes(tr: &crate::spectral::transform::SpectralTransform) -> (usize, Vec<usize>) {
+    let k = tr.order();
+    let mut class = vec![usize::MAX; k];
+    let mut n = 0;
+    for m in 1..k {
+        let p = tr.partner(m);
+        if p < m {
+            class[m] = class[p];
+        } else {
+            class[m] = n;
+            n += 1;
+        }
+    }
+    (n, class)
+}
+
+/// The paired start with `lambda_0 = 0` and `ln lambda_m = y[class(m)]`, each value rounded
+/// to 3 significant decimal digits (exact rationals).
+fn paired_start(y: &[f64], class: &[usize]) -> Vec<Rational> {
+    std::iter::once(Rational::new())
+        .chain(class[1..].iter().map(|&c| {
+            crate::arith::parse_exact(&crate::search::round_decimal(y[c].exp(), 3))
+                .unwrap_or_else(|_| Rational::from(1))
+        }))
+        .collect()
+}
+
+/// Search (f64, never a verdict) for a paired start where `metric` grows while V falls, then
+/// certify the rates at that exact start on inari (pointwise only: the trajectory part of a
+/// C5 claim is left to the shipped claims). The search is that of `hadacert search` on the
+/// paired starts: restarts from a random log-scale and log-offsets (one per conjugate pair or
+/// real character), then a coordinate pattern search on the scale-free rate `(dM/dt) / M`
+/// among states with `dV/dt < 0`, `lambda_m` in `[0.05, 20]` rounded to 3 digits; at most `samples` f64
+/// evaluations, seeded.
+pub fn c5_group_row(
+    group: &AbelianGroup,
+    metric: super::counterexample::Metric,
+    samples: usize,
+    seed: u64,
+) -> C5GroupRow {
+    use super::counterexample::{
+        decide_initial_rates, enclose_initial_rates_on, sign_rate_on, Metric,
+    };
+    use crate::spectral::rates::enclose_v_rate_on;
+    use crate::spectral::transform::SpectralTransform;
+    let tr = SpectralTransform::of_group(group);
+    let k = group.order();
+    let mut row = C5GroupRow {
+        group: group.name(),
+        k,
+        metric,
+        samples: 0,
+        start: None,
+        verdict: None,
+        skipped: None,
+    };
+    if metric == Metric::M4 && (1..k).all(|m| tr.partner(m) != m) {
+        row.skipped = Some(
+            "no real non-trivial character: the extreme modes of a paired state are a pair, \
+             never unique"
+                .into(),
+        );
+        return row;
+    }
+    let (n, class) = classes(&tr);
+    // f64 score of an exact start: Some(rate) when dV/dt(0) < 0 (rate = the sign rate of M
+    // divided by M, scale-free), None when V does not fall or M4's extremes are not unique
+    let score = |start: &[Rational]| -> Option<f64> {
+        let x: Vec<f64> = start.iter().map(|q| q.to_f64()).collect();
+        let extremes = if metric == Metric::M4 {
+            crate::search::extreme_modes(&x)
+        } else {
+            Some((0, 0))
+        };
+        let extremes = extremes?;
+        let extremes = (metric == Metric::M4).then_some(extremes);
+        if !(enclose_v_rate_on(&tr, &x) < 0.0) {
+            return None;
+        }
+        let r = sign_rate_on(&tr, metric, &x, extremes)
+            / crate::search::metric_value(metric, &x).max(1e-300);
+        r.is_finite().then_some(r)
+    };
+    // the box of `hadacert search`: lambda_m in [0.05, 20]
+    let (lo, hi) = (
+        crate::search::LAMBDA_MIN.ln(),
+        crate::search::LAMBDA_MAX.ln(),
+    );
+    let mut rng = super::schema::SplitMix64(seed);
+    let uniform =
+        |rng: &mut super::schema::SplitMix64| (rng.next_u64() >> 11) as f64 / 2f64.powi(53);
+    let mut found = None;
+    'restarts: while row.samples < samples {
+        // a random scale, then random log-offsets around it, then a coordinate pattern search
+        let centre = -1.0 + 4.0 * uniform(&mut rng);
+        let mut y: Vec<f64> = (0..n)
+            .map(|_| (centre + 6.0 * (uniform(&mut rng) - 0.5)).clamp(lo, hi))
+            .collect();
+        let mut best = score(&paired_start(&y, &class)).unwrap_or(f64::NEG_INFINITY);
+        row.samples += 1;
+        let mut step = 1.0;
+        while step >= 1.0 / 64.0 && row.samples < samples {
+            if best > 0.0 {
+                found = Some(paired_start(&y, &class));
+                break 'restarts;
+            }
+            let mut improved = false;
+            for c in 0..n {
+                for sign in [1.0, -1.0] {
+                    let mut trial = y.clone();
+                    trial[c] = (trial[c] + sign * step).clamp(lo, hi);
+                    row.samples += 1;
+                    if let Some(v) = score(&paired_start(&trial, &class)) {
+                        if v > best {
+                            best = v;
+                            y = trial;
+                            improved = true;
+                        }
+                    }
+                }
+            }
+            if !improved {
+                step *= 0.5;
+            }
+        }
+        if best > 0.0 {
+            found = Some(paired_start(&y, &class));
+            break;
+        }
+    }
+    if let Some(start) = found {
+        let xi: Vec<crate::arith::Ival> = start
+            .iter()
+            .map(|q| crate::arith::Field::from_rational(q, 53))
+            .collect();
+        let verdict = match enclose_initial_rates_on(&tr, metric, &xi) {
+            Ok(r) => {
+                let d = decide_initial_rates(r.rate.as_ref(), r.v_rate.as_ref(), &r.m);
+                let margin = r
+                    .rate
+                    .as_ref()
+                    .filter(|_| d.verdict == Verdict::Proved)
+                    .and_then(margin_lower);
+                (d.verdict, margin)
+            }
+            Err(_) => (Verdict::Undecided, None),
+        };
+        row.start = Some(start);
+        row.verdict = Some(verdict);
+    }
+    row
+}

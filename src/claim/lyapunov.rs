@@ -15,15 +15,22 @@ use super::{Evaluation, Params};
 use crate::arith::{working_prec, Enclosure};
 use crate::cert::{Check, EnclosureRecord, Verdict};
 use crate::spectral::field::{
-    enclose_balanced_field, enclose_spectral_softmax, enclose_unbalanced_field,
+    enclose_balanced_field_on, enclose_spectral_softmax_on, enclose_unbalanced_field_on,
 };
 use crate::spectral::lyapunov::{enclose_lyapunov, enclose_lyapunov_rate};
+use crate::spectral::transform::SpectralTransform;
 use rug::Rational;
 
 /// Encloses the right-hand side of the closed-form identity for dV/dt at a balanced state.
 pub fn enclose_identity_rate<T: Enclosure>(lambda: &[T]) -> T {
+    enclose_identity_rate_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_identity_rate`] on the group of `tr` (the identity holds for every finite
+/// abelian group, docs/math.md section 12.4).
+pub fn enclose_identity_rate_on<T: Enclosure>(tr: &SpectralTransform, lambda: &[T]) -> T {
     let k = lambda.len();
-    let sp = enclose_spectral_softmax(lambda);
+    let sp = enclose_spectral_softmax_on(tr, lambda);
     let mut weighted = T::zero();
     let mut mean_f = T::zero();
     let mut sum_l = T::zero();
@@ -78,10 +85,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         unreachable!("validated kind")
     };
     let x: Vec<T> = start.iter().map(|q| T::from_rational(q, prec)).collect();
+    let tr = super::group::flow_transform(claim, *k);
     let (lambda, lambda_dot): (Vec<T>, Vec<T>) = match flow {
         Flow::Unbalanced => {
             let (a, b) = x.split_at(*k);
-            let (da, db) = enclose_unbalanced_field(a, b);
+            let (da, db) = enclose_unbalanced_field_on(&tr, a, b);
             let lam: Vec<T> = a.iter().zip(b).map(|(u, v)| u.clone() * v).collect();
             // lambda' = a' b + a b'
             let dl = (0..*k)
@@ -90,7 +98,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             (lam, dl)
         }
         _ => {
-            let dl = enclose_balanced_field(&x);
+            let dl = enclose_balanced_field_on(&tr, &x);
             (x.clone(), dl)
         }
     };
@@ -105,10 +113,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         passed: rate.is_finite(),
         detail: format!("width {:.3e}", rate.width_upper()),
     }];
+    checks.extend(super::group::flow_group_check(claim, *k));
     let mut consistency = None;
     let mut max_width = rate.width_upper();
     if *flow == Flow::Balanced {
-        let rhs = enclose_identity_rate(&lambda);
+        let rhs = enclose_identity_rate_on(&tr, &lambda);
         let diff = rate.clone() - &rhs;
         let w = diff.width_upper();
         let c = decide_closed_form_consistency(&diff, &claim.width_bound);

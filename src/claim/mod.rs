@@ -335,6 +335,12 @@ fn assemble(
         claim: spec.kind.clone(),
         statement: match &claim.params {
             Params::Expression(p) => p.statement(),
+            _ if spec.group.is_some() && spec.kind != group::KIND => format!(
+                "{} (on the finite abelian group G = {}: Q its real character basis, the state \
+                 paired, the reduced flow of docs/math.md section 12.4)",
+                statement(&spec.kind),
+                spec.group.as_deref().unwrap_or_default()
+            ),
             _ => statement(&spec.kind).into(),
         },
         verdict: eval.verdict,

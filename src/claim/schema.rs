@@ -618,6 +618,13 @@ const TRAJECTORY_FIELDS: &[FieldHelp] = &[
     ),
     ("start_b", Need::WithFlow("unbalanced"), "b of the unbalanced start (length K)"),
     ("ray_k", Need::WithFlow("nc_ray"), "K of the NC ray"),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
+    ),
     ("horizon", Need::Required, "the time horizon T (exact, in (0, 1000000])"),
     (
         "bounds",
@@ -656,6 +663,13 @@ const C4_FIELDS: &[FieldHelp] = &[
         "start_b",
         Need::WithFlow("unbalanced"),
         "b of the unbalanced state (length K)",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
     ),
 ];
 
@@ -748,6 +762,12 @@ const C6_FIELDS: &[FieldHelp] = &[
         Need::Optional,
         "local error tolerance of the integrator, in (0, 1)",
     ),
+    (
+        "group",
+        Need::Optional,
+        "the finite abelian group of the margin-bound trajectory (order = length of `start`, \
+         K <= 64; docs/math.md section 12.4), the start paired; default Z2^n (Sylvester)",
+    ),
 ];
 
 const REGION_FIELDS: &[FieldHelp] = &[
@@ -832,6 +852,13 @@ const C5_FIELDS: &[FieldHelp] = &[
         "seed",
         Need::Optional,
         "seed of the `hadacert search` that proposed the start (provenance)",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
     ),
     (
         "width_bound",
@@ -1478,7 +1505,8 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         }
         _ => {
             let k = start.len();
-            if !k.is_power_of_two() || k < 2 || k > MAX_TRAJECTORY_K {
+            let grouped = spec.group.is_some();
+            if (!grouped && !k.is_power_of_two()) || k < 2 || k > MAX_TRAJECTORY_K {
                 return Err(ctx.err("start", trajectory_k_message(k, 2)));
             }
             k
@@ -1486,6 +1514,23 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
     };
     if flow == Flow::Unbalanced {
         append_b(spec, file, ctx, &mut start, k)?;
+    }
+    if flow == Flow::NcRay && spec.group.is_some() {
+        return Err(ctx.err(
+            "group",
+            "does not apply to the nc_ray flow: the ray is the same for every group of order K \
+             (docs/math.md section 12.4), give `ray_k`",
+        ));
+    }
+    super::group::validate_flow_group(spec, file, k, &start, &["start", "start_b"])?;
+    if spec.group.is_some() && spec.bounds.iter().any(|b| b.quantity == "loss")
+        || spec.group.is_some() && spec.decreasing.iter().any(|q| q == "loss")
+    {
+        return Err(ctx.err(
+            "bounds",
+            "`loss` is not available with `group` (the spectral loss is written for Z2^n); \
+             V, M1-M4 and the modes do not depend on the group",
+        ));
     }
     let horizon = horizon(spec, ctx)?;
     if spec.bounds.len() + spec.decreasing.len() > MAX_BOUNDS {
@@ -1597,12 +1642,14 @@ fn validate_pointwise(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params
         .ok_or_else(|| ctx.err("start", "missing"))?;
     let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
     let k = start.len();
-    if !k.is_power_of_two() || !(4..=MAX_TRAJECTORY_K).contains(&k) {
+    let grouped = spec.group.is_some();
+    if (!grouped && !k.is_power_of_two()) || !(4..=MAX_TRAJECTORY_K).contains(&k) {
         return Err(ctx.err("start", trajectory_k_message(k, 4)));
     }
     if flow == Flow::Unbalanced {
         append_b(spec, file, ctx, &mut start, k)?;
     }
+    super::group::validate_flow_group(spec, file, k, &start, &["start", "start_b"])?;
     // V needs lambda_m > 0 for m != 0.
     let positive = (1..k).all(|m| match flow {
         Flow::Unbalanced => Rational::from(&start[m] * &start[k + m]) > 0,
@@ -1751,7 +1798,7 @@ fn validate_counterexample(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<P
     let k = spec
         .k
         .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
-    if !k.is_power_of_two() || !(4..=MAX_COUNTEREXAMPLE_K).contains(&k) {
+    if (spec.group.is_none() && !k.is_power_of_two()) || !(4..=MAX_COUNTEREXAMPLE_K).contains(&k) {
         let range = format!("a power of two in 4..={MAX_COUNTEREXAMPLE_K}");
         return Err(ctx.err(
             "k",
@@ -1773,6 +1820,7 @@ fn validate_counterexample(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<P
     if start.len() != k {
         return Err(ctx.err("start", format!("has length {} but k = {k}", start.len())));
     }
+    super::group::validate_flow_group(spec, file, k, &start, &["start"])?;
     if start[0] != 0 {
         return Err(ctx.err(
             "start",
@@ -1948,9 +1996,13 @@ fn validate_slowdown(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Params,
         file,
         &spec.id,
     )?;
-    if !start.len().is_power_of_two() || start.len() < 2 || start.len() > MAX_TRAJECTORY_K {
+    if (spec.group.is_none() && !start.len().is_power_of_two())
+        || start.len() < 2
+        || start.len() > MAX_TRAJECTORY_K
+    {
         return Err(ctx.err("start", trajectory_k_message(start.len(), 2)));
     }
+    super::group::validate_flow_group(spec, file, start.len(), &start, &["start"])?;
     Ok(Params::Slowdown {
         ks,
         l0,

@@ -13,7 +13,7 @@ use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Field, MpfrInterval};
 use crate::cert::{Check, EnclosureRecord, Verdict};
 use crate::ode::lohner::SolverOptions;
-use crate::spectral::field::enclose_spectral_softmax;
+use crate::spectral::field::enclose_spectral_softmax_on;
 use crate::spectral::ncray::{enclose_margin_bound, enclose_nc_ray_time};
 use rug::Rational;
 
@@ -245,14 +245,15 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let mut gaps = Vec::new();
     let margin_detail;
     let mut balanced_series = Vec::new();
-    match integrate_flow(Flow::Balanced, k, &x0, horizon, &opts) {
+    let group_tr = super::group::flow_transform(claim, k);
+    match super::trajectory::integrate_claim_flow(claim, Flow::Balanced, k, &x0, horizon, &opts) {
         Err(e) => {
             gaps.push(Decision::undecided());
             margin_detail = e.to_string();
         }
         Ok(tr) => {
             for state in tr.steps.iter().map(|s| &s.end) {
-                let sp = enclose_spectral_softmax(state);
+                let sp = enclose_spectral_softmax_on(&group_tr, state);
                 let mut gamma = sp.f[0].clone() - &sp.f[1];
                 for g in 2..k {
                     gamma = gamma.min(&(sp.f[0].clone() - &sp.f[g]));
@@ -273,7 +274,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
                 }
                 _ => format!("K = {k}, {steps} step ends: undecided"),
             };
-            balanced_series.extend(series_of("loss", Flow::Balanced, k, &tr));
+            if claim.spec.group.is_none() {
+                // the spectral loss of the series is written for Z2^n
+                balanced_series.extend(series_of("loss", Flow::Balanced, k, &tr));
+            }
         }
     }
     let margin_ok = Decision::all(gaps).unwrap_or_else(Decision::undecided);

@@ -240,6 +240,10 @@ impl<T: Real> Real for Dual<T> {
     fn from_f64(x: f64, prec: u32) -> Self {
         Dual::constant(T::from_f64(x, prec))
     }
+    fn cos_sin_two_pi_rational(p: i64, q: u64, prec: u32) -> (Self, Self) {
+        let (c, s) = T::cos_sin_two_pi_rational(p, q, prec);
+        (Dual::constant(c), Dual::constant(s))
+    }
 }
 
 /// [`Dual`] with a gradient of fixed length `N` held inline (no allocation per operation):

@@ -22,6 +22,10 @@ pub enum Const {
     Rational(Rational),
     /// An f64 value (exact as a dyadic rational).
     F64(f64),
+    /// `cos(2 pi p / q)`, enclosed by the backend ([`Real::cos_sin_two_pi_rational`]).
+    CosTwoPi(i64, u64),
+    /// `sin(2 pi p / q)`, enclosed by the backend ([`Real::cos_sin_two_pi_rational`]).
+    SinTwoPi(i64, u64),
 }
 
 /// One elementary operation; operands are node indices.
@@ -225,6 +229,13 @@ impl Real for Rec {
     }
     fn from_f64(x: f64, _prec: u32) -> Self {
         push(Op::Const(Const::F64(x)), x)
+    }
+    fn cos_sin_two_pi_rational(p: i64, q: u64, prec: u32) -> (Self, Self) {
+        let (c, s) = f64::cos_sin_two_pi_rational(p, q, prec);
+        (
+            push(Op::Const(Const::CosTwoPi(p, q)), c),
+            push(Op::Const(Const::SinTwoPi(p, q)), s),
+        )
     }
 }
 

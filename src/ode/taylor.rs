@@ -29,6 +29,8 @@ fn constant<C: Real>(c: &Const, prec: u32) -> C {
         Const::Int(n) => C::from_i64(*n, prec),
         Const::Rational(q) => C::from_rational(q, prec),
         Const::F64(x) => C::from_f64(*x, prec),
+        Const::CosTwoPi(p, q) => C::cos_sin_two_pi_rational(*p, *q, prec).0,
+        Const::SinTwoPi(p, q) => C::cos_sin_two_pi_rational(*p, *q, prec).1,
     }
 }
 

@@ -1506,3 +1506,55 @@ mod tests {
         }
     }
 }
+
+/// The C5-by-group table (docs/math.md section 12.5) in Markdown: one row per group, one
+/// column per metric, each cell "certified at <start>" (the pointwise rates at the exact
+/// start), "found, not certified", "no start found in N f64 samples (not certified)" or the
+/// reason the metric was not searched.
+pub fn c5_group_table(rows: &[crate::claim::group::C5GroupRow]) -> String {
+    use crate::cert::Verdict;
+    let mut metrics: Vec<&'static str> = Vec::new();
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for r in rows {
+        if !metrics.contains(&r.metric.name()) {
+            metrics.push(r.metric.name());
+        }
+        if !groups.iter().any(|(g, _)| *g == r.group) {
+            groups.push((r.group.clone(), r.k));
+        }
+    }
+    let mut out = format!("| G | K | {} |\n", metrics.join(" | "));
+    out += &format!("|---|---|{}\n", "---|".repeat(metrics.len()));
+    for (g, k) in &groups {
+        let cells: Vec<String> = metrics
+            .iter()
+            .map(|m| {
+                let Some(r) = rows.iter().find(|r| r.group == *g && r.metric.name() == *m) else {
+                    return "-".into();
+                };
+                if let Some(why) = &r.skipped {
+                    return format!("not searched ({why})");
+                }
+                match (&r.start, &r.verdict) {
+                    (Some(s), Some((Verdict::Proved, margin))) => format!(
+                        "grows at first: certified at ({}), dM/dt(0) >= {}",
+                        s.iter()
+                            .map(|q| q.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        margin.as_deref().unwrap_or("?")
+                    ),
+                    (Some(_), Some((v, _))) => {
+                        format!("f64 start found, pointwise verdict {v:?} (not certified)")
+                    }
+                    _ => format!(
+                        "no start found in {} f64 samples (not certified)",
+                        r.samples
+                    ),
+                }
+            })
+            .collect();
+        out += &format!("| {g} | {k} | {} |\n", cells.join(" | "));
+    }
+    out
+}

@@ -19,33 +19,32 @@
 //! Guarantee (for interval types): the result encloses the exact rate at every point of the
 //! inputs; needs `lambda_m > 0` for m != 0 (ln x_m in M3).
 
-use super::field::enclose_group_logits;
+use super::transform::SpectralTransform;
 use crate::arith::{working_prec, Real};
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
-use crate::model::wht::fwht;
 
 /// Encloses `r_m = 1 - s_m` for every m, computed as `r_m = q - t_m` with
 /// `q = 1 - p(0) = sum_{g!=0} p(g)` (a sum of positive terms) and `t = Had (0, p(1), ...)`, so
 /// the absolute error is relative to `q`, not to 1: the rates stay resolvable when the logits
 /// are large and `1 - s_m` is exponentially small. (`r_0 = 0` exactly.)
-pub fn enclose_one_minus_s<T: Real>(lambda: &[T]) -> Vec<T> {
-    let (q, t) = off_target(lambda);
+pub fn enclose_one_minus_s_on<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> Vec<T> {
+    let (q, t) = off_target(tr, lambda);
     let mut r: Vec<T> = t.into_iter().map(|tm| q.clone() - &tm).collect();
     r[0] = T::zero();
     r
 }
 
 /// `(q, t)`: `q = 1 - p(0)` and `t_m = sum_{g!=0} p(g) chi_m(g)`.
-fn off_target<T: Real>(lambda: &[T]) -> (T, Vec<T>) {
-    let f = enclose_group_logits(lambda);
+fn off_target<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> (T, Vec<T>) {
+    let f = tr.logits(lambda);
     let mut p = enclose_softmax(&f);
     let mut q = T::zero();
     for pg in &p[1..] {
         q += pg;
     }
     p[0] = T::zero();
-    fwht(&mut p);
+    tr.apply(&mut p);
     (q, p)
 }
 
@@ -54,9 +53,9 @@ fn off_target<T: Real>(lambda: &[T]) -> (T, Vec<T>) {
 /// over m != 0 is `q K / (K-1)`), and `dbar = sum x_m delta_m`; then `sbar - s_m = delta_m -
 /// dbar`. Centring removes the common part of `r` (about 1 for small logits), whose enclosure
 /// width would otherwise not shrink with the scale of `lambda`.
-fn centred<T: Real>(lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
+fn centred<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
     let k = lambda.len();
-    let (q, t) = off_target(lambda);
+    let (q, t) = off_target(tr, lambda);
     let share = q / T::from_i64(k as i64 - 1, working_prec(&lambda));
     let delta: Vec<T> = t[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
     let mut total = lambda[1].clone();
@@ -73,17 +72,17 @@ fn centred<T: Real>(lambda: &[T]) -> (Vec<T>, Vec<T>, T) {
 
 /// Encloses `dV/dt = (2/K)(mean_{m!=0} s_m - sum_{m!=0} x_m s_m) = (2/K) sum_m x_m delta_m`
 /// (balanced flow).
-pub fn enclose_v_rate<T: Real>(lambda: &[T]) -> T {
-    let (_, _, dbar) = centred(lambda);
+pub fn enclose_v_rate_on<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> T {
+    let (_, _, dbar) = centred(tr, lambda);
     div_by_order(dbar, lambda.len()).mul_pow2(1)
 }
 
 /// Encloses `d(M1^2)/dt = d(sum_{m!=0} x_m^2)/dt = (4/K) sum_m x_m^2 (sbar - s_m)
 /// = (4/K) sum_m x_m (x_m - 1/(K-1)) (delta_m - dbar)` (balanced flow). M1 >= 0, so
 /// `dM1/dt = d(M1^2)/dt / (2 M1)` has the same sign wherever M1 > 0.
-pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
+pub fn enclose_m1_sq_rate_on<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> T {
     let k = lambda.len();
-    let (x, delta, dbar) = centred(lambda);
+    let (x, delta, dbar) = centred(tr, lambda);
     let u = T::one() / T::from_i64(k as i64 - 1, working_prec(&lambda));
     let mut acc = T::zero();
     for (xm, dm) in x.iter().zip(&delta) {
@@ -97,10 +96,10 @@ pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
 /// `dM2/dt = -(A' - A B' / (2B)) / (sqrt(K-1) sqrt(B))`, with the common part of `r = 1 - s`
 /// cancelled exactly: `A' - A B'/(2B) = (2/K)(sum_{m!=0} lambda_m delta_m - (A/B)(sum_{m!=0}
 /// lambda_m^2 delta_m - lambda_0^2 rbar))`, `rbar = q K/(K-1)`.
-pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
+pub fn enclose_m2_rate_on<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> T {
     let k = lambda.len();
     let p = working_prec(&lambda);
-    let (q, t) = off_target(lambda);
+    let (q, t) = off_target(tr, lambda);
     let share = q.clone() / T::from_i64(k as i64 - 1, p);
     let rbar = q + &share;
     let (mut a, mut b) = (T::zero(), lambda[0].clone() * &lambda[0]);
@@ -118,9 +117,9 @@ pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
 
 /// Encloses `dM3/dt = (2/K) sum_{m!=0} x_m (sbar - s_m) ln x_m
 /// = (2/K) sum_m x_m (delta_m - dbar) ln((K-1) x_m)` for `M3 = KL(x || u)` (balanced flow).
-pub fn enclose_m3_rate<T: Real>(lambda: &[T]) -> T {
+pub fn enclose_m3_rate_on<T: Real>(tr: &SpectralTransform, lambda: &[T]) -> T {
     let k = lambda.len();
-    let (x, delta, dbar) = centred(lambda);
+    let (x, delta, dbar) = centred(tr, lambda);
     let k1 = T::from_i64(k as i64 - 1, working_prec(&lambda));
     let mut acc = T::zero();
     for (xm, dm) in x.iter().zip(&delta) {
@@ -153,14 +152,18 @@ pub enum Rate {
 ///
 /// Guarantee: encloses `rate / (1 - p(0))` at every point of the inputs (`lambda_0` must be 0;
 /// `lambda_m > 0` for m != 0).
-pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T {
+pub fn enclose_rate_per_off_target_mass_on<T: Real>(
+    tr: &SpectralTransform,
+    rate: Rate,
+    lambda: &[T],
+) -> T {
     let k = lambda.len();
     let prec = working_prec(&lambda);
-    let f = enclose_group_logits(lambda);
+    let f = tr.logits(lambda);
     let mut rho = Vec::with_capacity(k);
     rho.push(T::zero());
     rho.extend(enclose_softmax(&f[1..]));
-    fwht(&mut rho);
+    tr.apply(&mut rho);
     let share = T::one() / T::from_i64(k as i64 - 1, prec);
     let delta: Vec<T> = rho[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
     let mut total = lambda[1].clone();
@@ -201,4 +204,34 @@ pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T 
             div_by_order(acc, k).mul_pow2(1)
         }
     }
+}
+
+/// [`enclose_one_minus_s_on`] for `G = Z_2^n` (the Walsh-Hadamard transform, `K = lambda.len()`).
+pub fn enclose_one_minus_s<T: Real>(lambda: &[T]) -> Vec<T> {
+    enclose_one_minus_s_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_v_rate_on`] for `G = Z_2^n` (the Walsh-Hadamard transform, `K = lambda.len()`).
+pub fn enclose_v_rate<T: Real>(lambda: &[T]) -> T {
+    enclose_v_rate_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_m1_sq_rate_on`] for `G = Z_2^n` (the Walsh-Hadamard transform, `K = lambda.len()`).
+pub fn enclose_m1_sq_rate<T: Real>(lambda: &[T]) -> T {
+    enclose_m1_sq_rate_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_m2_rate_on`] for `G = Z_2^n` (the Walsh-Hadamard transform, `K = lambda.len()`).
+pub fn enclose_m2_rate<T: Real>(lambda: &[T]) -> T {
+    enclose_m2_rate_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_m3_rate_on`] for `G = Z_2^n` (the Walsh-Hadamard transform, `K = lambda.len()`).
+pub fn enclose_m3_rate<T: Real>(lambda: &[T]) -> T {
+    enclose_m3_rate_on(&SpectralTransform::sylvester(lambda.len()), lambda)
+}
+
+/// [`enclose_rate_per_off_target_mass_on`] for `G = Z_2^n`.
+pub fn enclose_rate_per_off_target_mass<T: Real>(rate: Rate, lambda: &[T]) -> T {
+    enclose_rate_per_off_target_mass_on(&SpectralTransform::sylvester(lambda.len()), rate, lambda)
 }
