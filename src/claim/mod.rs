@@ -335,6 +335,9 @@ fn assemble(
         claim: spec.kind.clone(),
         statement: match &claim.params {
             Params::Expression(p) => p.statement(),
+            Params::Trajectory { extra, flow, .. } => extra
+                .statement(*flow)
+                .unwrap_or_else(|| statement(&spec.kind).into()),
             _ => statement(&spec.kind).into(),
         },
         verdict: eval.verdict,

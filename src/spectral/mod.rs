@@ -8,3 +8,4 @@ pub mod flows;
 pub mod lyapunov;
 pub mod ncray;
 pub mod rates;
+pub mod variants;
