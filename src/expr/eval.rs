@@ -391,8 +391,9 @@ impl Compiler<'_> {
                     Var::T => {
                         return Err(self.err(
                             *col,
-                            "`t` (time) is defined only along a trajectory; a pointwise claim \
-                             is evaluated at one state",
+                            "`t` (time) is not a value of a state: a pointwise claim is \
+                             evaluated at one state, and along a trajectory a value at a time is \
+                             written `at(time, e)` in the claim's `expression`",
                         ))
                     }
                     Var::Loss => {

@@ -101,66 +101,65 @@ impl FlowParams {
         parts.join(", ")
     }
 
-    /// The balanced field as a formula with the parameters substituted.
+    /// The pieces of the formulas: the coefficient `(2/K)` (`tau` substituted), the target
+    /// `1` or `y_m`, the argument suffix of `s` and the definition of `y`.
+    fn pieces(&self, two: bool) -> (String, &'static str, String, String) {
+        let num = if two { "2" } else { "1" };
+        let coef = if self.temperature == 1 {
+            format!("({num}/K)")
+        } else {
+            format!("({num}/(K * {}))", self.temperature)
+        };
+        let (y, ywhere) = if self.label_smoothing == 0 {
+            ("1", String::new())
+        } else {
+            (
+                "y_m",
+                format!(", y_0 = 1, y_m = 1 - {} for m != 0", self.label_smoothing),
+            )
+        };
+        let tau = if self.temperature == 1 {
+            String::new()
+        } else {
+            format!(" / {}", self.temperature)
+        };
+        (coef, y, tau, ywhere)
+    }
+
+    /// The balanced field as a formula with the parameters substituted (the built-in text
+    /// when plain).
     pub fn balanced_formula(&self) -> String {
         if self.is_plain() {
             return "lambda' = (2/K) lambda (1 - s)".into();
         }
-        let tau = if self.temperature == 1 {
-            String::new()
-        } else {
-            format!(" / {}", self.temperature)
-        };
-        let y = if self.label_smoothing == 0 {
-            "1".to_string()
-        } else {
-            format!(
-                "y_m with y_0 = 1, y_m = 1 - {} (m != 0),",
-                self.label_smoothing
-            )
-        };
-        let s = if self.temperature == 1 {
-            "s(lambda)".to_string()
-        } else {
-            format!("s(lambda / {})", self.temperature)
-        };
+        let (coef, y, tau, ywhere) = self.pieces(true);
         let decay = if self.weight_decay == 0 {
             String::new()
         } else {
-            format!(" - 2 ({}) lambda", self.weight_decay)
+            format!(" - 2 ({}) lambda_m", self.weight_decay)
         };
-        format!("lambda' = (2/K){tau} lambda ({y} - {s}){decay}")
+        format!("lambda_m' = {coef} lambda_m ({y} - s_m(lambda{tau})){decay}{ywhere}")
     }
 
-    /// The unbalanced field as a formula with the parameters substituted.
+    /// The unbalanced field as a formula with the parameters substituted (the built-in text
+    /// when plain).
     pub fn unbalanced_formula(&self) -> String {
         if self.is_plain() {
             return "a' = (1/K)(1 - s) b, b' = (1/K)(1 - s) a".into();
         }
-        let tau = if self.temperature == 1 {
-            String::new()
-        } else {
-            format!(" / {}", self.temperature)
-        };
-        let y = if self.label_smoothing == 0 {
-            "1".to_string()
-        } else {
-            format!("y (y_0 = 1, y_m = 1 - {})", self.label_smoothing)
-        };
-        let s = if self.temperature == 1 {
-            "s(a * b)".to_string()
-        } else {
-            format!("s(a * b / {})", self.temperature)
-        };
+        let (coef, y, tau, ywhere) = self.pieces(false);
         let (da, db) = if self.weight_decay == 0 {
             (String::new(), String::new())
         } else {
             (
-                format!(" - ({}) a", self.weight_decay),
-                format!(" - ({}) b", self.weight_decay),
+                format!(" - ({}) a_m", self.weight_decay),
+                format!(" - ({}) b_m", self.weight_decay),
             )
         };
-        format!("a' = (1/K){tau} ({y} - {s}) b{da}, b' = (1/K){tau} ({y} - {s}) a{db}")
+        format!(
+            "a_m' = {coef} ({y} - s_m(a * b{tau})) b_m{da}, \
+             b_m' = {coef} ({y} - s_m(a * b{tau})) a_m{db}{ywhere}"
+        )
     }
 }
 
