@@ -15,7 +15,7 @@
 
 use super::field::{enclose_balanced_field, enclose_spectral_softmax, enclose_unbalanced_field};
 use super::ncray::enclose_nc_ray_field;
-use crate::arith::Real;
+use crate::arith::{working_prec, Real};
 use crate::model::logits::div_by_order;
 use crate::ode::VectorField;
 use rug::Rational;
@@ -168,7 +168,7 @@ impl FlowParams {
 /// containing 0), as in the built-in fields.
 fn rates<T: Real>(lambda: &[T], params: &FlowParams) -> Vec<T> {
     let k = lambda.len();
-    let p = lambda[0].prec();
+    let p = working_prec(lambda);
     let tempered: Vec<T> = if params.temperature == 1 {
         lambda.to_vec()
     } else {
@@ -203,7 +203,7 @@ pub fn enclose_balanced_field_with<T: Real>(lambda: &[T], params: &FlowParams) -
     if params.is_plain() {
         return enclose_balanced_field(lambda);
     }
-    let p = lambda[0].prec();
+    let p = working_prec(lambda);
     let beta = (params.weight_decay != 0).then(|| T::from_rational(&params.weight_decay, p));
     rates(lambda, params)
         .into_iter()
@@ -230,7 +230,7 @@ pub fn enclose_unbalanced_field_with<T: Real>(
         return enclose_unbalanced_field(a, b);
     }
     assert_eq!(a.len(), b.len(), "a and b must have the same length");
-    let p = a[0].prec();
+    let p = working_prec(a).max(working_prec(b));
     let lambda: Vec<T> = a.iter().zip(b).map(|(x, y)| x.clone() * y).collect();
     let rate = rates(&lambda, params);
     let beta = (params.weight_decay != 0).then(|| T::from_rational(&params.weight_decay, p));
