@@ -2,7 +2,7 @@
 //! built-ins with the Rust code on inari and MPFR, d/dt by dual numbers, the `expression` claim
 //! kind, and a seeded fuzz test (no panic on any input).
 
-use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Ring};
+use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Real, Ring};
 use hadacert::cert::Verdict;
 use hadacert::claim::{certify, parse_claims};
 use hadacert::expr::eval::{eval_pointwise, flow_velocity};
@@ -444,4 +444,324 @@ fn fuzz_no_panic_on_any_input() {
     let e = parse_expr(&nested).unwrap();
     assert!(compile(&[&e], 1024, StateKind::Balanced, &nested).is_err());
     assert!(parse_expr("").is_err());
+}
+
+// ---- Flows with parameters (docs/math.md section 13) and trajectory relations ----
+
+use hadacert::spectral::field::enclose_unbalanced_field;
+use hadacert::spectral::variants::{
+    enclose_balanced_field_with, enclose_nc_ray_field_with, enclose_unbalanced_field_with,
+    FlowParams,
+};
+
+fn q(s: &str) -> Rational {
+    hadacert::arith::parse_exact(s).unwrap()
+}
+
+fn params(beta: &str, eps: &str, tau: &str) -> FlowParams {
+    FlowParams {
+        weight_decay: q(beta),
+        label_smoothing: q(eps),
+        temperature: q(tau),
+    }
+}
+
+/// The full objective at K = 4 written from scratch on dual numbers (one gradient component per
+/// entry of Z): `L = (1/K) sum_k [lse(Z_{:,k} / tau) - sum_j Y_jk Z_jk / tau]`,
+/// `Y = (1 - eps) I + (eps/K) J`. Returns `dL/dZ` (row-major).
+fn full_grad_z(z: &[MpfrInterval], k: usize, p: &FlowParams, prec: u32) -> Vec<MpfrInterval> {
+    let n = k * k;
+    let zd: Vec<Dual<MpfrInterval>> = z
+        .iter()
+        .enumerate()
+        .map(|(i, x)| Dual::variable(x.clone(), i, n))
+        .collect();
+    let c = |r: &Rational| Dual::<MpfrInterval>::from_rational(r, prec);
+    let inv_tau = c(&Rational::from(p.temperature.recip_ref()));
+    let one_minus = c(&(Rational::from(1) - p.label_smoothing.clone()));
+    let share = c(&Rational::from(&p.label_smoothing / k as u32));
+    let mut loss = Dual::<MpfrInterval>::from_i64(0, prec);
+    for col in 0..k {
+        let mut sum = Dual::<MpfrInterval>::from_i64(0, prec);
+        let mut target = Dual::<MpfrInterval>::from_i64(0, prec);
+        for j in 0..k {
+            let zt = zd[j * k + col].clone() * &inv_tau;
+            sum += zt.exp();
+            let y = if j == col {
+                one_minus.clone() + &share
+            } else {
+                share.clone()
+            };
+            target += y * &zt;
+        }
+        loss += sum.ln() - target;
+    }
+    let loss = loss / c(&Rational::from(k as u32));
+    (0..n).map(|i| loss.partial(i)).collect()
+}
+
+#[test]
+fn flow_variants_match_the_full_matrix_gradient() {
+    // K = 4, Q = Had / 2 exactly, R = I (d = K): W = Q diag(a), H = diag(b) Q^T.
+    let (k, prec) = (4usize, 256u32);
+    let had = |i: usize, j: usize| {
+        if (i & j).count_ones() % 2 == 0 {
+            1i64
+        } else {
+            -1
+        }
+    };
+    let qm = |i: usize, j: usize| Rational::from((had(i, j), 2));
+    let a: Vec<Rational> = ["1/5", "3/2", "-1/3", "2"].iter().map(|s| q(s)).collect();
+    let b: Vec<Rational> = ["1/2", "1", "1/4", "-3/2"].iter().map(|s| q(s)).collect();
+    let iv = |r: &Rational| MpfrInterval::from_rational(r, prec);
+    // exact W, H, Z
+    let w: Vec<Rational> = (0..k * k)
+        .map(|ij| Rational::from(&qm(ij / k, ij % k) * &a[ij % k]))
+        .collect();
+    let h: Vec<Rational> = (0..k * k)
+        .map(|ij| Rational::from(&b[ij / k] * &qm(ij % k, ij / k)))
+        .collect();
+    let z: Vec<Rational> = (0..k * k)
+        .map(|ij| {
+            (0..k)
+                .map(|l| Rational::from(&w[(ij / k) * k + l] * &h[l * k + ij % k]))
+                .sum()
+        })
+        .collect();
+    let zi: Vec<MpfrInterval> = z.iter().map(iv).collect();
+    for p in [
+        params("1/10", "0", "1"),
+        params("0", "1/10", "1"),
+        params("0", "0", "3/2"),
+        params("1/7", "1/5", "1/3"),
+    ] {
+        let g = full_grad_z(&zi, k, &p, prec);
+        let beta = iv(&p.weight_decay);
+        // W' = -G H^T - beta W,  H' = -W^T G - beta H
+        let mut wd = vec![MpfrInterval::from_i64(0, prec); k * k];
+        let mut hd = vec![MpfrInterval::from_i64(0, prec); k * k];
+        for i in 0..k {
+            for j in 0..k {
+                let mut s = MpfrInterval::from_i64(0, prec);
+                let mut t = MpfrInterval::from_i64(0, prec);
+                for l in 0..k {
+                    s += g[i * k + l].clone() * &iv(&h[j * k + l]);
+                    t += iv(&w[l * k + i]) * &g[l * k + j];
+                }
+                wd[i * k + j] = -s - &(beta.clone() * &iv(&w[i * k + j]));
+                hd[i * k + j] = -t - &(beta.clone() * &iv(&h[i * k + j]));
+            }
+        }
+        // rotate: Q^T W' (R = I) and H' Q
+        let ai: Vec<MpfrInterval> = a.iter().map(iv).collect();
+        let bi: Vec<MpfrInterval> = b.iter().map(iv).collect();
+        let (da, db) = enclose_unbalanced_field_with(&ai, &bi, &p);
+        for m in 0..k {
+            for n in 0..k {
+                let mut rw = MpfrInterval::from_i64(0, prec);
+                let mut rh = MpfrInterval::from_i64(0, prec);
+                for l in 0..k {
+                    rw += iv(&qm(l, m)) * &wd[l * k + n];
+                    rh += hd[m * k + l].clone() * &iv(&qm(l, n));
+                }
+                if m == n {
+                    for (x, y, what) in [(&rw, &da[m], "a'"), (&rh, &db[m], "b'")] {
+                        assert!(
+                            x.intersect(y).is_some() && x.width_upper() < 1e-60,
+                            "{p:?}: {what}_{m}: full {x:?} reduced {y:?}"
+                        );
+                    }
+                } else {
+                    assert!(
+                        rw.contains_zero() && rh.contains_zero() && rw.width_upper() < 1e-60,
+                        "{p:?}: off-diagonal ({m}, {n}) of the rotated field: {rw:?} {rh:?}"
+                    );
+                }
+            }
+        }
+        // Balanced (a = b): lambda' = a' b + a b' is the balanced field with parameters.
+        let lam: Vec<MpfrInterval> = ai.iter().map(|x| x.clone() * x).collect();
+        let (da, db) = enclose_unbalanced_field_with(&ai, &ai, &p);
+        let bal = enclose_balanced_field_with(&lam, &p);
+        for m in 0..k {
+            let prod = da[m].clone() * &ai[m] + &(ai[m].clone() * &db[m]);
+            assert!(prod.intersect(&bal[m]).is_some() && bal[m].width_upper() < 1e-60);
+        }
+        // The NC ray (lambda_0 = 0, lambda_m = l): the balanced field's mode 1 is the ray field.
+        let l = iv(&q("7/5"));
+        let ray: Vec<MpfrInterval> = (0..8)
+            .map(|m| {
+                if m == 0 {
+                    iv(&Rational::new())
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        let bal = enclose_balanced_field_with(&ray, &p);
+        let r = enclose_nc_ray_field_with(&l, 8, &p);
+        assert!(
+            r.intersect(&bal[1]).is_some() && r.width_upper() < 1e-60,
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn plain_parameters_give_the_builtin_enclosures() {
+    let x: Vec<Ival> = state(8, 53);
+    let p = FlowParams::default();
+    assert_eq!(
+        enclose_balanced_field_with(&x, &p),
+        enclose_balanced_field(&x)
+    );
+    let (a, b) = x.split_at(4);
+    assert_eq!(
+        enclose_unbalanced_field_with(a, b, &p),
+        enclose_unbalanced_field(a, b)
+    );
+}
+
+#[test]
+fn weight_decay_drops_out_of_dv_dt_and_the_ray_has_its_fixed_point() {
+    // V is homogeneous of degree 0 (docs/math.md section 13.2): the decay term of dV/dt is 0.
+    let x: Vec<MpfrInterval> = state(8, 256);
+    let p = params("1/10", "0", "1");
+    let e = normalise(&parse_expr("d/dt V").unwrap(), 8);
+    let plain = compile(&[&e], 8, StateKind::Balanced, "").unwrap();
+    let decay = plain.clone().with_flow_params(p);
+    let v0 = eval_pointwise(&plain, &x, 256).unwrap().remove(0);
+    let v1 = eval_pointwise(&decay, &x, 256).unwrap().remove(0);
+    let d = v1.clone() - &v0;
+    assert!(d.contains_zero() && d.width_upper() < 1e-60, "{d:?}");
+    assert!(v1.certainly_negative());
+    // ...but the decay changes d/dt of a scale-dependent quantity (the loss).
+    let e = normalise(&parse_expr("d/dt L").unwrap(), 8);
+    let plain = compile(&[&e], 8, StateKind::Balanced, "").unwrap();
+    let decay = plain.clone().with_flow_params(params("1/10", "0", "1"));
+    let l0 = eval_pointwise(&plain, &x, 256).unwrap().remove(0);
+    let l1 = eval_pointwise(&decay, &x, 256).unwrap().remove(0);
+    assert!(l0.certainly_lt(&l1), "{l0:?} {l1:?}");
+    // The NC-ray field vanishes (to enclosure width) at l* = ln(1/beta - K + 1), K = 4.
+    let lstar = MpfrInterval::from_i64(7, 256).ln();
+    let r = enclose_nc_ray_field_with(&lstar, 4, &params("1/10", "0", "1"));
+    assert!(r.contains_zero() && r.width_upper() < 1e-60, "{r:?}");
+    let r = enclose_nc_ray_field_with(
+        &(lstar.clone() * &MpfrInterval::from_i64(2, 256)),
+        4,
+        &params("1/10", "0", "1"),
+    );
+    assert!(r.certainly_negative());
+    assert_eq!(
+        hadacert::spectral::variants::nc_ray_decay_fixed_point_argument(&q("1/10"), 4),
+        Some(q("7"))
+    );
+    assert_eq!(
+        hadacert::spectral::variants::nc_ray_decay_fixed_point_argument(&q("1/4"), 4),
+        None
+    );
+}
+
+const TRAJ: &str = r#"
+[[claim]]
+id = "t1"
+kind = "trajectory"
+expect = "proved"
+backend = "inari"
+width_bound = "1e-6"
+flow = "balanced"
+start = { kind = "list", values = ["0", "0.5", "1", "1.5"] }
+horizon = "5"
+weight_decay = "1/10"
+bounds = [{ quantity = "V", at = "end", below = "1" }]
+"#;
+
+fn cert_of(text: &str) -> hadacert::cert::Certificate {
+    certify(&parse_claims(text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))[0])
+}
+
+#[test]
+fn flow_parameters_are_validated() {
+    for (field, value, needle) in [
+        ("weight_decay", "-1/10", "[0, 1000]"),
+        ("weight_decay", "abc", ""),
+        ("label_smoothing", "1", "[0, 1)"),
+        ("temperature", "0", "1/1000"),
+    ] {
+        let t = TRAJ.replace("weight_decay = \"1/10\"", &format!("{field} = \"{value}\""));
+        let e = parse_claims(&t, Path::new("t.toml")).unwrap_err();
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+        let ex = format!(
+            "[[claim]]\nid = \"e\"\nkind = \"expression\"\nexpect = \"proved\"\nbackend = \"inari\"\nflow = \"balanced\"\n\
+             start = {{ kind = \"list\", values = [\"0\", \"1\", \"2\", \"3\"] }}\nexpression = \"d/dt V < 0\"\n{field} = \"{value}\"\n"
+        );
+        let e = parse_claims(&ex, Path::new("t.toml")).unwrap_err();
+        assert_eq!(e.field, field, "{e}");
+    }
+    // the statement names the flow with its parameters
+    let c = cert_of(TRAJ);
+    assert_eq!(c.verdict, Verdict::Proved);
+    assert!(
+        c.statement.contains("weight decay beta = 1/10"),
+        "{}",
+        c.statement
+    );
+    assert!(c.statement.contains("- 2 (1/10) lambda"), "{}", c.statement);
+}
+
+#[test]
+fn trajectory_expressions_and_relations_between_times() {
+    let with = |extra: &str| TRAJ.replace("weight_decay = \"1/10\"\n", extra);
+    // V halves (at least) by T = 5, and the loss falls from t = 0 to t = 5/2.
+    let c = cert_of(&with("expression = \"at(T, V) <= at(0, V) / 2\"\n"));
+    assert_eq!(c.verdict, Verdict::Proved, "{:?}", c.checks);
+    let c = cert_of(&with("expression = \"at(5/2, L) > at(0, L)\"\n"));
+    assert_eq!(c.verdict, Verdict::Refuted, "{:?}", c.checks);
+    // expression quantities in bounds (at a time, on [0, T]) and in `decreasing`
+    let c = cert_of(&with(
+        "decreasing = [\"M3 + V\"]\nbounds = [{ quantity = \"V\", at = \"end\", below = \"1\" }, \
+         { quantity = \"d/dt V\", at = \"end\", below = \"0\" }, \
+         { quantity = \"L + V\", at = \"all\", below = \"3\" }, \
+         { quantity = \"|M3 - V|\", at = \"1/3\", below = \"1\" }]\n",
+    )
+    .replace("bounds = [{ quantity = \"V\", at = \"end\", below = \"1\" }]\n", ""));
+    assert_eq!(c.verdict, Verdict::Proved, "{:?}", c.checks);
+    assert!(c.checks.iter().any(|k| k.name.contains("at t = 1/3")));
+    // errors: an equality, a state value outside at(), a time beyond T, at() outside trajectories
+    for (extra, field, needle) in [
+        (
+            "expression = \"at(T, V) == at(0, V)\"\n",
+            "expression",
+            "equality",
+        ),
+        (
+            "expression = \"at(T, V) < V\"\n",
+            "expression",
+            "outside any",
+        ),
+        (
+            "expression = \"at(6, V) < 1\"\n",
+            "expression",
+            "outside [0, horizon]",
+        ),
+        ("expression = \"at(t, V) < 1\"\n", "expression", "time of"),
+        ("expression = \"V < 1\"\n", "expression", "outside any"),
+    ] {
+        let e = parse_claims(&with(extra), Path::new("t.toml")).unwrap_err();
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(needle), "{extra}: {e}");
+    }
+    let e = parse_expr("at(T, V)").unwrap_err();
+    assert!(e.message.contains("trajectory claim"), "{e}");
+    let t = TRAJ.replace("at = \"end\"", "at = \"7\"");
+    let e = parse_claims(&t, Path::new("t.toml")).unwrap_err();
+    assert_eq!(e.field, "bounds[0].at", "{e}");
+    let t = TRAJ.replace("quantity = \"V\"", "quantity = \"Vv\"");
+    let e = parse_claims(&t, Path::new("t.toml")).unwrap_err();
+    assert!(e.message.contains("unknown quantity"), "{e}");
+    let t = TRAJ.replace("quantity = \"V\"", "quantity = \"V + lamda_1\"");
+    let e = parse_claims(&t, Path::new("t.toml")).unwrap_err();
+    assert!(e.message.contains("did you mean"), "{e}");
 }

@@ -33,6 +33,9 @@ pub struct ExpressionParams {
     pub rel: Rel,
     /// The flow (state layout and the field `d/dt` follows).
     pub flow: StateKind,
+    /// The flow's parameters (weight decay, label smoothing, temperature; docs/math.md
+    /// section 13), the built-in flow by default.
+    pub params: crate::spectral::variants::FlowParams,
     /// K.
     pub k: usize,
     /// The state, exact (`unbalanced`: a then b).
@@ -44,9 +47,21 @@ pub struct ExpressionParams {
 impl ExpressionParams {
     /// The statement decided, for the certificate.
     pub fn statement(&self) -> String {
+        let with = if self.params.is_plain() {
+            String::new()
+        } else {
+            format!(" with {} (docs/math.md section 13)", self.params.describe())
+        };
         let flow = match self.flow {
-            StateKind::Balanced => "the balanced flow lambda' = (2/K) lambda (1 - s)",
-            StateKind::Unbalanced => "the unbalanced flow a' = (1/K)(1 - s) b, b' = (1/K)(1 - s) a",
+            StateKind::Balanced => {
+                format!("the balanced flow{with} {}", self.params.balanced_formula())
+            }
+            StateKind::Unbalanced => {
+                format!(
+                    "the unbalanced flow{with} {}",
+                    self.params.unbalanced_formula()
+                )
+            }
         };
         let ddt = if self.program.needs_tangent() {
             format!(", d/dt along {flow} (dual numbers seeded with the vector field)")
@@ -140,12 +155,16 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     let lhs = expr::normalise(&relation.lhs, k);
     let rhs = expr::normalise(&relation.rhs, k);
     let diff = Expr::Bin(BinOp::Sub, Box::new(lhs.clone()), Box::new(rhs.clone()));
-    let program = expr::compile(&[&lhs, &rhs, &diff], k, flow, text).map_err(e_err)?;
+    let params = super::trajectory::flow_params_of(spec, file)?;
+    let program = expr::compile(&[&lhs, &rhs, &diff], k, flow, text)
+        .map_err(e_err)?
+        .with_flow_params(params.clone());
     Ok(Params::Expression(Box::new(ExpressionParams {
         text: text.to_string(),
         normalised: format!("{lhs} {} {rhs}", relation.rel.symbol()),
         rel: relation.rel,
         flow,
+        params,
         k,
         start,
         program,

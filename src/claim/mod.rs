@@ -341,6 +341,9 @@ fn assemble(
                 statement(&spec.kind),
                 spec.group.as_deref().unwrap_or_default()
             ),
+            Params::Trajectory { extra, flow, .. } => extra
+                .statement(*flow)
+                .unwrap_or_else(|| statement(&spec.kind).into()),
             _ => statement(&spec.kind).into(),
         },
         verdict: eval.verdict,

@@ -315,9 +315,20 @@ pub struct ClaimSpec {
     /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_boxes: Option<u64>,
-    /// expression: the relation to certify, in the claim language (`d/dt V < 0`).
+    /// expression: the relation to certify, in the claim language (`d/dt V < 0`); trajectory:
+    /// a relation between times (`at(T, V) <= at(0, V) / 2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
+    /// trajectory / expression: weight decay beta of the flow, exact in [0, 1000]
+    /// (docs/math.md section 13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<String>,
+    /// trajectory / expression: label smoothing eps of the flow, exact in [0, 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_smoothing: Option<String>,
+    /// trajectory / expression: temperature tau on the logits, exact in [1/1000, 1000].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<String>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -609,14 +620,22 @@ const TRAJECTORY_FIELDS: &[FieldHelp] = &[
         "exact decimal string: the largest accepted width of every component of the final \
          enclosure of the state at the horizon T, for *proved*",
     ),
-    ("flow", Need::Required, "the reduced flow: `balanced`, `unbalanced` or `nc_ray`"),
+    (
+        "flow",
+        Need::Required,
+        "the reduced flow: `balanced`, `unbalanced` or `nc_ray`",
+    ),
     (
         "start",
         Need::Required,
         "the start state: lambda (balanced), a (unbalanced) or the single value l (nc_ray); \
          length K a power of two in 2..=4096",
     ),
-    ("start_b", Need::WithFlow("unbalanced"), "b of the unbalanced start (length K)"),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced start (length K)",
+    ),
     ("ray_k", Need::WithFlow("nc_ray"), "K of the NC ray"),
     (
         "group",
@@ -629,9 +648,11 @@ const TRAJECTORY_FIELDS: &[FieldHelp] = &[
     (
         "bounds",
         Need::Optional,
-        "the bounds to certify, each { quantity = \"V\", at = \"end\" or \"all\", below = \"...\", \
-         above = \"...\" }: `below = b` certifies quantity < b, `above = a` certifies \
-         quantity > a (one or both); at least one bound or one `decreasing` quantity",
+        "the bounds to certify, each { quantity = \"V\", at = \"end\", \"all\" or an exact time, \
+         below = \"...\", above = \"...\" }: `below = b` certifies quantity < b, `above = a` \
+         certifies quantity > a (one or both); the quantity is a built-in name or an expression \
+         of the claim language (balanced and unbalanced flows); at least one bound, one \
+         `decreasing` quantity or an `expression`",
     ),
     (
         "decreasing",
@@ -642,6 +663,30 @@ const TRAJECTORY_FIELDS: &[FieldHelp] = &[
         "tolerance",
         Need::Optional,
         "local error tolerance of the integrator, in (0, 1) (default: from the precision)",
+    ),
+    (
+        "expression",
+        Need::Optional,
+        "a relation between times in the claim language, each state value inside \
+         `at(time, e)` with time `T` (the horizon) or an exact number, e.g. \
+         \"at(T, V) <= at(0, V) / 2\" (balanced and unbalanced flows)",
+    ),
+    (
+        "weight_decay",
+        Need::Optional,
+        "weight decay beta of the flow (W' = -grad L - beta W), exact in [0, 1000] (default 0; \
+         docs/math.md section 13)",
+    ),
+    (
+        "label_smoothing",
+        Need::Optional,
+        "label smoothing eps of the flow (target (1 - eps) e_k + eps/K), exact in [0, 1) \
+         (default 0)",
+    ),
+    (
+        "temperature",
+        Need::Optional,
+        "temperature tau on the logits (softmax(Z / tau)), exact in [1/1000, 1000] (default 1)",
     ),
 ];
 
@@ -690,6 +735,23 @@ const EXPRESSION_FIELDS: &[FieldHelp] = &[
         "start_b",
         Need::WithFlow("unbalanced"),
         "b of the unbalanced state (length K)",
+    ),
+    (
+        "weight_decay",
+        Need::Optional,
+        "weight decay beta of the flow (W' = -grad L - beta W), exact in [0, 1000] (default 0; \
+         docs/math.md section 13)",
+    ),
+    (
+        "label_smoothing",
+        Need::Optional,
+        "label smoothing eps of the flow (target (1 - eps) e_k + eps/K), exact in [0, 1) \
+         (default 0)",
+    ),
+    (
+        "temperature",
+        Need::Optional,
+        "temperature tau on the logits (softmax(Z / tau)), exact in [1/1000, 1000] (default 1)",
     ),
 ];
 
@@ -1022,6 +1084,9 @@ pub enum Params {
         decreasing: Vec<String>,
         /// Integrator tolerance.
         tolerance: Option<f64>,
+        /// Flow parameters and the claim-language parts (expression quantities, times,
+        /// the relation between times).
+        extra: Box<super::trajectory::TrajectoryExtras>,
     },
     /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
     Region(crate::prove::region::Region),
@@ -1543,27 +1608,35 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
             ),
         ));
     }
-    if spec.bounds.is_empty() && spec.decreasing.is_empty() {
+    if spec.bounds.is_empty() && spec.decreasing.is_empty() && spec.expression.is_none() {
         return Err(ctx.err(
             "bounds",
-            "missing: at least one bound (or a `decreasing` quantity) to certify",
+            "missing: at least one bound (or a `decreasing` quantity, or an `expression`) to \
+             certify",
         ));
     }
     for (i, q) in spec.decreasing.iter().enumerate() {
-        if !known_quantity(q, flow, k) {
+        if !known_quantity(q, flow, k) && super::trajectory::plain_name(q) {
             return Err(ctx.err(&format!("decreasing[{i}]"), unknown_quantity(q, flow, k)));
         }
     }
     let mut bounds = Vec::new();
     for (i, b) in spec.bounds.iter().enumerate() {
         let f = |name: &str| format!("bounds[{i}].{name}");
-        if !known_quantity(&b.quantity, flow, k) {
+        if !known_quantity(&b.quantity, flow, k) && super::trajectory::plain_name(&b.quantity) {
             return Err(ctx.err(&f("quantity"), unknown_quantity(&b.quantity, flow, k)));
         }
         let everywhere = match b.at.as_str() {
             "end" => false,
             "all" => true,
-            other => return Err(ctx.err(&f("at"), format!("`{other}`: expected `end` or `all`"))),
+            // an exact time, validated with the claim-language parts below
+            other if parse_exact(other).is_ok() => false,
+            other => {
+                return Err(ctx.err(
+                    &f("at"),
+                    format!("`{other}`: expected `end`, `all` or an exact time in [0, horizon]"),
+                ))
+            }
         };
         let below = b
             .below
@@ -1590,6 +1663,15 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
             above_text: b.above.as_deref().map(|t| t.trim().to_string()),
         });
     }
+    let extra = super::trajectory::validate_extras(spec, file, flow, k, &horizon, &bounds)?;
+    if spec.group.is_some() && extra.uses_sylvester_field() {
+        return Err(ctx.err(
+            "group",
+            "`group` cannot be combined with flow parameters (weight_decay, label_smoothing, \
+             temperature) or claim-language quantities and relations in one trajectory claim \
+             yet: those are evaluated on the Sylvester field (docs/math.md section 13)",
+        ));
+    }
     Ok(Params::Trajectory {
         flow,
         k,
@@ -1598,6 +1680,7 @@ fn validate_trajectory(spec: &ClaimSpec, file: &Path, ctx: &Ctx) -> Result<Param
         bounds,
         decreasing: spec.decreasing.clone(),
         tolerance: tolerance(spec, ctx)?,
+        extra: Box::new(extra),
     })
 }
 

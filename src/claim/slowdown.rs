@@ -246,7 +246,15 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let margin_detail;
     let mut balanced_series = Vec::new();
     let group_tr = super::group::flow_transform(claim, k);
-    match super::trajectory::integrate_claim_flow(claim, Flow::Balanced, k, &x0, horizon, &opts) {
+    match super::trajectory::integrate_claim_flow(
+        claim,
+        Flow::Balanced,
+        k,
+        &x0,
+        horizon,
+        &opts,
+        &crate::spectral::variants::FlowParams::default(),
+    ) {
         Err(e) => {
             gaps.push(Decision::undecided());
             margin_detail = e.to_string();

@@ -1,10 +1,12 @@
 //! `trajectory` claims: integrate a reduced flow with the validated integrator from an exact
 //! start and certify bounds on quantities along it (docs/math.md sections 4-8).
 
-use super::schema::{Claim, Flow};
+use super::schema::{Bound, Claim, ClaimError, ClaimSpec, Flow};
 use super::{Evaluation, Params};
-use crate::arith::Enclosure;
+use crate::arith::{parse_exact, Enclosure};
 use crate::cert::{margin_exact, Check, EnclosureRecord, Series, SeriesPoint, Verdict};
+use crate::expr::eval::eval_pointwise;
+use crate::expr::{self, AtTime, BinOp, Expr, Func, Program, Rel, StateKind};
 use crate::ode::lohner::{integrate, IntegrationError, SolverOptions, Trajectory};
 use crate::spectral::field::enclose_spectral_loss;
 use crate::spectral::flows::{
@@ -12,7 +14,9 @@ use crate::spectral::flows::{
 };
 use crate::spectral::lyapunov::{enclose_lyapunov, enclose_m1, enclose_m2, enclose_m3, enclose_m4};
 use crate::spectral::ncray::enclose_nc_ray_loss;
+use crate::spectral::variants::{BalancedFlowWith, FlowParams, NcRayFlowWith, UnbalancedFlowWith};
 use rug::Rational;
+use std::path::Path;
 
 /// Most points per series in a certificate: consecutive steps are merged (hull of their
 /// ranges, end of the last) beyond this, which keeps every point an enclosure.
@@ -35,8 +39,394 @@ pub fn integrate_flow<T: Enclosure>(
     }
 }
 
-/// [`integrate_flow`] on the finite abelian group of `claim` (its `group` field; docs/math.md
-/// section 12.4), the Sylvester flow when it has none.
+/// Integrate `flow` with parameters `params` (docs/math.md section 13) from `start` to
+/// `horizon`; the built-in flows (identical trajectories) when `params` is the default.
+pub fn integrate_flow_with<T: Enclosure>(
+    flow: Flow,
+    k: usize,
+    start: &[T],
+    horizon: &Rational,
+    opts: &SolverOptions,
+    params: &FlowParams,
+) -> Result<Trajectory<T>, IntegrationError> {
+    if params.is_plain() {
+        return integrate_flow(flow, k, start, horizon, opts);
+    }
+    let p = params.clone();
+    match flow {
+        Flow::Balanced => integrate(&BalancedFlowWith(k, p), start, horizon, opts),
+        Flow::Unbalanced => integrate(&UnbalancedFlowWith(k, p), start, horizon, opts),
+        Flow::NcRay => integrate(&NcRayFlowWith(k, p), start, horizon, opts),
+    }
+}
+
+/// Read and validate the flow parameters `weight_decay`, `label_smoothing` and `temperature`
+/// (exact rationals; ranges of [`FlowParams::validate`]) of a `trajectory` or `expression`
+/// claim. Absent fields take the built-in values (0, 0, 1).
+pub fn flow_params_of(spec: &ClaimSpec, file: &Path) -> Result<FlowParams, ClaimError> {
+    let err = |field: &str, message: String| ClaimError {
+        file: file.to_path_buf(),
+        id: spec.id.clone(),
+        field: field.into(),
+        message,
+        excerpt: None,
+    };
+    let read = |field: &str, text: &Option<String>, default: Rational| match text {
+        None => Ok(default),
+        Some(t) if t.trim().len() > super::schema::MAX_NUMBER_BYTES => {
+            Err(err(field, "the number is too long".into()))
+        }
+        Some(t) => parse_exact(t).map_err(|e| err(field, e.to_string())),
+    };
+    let params = FlowParams {
+        weight_decay: read("weight_decay", &spec.weight_decay, Rational::new())?,
+        label_smoothing: read("label_smoothing", &spec.label_smoothing, Rational::new())?,
+        temperature: read("temperature", &spec.temperature, Rational::from(1))?,
+    };
+    params.validate().map_err(|(f, m)| err(f, m))?;
+    Ok(params)
+}
+
+/// A trajectory quantity written as a claim-language expression, compiled once.
+#[derive(Clone, Debug)]
+pub struct ExprQuantity {
+    /// As written.
+    pub text: String,
+    /// Normalised (built-ins expanded, K substituted, constants folded).
+    pub normalised: String,
+    /// One output; `d/dt` along the claim's flow with its parameters.
+    pub program: Program,
+}
+
+impl ExprQuantity {
+    /// Encloses the quantity at the state box `x` (the trajectory's state layout).
+    pub fn eval<T: Enclosure + expr::Scalar>(&self, x: &[T], prec: u32) -> Option<T> {
+        eval_pointwise(&self.program, x, prec)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+    }
+}
+
+/// A relation between times of the trajectory (`at(T, V) <= at(0, V) / 2`).
+#[derive(Clone, Debug)]
+pub struct TimeRelation {
+    /// As written.
+    pub text: String,
+    /// Normalised.
+    pub normalised: String,
+    /// The relation.
+    pub rel: Rel,
+    /// `lhs - rhs`, normalised, with every state value inside `at( )`.
+    pub diff: Expr,
+    /// Every `at(time, e)` of `diff` in pre-order, left to right: its exact time and `e`.
+    pub probes: Vec<(Rational, ExprQuantity)>,
+}
+
+/// The flow parameters and the claim-language parts of a trajectory claim.
+#[derive(Clone, Debug, Default)]
+pub struct TrajectoryExtras {
+    /// Weight decay, label smoothing, temperature.
+    pub params: FlowParams,
+    /// Per bound: the compiled expression when the quantity is not a built-in name.
+    pub bound_programs: Vec<Option<ExprQuantity>>,
+    /// Per bound: the exact time when `at` is a time (not `end` or `all`).
+    pub bound_times: Vec<Option<Rational>>,
+    /// Per `decreasing` entry: the compiled expression when it is not a built-in name.
+    pub decreasing_programs: Vec<Option<ExprQuantity>>,
+    /// The relation between times (`expression`).
+    pub relation: Option<TimeRelation>,
+}
+
+impl TrajectoryExtras {
+    /// Whether the claim uses a part evaluated on the Sylvester (`Z2^n`) field only: flow
+    /// parameters, expression quantities or a relation between times.
+    pub fn uses_sylvester_field(&self) -> bool {
+        !self.params.is_plain()
+            || self.relation.is_some()
+            || self.bound_programs.iter().any(Option::is_some)
+            || self.decreasing_programs.iter().any(Option::is_some)
+    }
+
+    /// The certificate's statement when the claim uses parameters or a relation between times
+    /// (None: the built-in statement applies).
+    pub fn statement(&self, flow: Flow) -> Option<String> {
+        if self.params.is_plain() && self.relation.is_none() {
+            return None;
+        }
+        let field = match flow {
+            Flow::Balanced => self.params.balanced_formula(),
+            Flow::Unbalanced => self.params.unbalanced_formula(),
+            Flow::NcRay => "the NC ray of that flow (docs/math.md section 13.4)".into(),
+        };
+        let name = if self.params.is_plain() {
+            String::new()
+        } else {
+            format!(" with {} (docs/math.md section 13)", self.params.describe())
+        };
+        let rel = self.relation.as_ref().map_or(String::new(), |r| {
+            format!(", and {} (normalised: {})", r.text, r.normalised)
+        });
+        Some(format!(
+            "the validated trajectory of the reduced flow{name}, {field}, from the exact start \
+             satisfies every stated bound{rel}"
+        ))
+    }
+}
+
+/// `q` is a plain name (letters, digits, `_`): a built-in quantity, not an expression; an
+/// unknown plain name is reported with the list of valid quantities.
+pub fn plain_name(q: &str) -> bool {
+    !q.is_empty() && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn state_kind(flow: Flow) -> Option<StateKind> {
+    match flow {
+        Flow::Balanced => Some(StateKind::Balanced),
+        Flow::Unbalanced => Some(StateKind::Unbalanced),
+        Flow::NcRay => None,
+    }
+}
+
+fn compile_quantity(
+    text: &str,
+    flow: Flow,
+    k: usize,
+    params: &FlowParams,
+    field: &str,
+    err: &dyn Fn(&str, String) -> ClaimError,
+) -> Result<ExprQuantity, ClaimError> {
+    let kind = state_kind(flow).ok_or_else(|| {
+        err(
+            field,
+            "expressions of the claim language are defined for the balanced and unbalanced \
+             flows; the NC ray has the quantities l and loss"
+                .into(),
+        )
+    })?;
+    let e_err = |e: expr::ExprError| err(field, e.one_line());
+    let e = expr::normalise(&expr::parse_expr(text).map_err(e_err)?, k);
+    let program = expr::compile(&[&e], k, kind, text)
+        .map_err(e_err)?
+        .with_flow_params(params.clone());
+    Ok(ExprQuantity {
+        text: text.to_string(),
+        normalised: e.to_string(),
+        program,
+    })
+}
+
+/// Collect the `at( )` of `e` in pre-order (left to right), refusing state values outside them.
+fn collect_probes(e: &Expr, out: &mut Vec<(AtTime, Expr)>) -> Result<(), String> {
+    match e {
+        Expr::Num(_) => Ok(()),
+        Expr::At(t, body, _) => {
+            out.push((t.clone(), (**body).clone()));
+            Ok(())
+        }
+        Expr::Neg(a) | Expr::Pow(a, _) | Expr::Func(_, a) => collect_probes(a, out),
+        Expr::Bin(_, a, b) => {
+            collect_probes(a, out)?;
+            collect_probes(b, out)
+        }
+        Expr::MinMax(_, v) => v.iter().try_for_each(|x| collect_probes(x, out)),
+        _ => Err(format!(
+            "`{e}` is outside any `at(time, e)`: in a relation between times every state value \
+             names its time, e.g. `at(T, V) <= at(0, V) / 2`"
+        )),
+    }
+}
+
+/// Validate the claim-language parts of a trajectory claim: flow parameters, expression
+/// quantities of `bounds` and `decreasing`, times of `at`, and the relation between times.
+pub fn validate_extras(
+    spec: &ClaimSpec,
+    file: &Path,
+    flow: Flow,
+    k: usize,
+    horizon: &Rational,
+    bounds: &[Bound],
+) -> Result<TrajectoryExtras, ClaimError> {
+    let err = |field: &str, message: String| ClaimError {
+        file: file.to_path_buf(),
+        id: spec.id.clone(),
+        field: field.into(),
+        message,
+        excerpt: None,
+    };
+    let params = flow_params_of(spec, file)?;
+    let time_of = |field: &str, t: &Rational| {
+        if *t < 0 || t > horizon {
+            Err(err(
+                field,
+                format!("the time {t} is outside [0, horizon] = [0, {horizon}]"),
+            ))
+        } else {
+            Ok(t.clone())
+        }
+    };
+    let mut out = TrajectoryExtras {
+        params: params.clone(),
+        ..TrajectoryExtras::default()
+    };
+    for (i, (b, written)) in bounds.iter().zip(&spec.bounds).enumerate() {
+        let prog = if plain_name(&b.quantity) {
+            None
+        } else {
+            Some(compile_quantity(
+                &b.quantity,
+                flow,
+                k,
+                &params,
+                &format!("bounds[{i}].quantity"),
+                &err,
+            )?)
+        };
+        out.bound_programs.push(prog);
+        let time = match written.at.as_str() {
+            "end" | "all" => None,
+            t => {
+                let q =
+                    parse_exact(t).map_err(|e| err(&format!("bounds[{i}].at"), e.to_string()))?;
+                Some(time_of(&format!("bounds[{i}].at"), &q)?)
+            }
+        };
+        out.bound_times.push(time);
+    }
+    for (i, q) in spec.decreasing.iter().enumerate() {
+        out.decreasing_programs.push(if plain_name(q) {
+            None
+        } else {
+            Some(compile_quantity(
+                q,
+                flow,
+                k,
+                &params,
+                &format!("decreasing[{i}]"),
+                &err,
+            )?)
+        });
+    }
+    if let Some(text) = spec.expression.as_deref() {
+        let e_err = |e: expr::ExprError| err("expression", e.one_line());
+        let r = expr::parse_trajectory_relation(text).map_err(e_err)?;
+        let lhs = expr::normalise(&r.lhs, k);
+        let rhs = expr::normalise(&r.rhs, k);
+        let diff = Expr::Bin(BinOp::Sub, Box::new(lhs.clone()), Box::new(rhs.clone()));
+        let mut found = Vec::new();
+        collect_probes(&diff, &mut found).map_err(|m| err("expression", m))?;
+        if found.is_empty() {
+            return Err(err(
+                "expression",
+                "no `at(time, e)`: a relation between times compares values at times, e.g. \
+                 `at(T, V) <= at(0, V) / 2` (for a bound on a quantity use `bounds`)"
+                    .into(),
+            ));
+        }
+        let mut probes = Vec::new();
+        for (t, body) in found {
+            let t = match t {
+                AtTime::Horizon => horizon.clone(),
+                AtTime::Time(q) => time_of("expression", &q)?,
+            };
+            let body_text = body.to_string();
+            let kind = state_kind(flow).ok_or_else(|| {
+                err(
+                    "expression",
+                    "relations between times are defined for the balanced and unbalanced flows"
+                        .into(),
+                )
+            })?;
+            let program = expr::compile(&[&body], k, kind, text)
+                .map_err(e_err)?
+                .with_flow_params(params.clone());
+            probes.push((
+                t,
+                ExprQuantity {
+                    text: body_text.clone(),
+                    normalised: body_text,
+                    program,
+                },
+            ));
+        }
+        out.relation = Some(TimeRelation {
+            text: text.to_string(),
+            normalised: format!("{lhs} {} {rhs}", r.rel.symbol()),
+            rel: r.rel,
+            diff,
+            probes,
+        });
+    }
+    Ok(out)
+}
+
+/// Encloses `e` (numbers and `at( )` only) with the `at( )` values `probes` taken in pre-order.
+fn eval_outer<T: Enclosure + expr::Scalar>(
+    e: &Expr,
+    probes: &[T],
+    next: &mut usize,
+    prec: u32,
+) -> T {
+    match e {
+        Expr::Num(q) => T::from_rational(q, prec),
+        Expr::At(..) => {
+            let v = probes[*next].clone();
+            *next += 1;
+            v
+        }
+        Expr::Neg(a) => -eval_outer(a, probes, next, prec),
+        Expr::Bin(op, a, b) => {
+            let x = eval_outer(a, probes, next, prec);
+            let y = eval_outer(b, probes, next, prec);
+            match op {
+                BinOp::Add => x + &y,
+                BinOp::Sub => x - &y,
+                BinOp::Mul => x * &y,
+                BinOp::Div => x / &y,
+            }
+        }
+        Expr::Pow(a, n) => {
+            let x = eval_outer(a, probes, next, prec);
+            let mut acc = T::from_i64(1, prec);
+            for _ in 0..n.unsigned_abs() {
+                acc = acc * &x;
+            }
+            if *n < 0 {
+                acc.recip()
+            } else {
+                acc
+            }
+        }
+        Expr::Func(f, a) => {
+            let x = eval_outer(a, probes, next, prec);
+            match f {
+                Func::Exp => x.exp(),
+                Func::Log => x.ln(),
+                Func::Log1p => x.ln_1p(),
+                Func::Expm1 => x.exp_m1(),
+                Func::Sqrt => x.sqrt(),
+                Func::Abs => x.abs_s(),
+            }
+        }
+        Expr::MinMax(is_max, v) => {
+            let mut acc = eval_outer(&v[0], probes, next, prec);
+            for x in &v[1..] {
+                let y = eval_outer(x, probes, next, prec);
+                acc = if *is_max {
+                    acc.max_s(&y)
+                } else {
+                    acc.min_s(&y)
+                };
+            }
+            acc
+        }
+        // refused at validation (collect_probes)
+        _ => T::from_f64(f64::NAN, prec),
+    }
+}
+
+/// The flow of `claim`: on its finite abelian group (its `group` field; docs/math.md section
+/// 12.4) when it has one, otherwise [`integrate_flow_with`] with the flow parameters `params`
+/// (validation refuses `group` together with flow parameters).
 pub fn integrate_claim_flow<T: Enclosure>(
     claim: &Claim,
     flow: Flow,
@@ -44,9 +434,10 @@ pub fn integrate_claim_flow<T: Enclosure>(
     start: &[T],
     horizon: &Rational,
     opts: &SolverOptions,
+    params: &FlowParams,
 ) -> Result<Trajectory<T>, IntegrationError> {
     if claim.spec.group.is_none() {
-        return integrate_flow(flow, k, start, horizon, opts);
+        return integrate_flow_with(flow, k, start, horizon, opts, params);
     }
     let tr = super::group::flow_transform(claim, k);
     match flow {
@@ -419,7 +810,7 @@ pub fn widths_within<T: Enclosure>(xs: &[T], bound: &Rational) -> bool {
 /// integration that could not be validated). Margin (rounded down): for a proof, the smallest
 /// slack of the bounds (of the decreasing rules when there is no bound); for a refutation, the
 /// largest certain violation.
-pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
+pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Trajectory {
         flow,
         k,
@@ -428,6 +819,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         bounds,
         decreasing,
         tolerance,
+        extra,
     } = &claim.params
     else {
         unreachable!("validated kind")
@@ -437,7 +829,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         tolerance: *tolerance,
         ..SolverOptions::default()
     };
-    let tr = match integrate_claim_flow(claim, *flow, *k, &x0, horizon, &opts) {
+    let tr = match integrate_claim_flow(claim, *flow, *k, &x0, horizon, &opts, &extra.params) {
         Ok(tr) => tr,
         Err(e) => {
             return Evaluation {
@@ -478,25 +870,31 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     // `decreasing` rules (which give it only when there is no bound).
     let mut bound_decisions = Vec::new();
     let mut decreasing_decisions = Vec::new();
-    for b in bounds {
-        let states: Vec<&[T]> = if b.everywhere {
-            std::iter::once(tr.start.as_slice())
-                .chain(tr.steps.iter().map(|s| s.range.as_slice()))
-                .collect()
-        } else {
-            vec![end]
+    for (i, b) in bounds.iter().enumerate() {
+        let program = extra.bound_programs.get(i).and_then(Option::as_ref);
+        let time = extra.bound_times.get(i).and_then(Option::as_ref);
+        let value_at = |x: &[T]| match program {
+            Some(p) => p.eval(x, prec),
+            None => quantity(&b.quantity, *flow, *k, x),
         };
-        let values: Option<Vec<T>> = states
-            .into_iter()
-            .map(|x| quantity(&b.quantity, *flow, *k, x))
-            .collect();
+        // at a time: the step end there, else the range of the step containing it
+        let states: Option<Vec<&[T]>> = if let Some(t) = time {
+            tr.at(t).map(|x| vec![x])
+        } else if b.everywhere {
+            Some(
+                std::iter::once(tr.start.as_slice())
+                    .chain(tr.steps.iter().map(|s| s.range.as_slice()))
+                    .collect(),
+            )
+        } else {
+            Some(vec![end])
+        };
+        let values: Option<Vec<T>> = states.and_then(|st| st.into_iter().map(value_at).collect());
         let decision = values.map_or_else(Decision::undecided, |v| {
             decide_bound_along(&v, b.above.as_ref(), b.below.as_ref())
         });
         let name = format!("{}(T)", b.quantity);
-        if let Some(v) = quantity(&b.quantity, *flow, *k, end)
-            .filter(|_| !enclosures.iter().any(|e| e.name == name))
-        {
+        if let Some(v) = value_at(end).filter(|_| !enclosures.iter().any(|e| e.name == name)) {
             enclosures.push(EnclosureRecord::from_enclosure(
                 format!("{}(T)", b.quantity),
                 &v,
@@ -506,10 +904,13 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         let bound_text = b.written();
         let margin_text = decision.margin().unwrap_or_default();
         checks.push(Check {
-            name: format!(
-                "{bound_text} {}",
-                if b.everywhere { "on [0, T]" } else { "at T" }
-            ),
+            name: match (time, program) {
+                (Some(t), _) => format!("{bound_text} at t = {t}"),
+                (None, _) if b.everywhere => format!("{bound_text} on [0, T]"),
+                _ => format!("{bound_text} at T"),
+            } + &program.map_or(String::new(), |p| {
+                format!(" (expression; normalised: {})", p.normalised)
+            }),
             passed: decision.verdict == Verdict::Proved,
             detail: match decision.verdict {
                 Verdict::Proved => format!("margin {margin_text}"),
@@ -519,10 +920,44 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         });
         bound_decisions.push(decision);
     }
-    for q in decreasing {
+    if let Some(r) = &extra.relation {
+        let values: Option<Vec<T>> = r
+            .probes
+            .iter()
+            .map(|(t, q)| tr.at(t).and_then(|x| q.eval(x, prec)))
+            .collect();
+        let diff = values.map(|v| eval_outer(&r.diff, &v, &mut 0, prec));
+        let decision = diff
+            .as_ref()
+            .map_or_else(Decision::undecided, |d| super::expression::decide(d, r.rel));
+        if let Some(d) = &diff {
+            enclosures.push(EnclosureRecord::from_enclosure("lhs - rhs (expression)", d));
+        }
+        let margin_text = decision.margin().unwrap_or_default();
+        checks.push(Check {
+            name: format!(
+                "{} (normalised: {}; lhs - rhs {} 0, ends compared exactly)",
+                r.text,
+                r.normalised,
+                r.rel.symbol()
+            ),
+            passed: decision.verdict == Verdict::Proved,
+            detail: match decision.verdict {
+                Verdict::Proved => format!("margin {margin_text}"),
+                Verdict::Refuted => format!("certainly violated, by at least {margin_text}"),
+                _ => "undecided: the enclosure of lhs - rhs straddles or touches 0".into(),
+            },
+        });
+        bound_decisions.push(decision);
+    }
+    for (i, q) in decreasing.iter().enumerate() {
+        let program = extra.decreasing_programs.get(i).and_then(Option::as_ref);
         let values: Vec<T> = std::iter::once(tr.start.as_slice())
             .chain(tr.steps.iter().map(|s| s.end.as_slice()))
-            .filter_map(|x| quantity(q, *flow, *k, x))
+            .filter_map(|x| match program {
+                Some(p) => p.eval(x, prec),
+                None => quantity(q, *flow, *k, x),
+            })
             .collect();
         let out = decide_decreasing(&values);
         let n = out.pairs;

@@ -16,8 +16,9 @@
 use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Var};
 use crate::arith::{Enclosure, Ival, MpfrInterval, Real};
 use crate::ode::dual::Dual;
-use crate::spectral::field::{
-    enclose_balanced_field, enclose_spectral_softmax, enclose_unbalanced_field,
+use crate::spectral::field::enclose_spectral_softmax;
+use crate::spectral::variants::{
+    enclose_balanced_field_with, enclose_unbalanced_field_with, FlowParams,
 };
 use rug::Rational;
 use std::collections::HashMap;
@@ -185,6 +186,9 @@ pub struct Program {
     needs_spectral: bool,
     needs_loss: bool,
     needs_tangent: bool,
+    /// The parameters of the flow `d/dt` follows (weight decay, label smoothing, temperature;
+    /// docs/math.md section 13); the built-in flow by default.
+    flow: FlowParams,
 }
 
 // Register layout: lambda, a, b, f, p, s (K each), the loss, the constants, the instructions.
@@ -226,6 +230,16 @@ impl Program {
     /// Number of outputs.
     pub fn outputs(&self) -> usize {
         self.outputs.len()
+    }
+    /// The same program with `d/dt` along the flow with parameters `params` (docs/math.md
+    /// section 13). The instructions do not change: only the seed of the dual numbers does.
+    pub fn with_flow_params(mut self, params: FlowParams) -> Self {
+        self.flow = params;
+        self
+    }
+    /// The parameters of the flow `d/dt` follows.
+    pub fn flow_params(&self) -> &FlowParams {
+        &self.flow
     }
     fn loss_reg(&self) -> usize {
         6 * self.k
@@ -377,8 +391,9 @@ impl Compiler<'_> {
                     Var::T => {
                         return Err(self.err(
                             *col,
-                            "`t` (time) is defined only along a trajectory; a pointwise claim \
-                             is evaluated at one state",
+                            "`t` (time) is not a value of a state: a pointwise claim is \
+                             evaluated at one state, and along a trajectory a value at a time is \
+                             written `at(time, e)` in the claim's `expression`",
                         ))
                     }
                     Var::Loss => {
@@ -538,6 +553,13 @@ impl Compiler<'_> {
                 }
                 acc
             }
+            Expr::At(_, _, col) => {
+                return Err(self.err(
+                    *col,
+                    "at(time, e) compares times along a trajectory: only in the `expression` \
+                     field of a trajectory claim, outside any other at()",
+                ))
+            }
             Expr::Ddt(a) => match self.compile(a)? {
                 Val::C(_) => Val::C(Rational::new()),
                 v => {
@@ -583,6 +605,7 @@ impl Compiler<'_> {
             needs_spectral: self.needs_spectral,
             needs_loss: self.needs_loss,
             needs_tangent: self.needs_tangent,
+            flow: FlowParams::default(),
         }
     }
 }
@@ -721,11 +744,17 @@ impl<T: Scalar> Evaluator<T> {
 /// The flow's vector field at `state`: the balanced field (4.2) or the unbalanced field (4.1)
 /// (`a'` then `b'`), docs/math.md section 4.
 pub fn flow_velocity<T: Real>(kind: StateKind, state: &[T]) -> Vec<T> {
+    flow_velocity_with(kind, state, &FlowParams::default())
+}
+
+/// The vector field of the flow with parameters (docs/math.md section 13) at `state`; the
+/// built-in field (identical enclosures) when `params` is the default.
+pub fn flow_velocity_with<T: Real>(kind: StateKind, state: &[T], params: &FlowParams) -> Vec<T> {
     match kind {
-        StateKind::Balanced => enclose_balanced_field(state),
+        StateKind::Balanced => enclose_balanced_field_with(state, params),
         StateKind::Unbalanced => {
             let (a, b) = state.split_at(state.len() / 2);
-            let (da, db) = enclose_unbalanced_field(a, b);
+            let (da, db) = enclose_unbalanced_field_with(a, b, params);
             da.into_iter().chain(db).collect()
         }
     }
@@ -743,7 +772,7 @@ pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Resu
                 prog.state_len()
             ));
         }
-        let v = flow_velocity(prog.kind, state);
+        let v = flow_velocity_with(prog.kind, state, &prog.flow);
         let seeded: Vec<Dual<T>> = state
             .iter()
             .zip(v)

@@ -20,7 +20,7 @@ pub mod eval;
 pub mod parse;
 
 pub use eval::{compile, Evaluator, Program, Scalar, StateKind};
-pub use parse::{parse_expr, parse_relation};
+pub use parse::{parse_expr, parse_relation, parse_trajectory_relation};
 
 use rug::Rational;
 use std::fmt;
@@ -204,6 +204,27 @@ pub enum Expr {
     },
     /// d/dt e along the claim's flow.
     Ddt(Box<Expr>),
+    /// `at(time, e)`: `e` at an exact time of a trajectory (trajectory relations only; the
+    /// compiler refuses it elsewhere).
+    At(AtTime, Box<Expr>, usize),
+}
+
+/// The time of `at(time, e)`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AtTime {
+    /// `T`: the horizon of the claim.
+    Horizon,
+    /// An exact time.
+    Time(Rational),
+}
+
+impl fmt::Display for AtTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AtTime::Horizon => write!(f, "T"),
+            AtTime::Time(q) => write!(f, "{q}"),
+        }
+    }
 }
 
 /// A relation between two expressions.
@@ -247,6 +268,7 @@ impl Expr {
     pub fn has_ddt(&self) -> bool {
         match self {
             Expr::Ddt(_) => true,
+            Expr::At(_, e, _) => e.has_ddt(),
             Expr::Num(_) | Expr::Var(..) | Expr::IndexVal(_) => false,
             Expr::Neg(e) | Expr::Pow(e, _) | Expr::Func(_, e) => e.has_ddt(),
             Expr::Bin(_, a, b) => a.has_ddt() || b.has_ddt(),
@@ -340,6 +362,7 @@ pub fn normalise(e: &Expr, k: usize) -> Expr {
             col: *col,
         },
         Expr::Ddt(a) => Expr::Ddt(Box::new(normalise(a, k))),
+        Expr::At(t, a, col) => Expr::At(t.clone(), Box::new(normalise(a, k)), *col),
     }
 }
 
@@ -393,6 +416,7 @@ impl fmt::Display for Expr {
                 write!(f, "-")?;
                 write_operand(f, a, 3)
             }
+            Expr::At(t, a, _) => write!(f, "at({t}, {a})"),
             Expr::Ddt(a) => {
                 write!(f, "d/dt(")?;
                 write!(f, "{a}")?;

@@ -3,7 +3,7 @@
 //! Names are resolved while parsing; the built-ins V, M1-M4 and the normalised spectrum `x_m`
 //! are expanded into their definitions (docs/math.md sections 5-7).
 
-use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Rel, Relation, Var};
+use super::{AggOp, AtTime, BinOp, CmpOp, Expr, ExprError, Func, Index, Rel, Relation, Var};
 use rug::Rational;
 
 /// Longest expression accepted, in bytes.
@@ -185,6 +185,20 @@ struct Parser<'a> {
     depth: usize,
     /// Inside a `d/dt( )`.
     in_ddt: bool,
+    /// `at(time, e)` is accepted (trajectory relations).
+    allow_at: bool,
+    /// Inside an `at( )`.
+    in_at: bool,
+}
+
+/// `e` is built from numbers with + - * / and integer powers only (a time of `at`).
+fn is_numeric(e: &Expr) -> bool {
+    match e {
+        Expr::Num(_) => true,
+        Expr::Neg(a) | Expr::Pow(a, _) => is_numeric(a),
+        Expr::Bin(_, a, b) => is_numeric(a) && is_numeric(b),
+        _ => false,
+    }
 }
 
 fn is_binder_name(s: &str) -> bool {
@@ -433,6 +447,9 @@ impl Parser<'_> {
             return Ok(Expr::IndexVal(Index::Bound(name)));
         }
         let call = matches!(self.peek(), Tok::Op("("));
+        if name == "at" && call {
+            return self.at(col);
+        }
         match name.as_str() {
             "K" => return Ok(Expr::Var(Var::K, col)),
             "t" => return Ok(Expr::Var(Var::T, col)),
@@ -538,6 +555,50 @@ impl Parser<'_> {
                 .into(),
         };
         Err(self.err(col, format!("unknown name `{name}`{hint}")))
+    }
+
+    /// `at(time, e)` after the name: `time` is `T` (the horizon) or an exact number.
+    fn at(&mut self, col: usize) -> Result<Expr, ExprError> {
+        if !self.allow_at {
+            return Err(self.err(
+                col,
+                "`at(time, e)` compares times along a trajectory: it is accepted only in the \
+                 `expression` field of a trajectory claim",
+            ));
+        }
+        if self.in_at {
+            return Err(self.err(col, "`at( )` inside `at( )`: one time per value"));
+        }
+        self.bump();
+        let tcol = self.col();
+        let is_horizon = matches!(self.peek(), Tok::Ident(s) if s == "T")
+            && matches!(
+                self.toks.get(self.pos + 1).map(|t| &t.tok),
+                Some(Tok::Op(","))
+            );
+        let time = if is_horizon {
+            self.bump();
+            AtTime::Horizon
+        } else {
+            let e = self.expr()?;
+            match (is_numeric(&e), super::normalise(&e, 2)) {
+                (true, Expr::Num(q)) if q >= 0 => AtTime::Time(q),
+                _ => {
+                    return Err(self.err(
+                        tcol,
+                        "the time of `at(time, e)` must be `T` (the horizon) or an exact \
+                         number >= 0 (e.g. `0`, `5/2`)",
+                    ))
+                }
+            }
+        };
+        self.expect(",", "after the time of `at(time, e)`, e.g. `at(T, V)`")?;
+        self.in_at = true;
+        let body = self.expr();
+        self.in_at = false;
+        let body = body?;
+        self.expect(")", "to close `at(`")?;
+        Ok(Expr::At(time, Box::new(body), col))
     }
 
     /// The token after the current one starts an index range (`m,` or `m != 0,`).
@@ -716,6 +777,8 @@ fn parser(text: &str) -> Result<Parser<'_>, ExprError> {
         scope: Vec::new(),
         depth: 0,
         in_ddt: false,
+        allow_at: false,
+        in_at: false,
     })
 }
 
@@ -734,7 +797,18 @@ pub fn parse_expr(text: &str) -> Result<Expr, ExprError> {
 
 /// Parse a relation `lhs REL rhs` with REL one of `<`, `>`, `<=`, `>=`.
 pub fn parse_relation(text: &str) -> Result<Relation, ExprError> {
+    relation(parser(text)?)
+}
+
+/// Parse a relation between times of a trajectory: as [`parse_relation`], and `at(time, e)`
+/// (`time` = `T` or an exact number) is accepted, e.g. `at(T, V) <= at(0, V) / 2`.
+pub fn parse_trajectory_relation(text: &str) -> Result<Relation, ExprError> {
     let mut p = parser(text)?;
+    p.allow_at = true;
+    relation(p)
+}
+
+fn relation(mut p: Parser<'_>) -> Result<Relation, ExprError> {
     let lhs = p.expr()?;
     let col = p.col();
     let rel = match p.peek() {

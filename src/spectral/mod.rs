@@ -9,3 +9,4 @@ pub mod lyapunov;
 pub mod ncray;
 pub mod rates;
 pub mod transform;
+pub mod variants;
