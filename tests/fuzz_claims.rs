@@ -31,7 +31,8 @@
 //! `HADACERT_FUZZ_SEED=n` changes the seed of the mutations (default fixed, so CI is
 //! reproducible). Failing inputs are written to `target/fuzz-claims-failures/`.
 
-use hadacert::claim::schema::{SplitMix64, KNOWN_KINDS};
+use hadacert::claim::schema::SplitMix64;
+use hadacert::claim::KNOWN_KINDS;
 use hadacert::claim::{certify, claim_digest, load_file, parse_claims, Claim, ClaimError, Params};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
