@@ -58,9 +58,9 @@
 //! `tests/determinism.rs` covers certificates across thread counts.
 //!
 //! Case counts: `PROPTEST_CASES=N` sets every 10^4 property to N cases and scales every other
-//! default by N / 10^4 (at least 1 case). Default run: `cargo test --release --test soundness`
+//! default by N / 10^4 (at least 1 case). Default run: `cargo test --release --test it -- soundness::`
 //! (about 205 s of CPU, measured: about 2 minutes on two otherwise idle cores). Heavy profile
-//! (nightly): `PROPTEST_CASES=100000 cargo test --release --test soundness` (10^5 cases per
+//! (nightly): `PROPTEST_CASES=100000 cargo test --release --test it -- soundness::` (10^5 cases per
 //! primitive and backend; ten times the default work, about 35 minutes of CPU). Failures are
 //! persisted to
 //! `tests/proptest-regressions/soundness.txt` and replayed first on the next run (not when

@@ -25,23 +25,10 @@ use rug::Rational;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::{hadacert, root};
 
 fn pinned_dir() -> PathBuf {
     root().join("proofs-data/pinned")
-}
-
-fn hadacert<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_hadacert"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {

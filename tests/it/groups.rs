@@ -4,7 +4,7 @@
 
 use hadacert::arith::{parse_exact, Enclosure, Field, Ival, MpfrInterval, Ring};
 use hadacert::cert::{Certificate, Verdict};
-use hadacert::claim::{certify, parse_claims};
+use hadacert::claim::parse_claims;
 use hadacert::model::group::{AbelianGroup, CharacterBasis, Column, GroupError};
 use hadacert::model::wht::fwht;
 use rug::Rational;
@@ -259,11 +259,7 @@ fn claim_text(id: &str, backend: &str, group: &str, logits: &[String], expect: &
 }
 
 fn certify_text(text: &str) -> Vec<Certificate> {
-    parse_claims(text, Path::new("tests/groups.rs"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .iter()
-        .map(certify)
-        .collect()
+    crate::common::certify_text_as(text, "tests/groups.rs")
 }
 
 fn check<'a>(c: &'a Certificate, prefix: &str) -> &'a hadacert::cert::Check {

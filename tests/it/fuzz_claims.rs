@@ -25,7 +25,7 @@
 //! counts (no test is ignored):
 //!
 //! ```sh
-//! HADACERT_FUZZ_HEAVY=1 cargo test --release --test fuzz_claims
+//! HADACERT_FUZZ_HEAVY=1 cargo test --release --test it -- fuzz_claims::
 //! ```
 //!
 //! `HADACERT_FUZZ_SEED=n` changes the seed of the mutations (default fixed, so CI is
@@ -58,9 +58,7 @@ fn scale() -> u64 {
     }
 }
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::root;
 
 fn fuzz_seed() -> u64 {
     std::env::var("HADACERT_FUZZ_SEED")
