@@ -11,7 +11,7 @@
 //! (this crate is built for haswell) save MXCSR, set the rounding bits, do one instruction and
 //! restore MXCSR inside one `asm!` block, and with AVX-512 they use per-instruction rounding
 //! (`{rd-sae}`) that leaves MXCSR alone, so between two inari operations the mode is nearest
-//! (`tests/soundness_elementary.rs` checks it on 4 threads interleaving both).
+//! (`tests/it/soundness_elementary.rs` checks it on 4 threads interleaving both).
 //!
 //! # Why one ulp outward is an enclosure
 //!

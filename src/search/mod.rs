@@ -32,7 +32,7 @@
 //!
 //! Determinism is per platform: the search uses the platform's `exp` and `ln` (a different
 //! libm could round an ulp differently and, in principle, end elsewhere); the stored claims
-//! record the seed and the command, and `tests/c5.rs` re-runs every one.
+//! record the seed and the command, and `tests/it/c5.rs` re-runs every one.
 
 use crate::arith::parse_exact;
 use crate::claim::counterexample::Metric;
