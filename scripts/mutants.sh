@@ -9,29 +9,30 @@
 #   2. runs them again with HADACERT_MUTANT=<name>: at least one must fail.
 # Prints a markdown table `mutant | detecting test(s) | result` and exits non-zero if a mutant
 # survives, is not wired into the code, times out, or a baseline run fails.
-# Tests are chosen for speed; proptest suites (tests/soundness.rs) are avoided because a failure
+# Tests are chosen for speed; proptest suites (tests/it/soundness.rs) are avoided because a failure
 # there is written to tests/proptest-regressions/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 
-# mutant name | enum variant | test targets (space-separated) | exact test names (empty: all)
+# mutant name | enum variant | test targets (space-separated; the integration tests are the one
+# crate `it`) | exact test names, `module::name` inside `it` (empty: all)
 table=(
-  "gradient-sign|GradientSign|model|gradient_flow_k4_matches_unbalanced_field gradient_flow_k16_matches_unbalanced_field"
-  "lower-bound-rounded-up|LowerBoundRoundedUp|model|softmax_and_lse_closed_forms"
-  "lse-shift-dropped|LseShiftDropped|model|spectral_s0_is_one"
-  "wht-off-by-one|WhtOffByOne|model reference|fwht_twice_is_k_times_identity k8_spectral_quantities_match_arb_mpfr"
-  "taylor-remainder-order|TaylorRemainderOrder|mutation_detect|loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
-  "box-accepted-unevaluated|BoxAcceptedUnevaluated|region|prover_refuses_a_false_region_and_returns_the_offending_state without_the_nc_argument_the_region_through_nc_is_undecided"
-  "constant-at-two-bits|ConstantAtTwoBits|region|mpfr_region_proof_needs_about_as_many_boxes_as_inari"
-  "c1-ignores-exact-argument|C1IgnoresExactArgument|model|c1_large_logits_without_exact_argument_are_not_proved"
-  "mpfr-mul-straddle-lower|MpfrMulStraddleLower|conformance|mul_on_every_class_pair add_product_on_every_class_pair"
-  "apriori-overlap-only|AprioriOverlapOnly|apriori|every_step_of_the_scalar_fields_satisfies_the_apriori_inclusion every_step_of_the_lorenz_and_balanced_flows_satisfies_the_apriori_inclusion"
-  "decreasing-accepts-prefix|DecreasingAcceptsPrefix|decision_rules|decreasing_with_a_certified_prefix_then_overlap_is_undecided decreasing_on_both_backends"
-  "c5-t1-possibly-above|C5PossiblyAbove|decision_rules|c5_t1_with_m_only_possibly_above_is_undecided c5_rules_on_both_backends"
-  "checkpoint-trusted-unchecked|CheckpointTrustedUnchecked|region|a_planted_checkpoint_cannot_prove_the_refuted_k8_claim tampered_or_foreign_checkpoints_are_discarded"
-  "bisection-sliver|BisectionSliver|region|leaves_and_open_boxes_tile_the_root_box_exactly"
-  "inari-exp-no-outward-step|InariExpNoOutwardStep|soundness_elementary|exp_points_against_2048_bits"
+  "gradient-sign|GradientSign|it|model::gradient_flow_k4_matches_unbalanced_field model::gradient_flow_k16_matches_unbalanced_field"
+  "lower-bound-rounded-up|LowerBoundRoundedUp|it|model::softmax_and_lse_closed_forms"
+  "lse-shift-dropped|LseShiftDropped|it|model::spectral_s0_is_one"
+  "wht-off-by-one|WhtOffByOne|it|model::fwht_twice_is_k_times_identity reference::k8_spectral_quantities_match_arb_mpfr"
+  "taylor-remainder-order|TaylorRemainderOrder|it|mutation_detect::loose_tolerance_low_order_steps_enclose_the_exact_scalar_solution mutation_detect::loose_tolerance_steps_enclose_the_exact_coupled_solution_from_a_point_and_a_box"
+  "box-accepted-unevaluated|BoxAcceptedUnevaluated|it|region::prover_refuses_a_false_region_and_returns_the_offending_state region::without_the_nc_argument_the_region_through_nc_is_undecided"
+  "constant-at-two-bits|ConstantAtTwoBits|it|region::mpfr_region_proof_needs_about_as_many_boxes_as_inari"
+  "c1-ignores-exact-argument|C1IgnoresExactArgument|it|model::c1_large_logits_without_exact_argument_are_not_proved"
+  "mpfr-mul-straddle-lower|MpfrMulStraddleLower|it|conformance::mul_on_every_class_pair conformance::add_product_on_every_class_pair"
+  "apriori-overlap-only|AprioriOverlapOnly|it|apriori::every_step_of_the_scalar_fields_satisfies_the_apriori_inclusion apriori::every_step_of_the_lorenz_and_balanced_flows_satisfies_the_apriori_inclusion"
+  "decreasing-accepts-prefix|DecreasingAcceptsPrefix|it|decision_rules::decreasing_with_a_certified_prefix_then_overlap_is_undecided decision_rules::decreasing_on_both_backends"
+  "c5-t1-possibly-above|C5PossiblyAbove|it|decision_rules::c5_t1_with_m_only_possibly_above_is_undecided decision_rules::c5_rules_on_both_backends"
+  "checkpoint-trusted-unchecked|CheckpointTrustedUnchecked|it|region::a_planted_checkpoint_cannot_prove_the_refuted_k8_claim region::tampered_or_foreign_checkpoints_are_discarded"
+  "bisection-sliver|BisectionSliver|it|region::leaves_and_open_boxes_tile_the_root_box_exactly"
+  "inari-exp-no-outward-step|InariExpNoOutwardStep|it|soundness_elementary::exp_points_against_2048_bits"
 )
 
 export INSTA_UPDATE=no RUST_BACKTRACE=0
@@ -41,7 +42,9 @@ per_run_timeout=${HADACERT_MUTANT_TIMEOUT:-300}
 targets=()
 for row in "${table[@]}"; do
   IFS='|' read -r _ _ tgts _ <<<"$row"
-  for t in $tgts; do targets+=(--test "$t"); done
+  for t in $tgts; do
+    [[ " ${targets[*]} " == *" --test $t "* ]] || targets+=(--test "$t")
+  done
 done
 echo "building the test targets with --features mutation ..." >&2
 cargo test --release --features mutation --no-run "${targets[@]}" >&2
@@ -82,8 +85,12 @@ for row in "${table[@]}"; do
   for t in $tgts; do
     if [[ -n $names ]]; then
       for n in $names; do
-        # a name belongs to the first target whose file defines it
-        if grep -q "fn $n(" "tests/$t.rs" 2>/dev/null; then shown+="${shown:+, }$t::$n"; fi
+        # `module::name` inside the crate `it`: the module's file must define it
+        if [[ $t == it ]] && grep -q "fn ${n##*::}(" "tests/it/${n%%::*}.rs" 2>/dev/null; then
+          shown+="${shown:+, }$n"
+        elif grep -q "fn $n(" "tests/$t.rs" 2>/dev/null; then
+          shown+="${shown:+, }$t::$n"
+        fi
       done
     else
       shown+="${shown:+, }$t (all)"

@@ -17,7 +17,7 @@
 //! | [`spectral`] | the reduced spectral dynamics: `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4 and the closed forms of their rates, the NC ray and its closed-form time |
 //! | [`prove`] | branch and bound over regions of balanced states: `rate <= 0` by interval and mean-value evaluation, sign arguments near NC, refuting witnesses, checkpoints and resume |
 //! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
-//! | [`claim`] | the claim-file schema and validation, one evaluator per claim family (C1/C1r, C2, trajectory, C6, and the non-validated C8 simulation), precision escalation |
+//! | [`claim`] | claim files and claims: [`claim::schema`] (what every kind shares: TOML, the claim table, vectors, bounds, common fields), [`claim::registry`] (the one list of kinds), one module per kind family owning its fields, validation, evaluation and certificate text (C1/C1r, group-diagonalise, C2, trajectory, C4/C4r, C4region/C5k4, C5, C6, C7, expression, and the non-validated C8 simulation), precision escalation |
 //! | [`expr`] | the claim language: parser (errors with column and suggestions), built-ins V, M1-M4 expanded, normalisation, compilation once into a flat instruction list evaluated generically (f64, inari, MPFR, dual numbers for `d/dt` along the flow) |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
@@ -53,6 +53,9 @@
 //! * Only `claim` and `cert` serialise; `report` reads certificates and never recomputes.
 //!   There is no global configuration: backend and precision are arguments and appear in every
 //!   certificate.
+//! * Adding a claim kind touches one module (`src/claim/<kind>.rs`) and one registry line
+//!   ([`claim::registry::KINDS`], beside its [`claim::Params`] variant); [`claim::schema`]
+//!   knows no kind and imports no evaluator.
 //!
 //! ## Conventions
 //!

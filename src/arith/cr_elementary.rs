@@ -42,7 +42,7 @@
 //!   uses MPFR. Rust code never leaves a directed mode behind: inari's directed operations
 //!   (x86_64 without AVX-512, as this haswell build) save MXCSR, set the rounding bits, do one
 //!   instruction and restore MXCSR in one `asm!` block, as [`ends`] does.
-//! * `tests/soundness_elementary.rs` requires each end to *equal* MPFR's directed result at
+//! * `tests/it/soundness_elementary.rs` requires each end to *equal* MPFR's directed result at
 //!   2048 bits (rounded in the same direction to f64), 10^4 cases per function and direction
 //!   by default, with the named hard cases, and on 4 threads interleaved with inari arithmetic.
 

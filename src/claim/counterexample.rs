@@ -28,8 +28,13 @@
 //! The t2 and radius checks are informative: they record what was found (or that nothing
 //! was) and never decide the verdict.
 
-use super::schema::Claim;
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::{
+    expand_vector, horizon, tolerance, ClaimError, ClaimSpec, Ctx, FieldHelp, Need,
+};
 use super::trajectory::{decide_negative, decide_positive, Decision, MAX_SERIES_POINTS};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Real};
 use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
@@ -47,6 +52,7 @@ use crate::spectral::rates::{
 };
 use crate::spectral::transform::SpectralTransform;
 use rug::Rational;
+use std::path::Path;
 
 /// A distance-to-NC metric of docs/math.md section 7.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -795,3 +801,170 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series,
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "non-monotone metric: from the exact balanced start (lambda_0 = 0), the metric (quantity: M1, M2, M3 or M4 of docs/math.md section 7) grows while V = KL(u || lambda~) falls: dM/dt(0) > 0 and dV/dt(0) < 0, and along the validated trajectory of the balanced flow some step end t1 has M(t1) > M(0) and V(t1) < V(0); the step end t2 where M falls back below M(0) is recorded if it lies within the horizon";
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "quantity",
+        Need::Required,
+        "the metric that grows: `M1`, `M2`, `M3` or `M4`",
+    ),
+    (
+        "k",
+        Need::Required,
+        "the number of classes K (a power of two in 4..=512)",
+    ),
+    (
+        "start",
+        Need::Required,
+        "the balanced start lambda (length K, lambda_0 = 0, the rest > 0)",
+    ),
+    ("horizon", Need::Required, "the time horizon T (exact)"),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1)",
+    ),
+    (
+        "seed",
+        Need::Optional,
+        "seed of the `hadacert search` that proposed the start (provenance)",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
+    ),
+    (
+        "width_bound",
+        Need::Optional,
+        "not compared: C5 decides by signs and certain comparisons",
+    ),
+];
+
+/// Largest K of a C5 claim.
+///
+/// The validated integrator keeps Lohner's QR form up to dimension 64 and box form above.
+/// Measured in release with inari (the M1 claim `hadacert search --k K --seed 1` proposes, on 2
+/// cores shared with other jobs): K = 128 1.0 s, 256 2.2 s (10 s with the horizon raised from 10
+/// to 100), 512 4.9 s to T = 10. Beyond 512 the search that proposes the starts becomes the cost
+/// ([`crate::search::MAX_SEARCH_K`]), and a hand-written start at K = 1024 would have 1023
+/// modes to write out.
+pub const MAX_COUNTEREXAMPLE_K: usize = 512;
+/// Why [`MAX_COUNTEREXAMPLE_K`] is where it is, for the error message.
+const COUNTEREXAMPLE_K_COST: &str = "the validated trajectory runs in box form above K = 64 and \
+     costs about 2x per doubling of K (measured: 2.2 s at K = 256 and 4.9 s at K = 512 to T = 10 \
+     with inari on 2 cores), and `hadacert search`, which proposes the starts, about 5x (121 s at \
+     K = 512)";
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    use super::counterexample::Metric;
+    let metric: Metric = match spec.quantity.as_deref() {
+        Some(q) => q.parse().map_err(|e: String| ctx.err("quantity", e))?,
+        None => return Err(ctx.err("quantity", "missing (M1, M2, M3 or M4)")),
+    };
+    let k = spec
+        .k
+        .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
+    if (spec.group.is_none() && !k.is_power_of_two()) || !(4..=MAX_COUNTEREXAMPLE_K).contains(&k) {
+        let range = format!("a power of two in 4..={MAX_COUNTEREXAMPLE_K}");
+        return Err(ctx.err(
+            "k",
+            if k > MAX_COUNTEREXAMPLE_K {
+                format!(
+                    "K = {k} exceeds the limit {MAX_COUNTEREXAMPLE_K} for C5 claims ({range}): \
+                     {COUNTEREXAMPLE_K_COST}"
+                )
+            } else {
+                format!("K = {k}: must be {range}")
+            },
+        ));
+    }
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing: the balanced start lambda"))?;
+    let start = expand_vector(start_spec, "start", file, &spec.id)?;
+    if start.len() != k {
+        return Err(ctx.err("start", format!("has length {} but k = {k}", start.len())));
+    }
+    super::group::validate_flow_group(spec, file, k, &start, &["start"])?;
+    if start[0] != 0 {
+        return Err(ctx.err(
+            "start",
+            "a balanced start has lambda_0 = 0 (mode 0 is frozen and the metrics ignore it)",
+        ));
+    }
+    if let Some(m) = (1..k).find(|&m| start[m] <= 0) {
+        return Err(ctx.err(
+            "start",
+            format!(
+                "lambda_{m} = {}: every lambda_m, m != 0, must be > 0",
+                start[m]
+            ),
+        ));
+    }
+    if metric == Metric::M4 {
+        let max = start[1..].iter().max().expect("k >= 4");
+        let min = start[1..].iter().min().expect("k >= 4");
+        for (what, v) in [("largest", max), ("smallest", min)] {
+            if start[1..].iter().filter(|x| *x == v).count() > 1 {
+                return Err(ctx.err(
+                    "start",
+                    format!(
+                        "the {what} lambda_m ({v}) is not unique: M4 = ln(max/min) has no \
+                         derivative there"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Params::Counterexample {
+        metric,
+        k,
+        start,
+        horizon: horizon(spec, ctx)?,
+        tolerance: tolerance(spec, ctx)?,
+        seed: spec.seed,
+    })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Counterexample {
+        metric,
+        k,
+        start,
+        horizon,
+        seed,
+        ..
+    } = params
+    else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": k,
+        "quantity": metric.name(),
+        "start": exact_vector(start),
+        "horizon": horizon.to_string(),
+        "seed": seed,
+    })
+}
+
+/// The registry entry of kind C5.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C5",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};

@@ -10,7 +10,10 @@
 //!   (the mode stays 0), and the log-growth rate `(2/K)(1 - s_m)` of a small balanced
 //!   perturbation has a positive lower bound (the invariant set is unstable).
 
-use super::schema::Claim;
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::{expand_vector, ClaimError, ClaimSpec, Ctx, FieldHelp, Need};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Field};
 use crate::cert::{margin_lower, Check, EnclosureRecord, Verdict};
@@ -21,6 +24,7 @@ use crate::ode::dual::Dual;
 use crate::spectral::field::{enclose_spectral_softmax, enclose_unbalanced_field};
 use nalgebra::DMatrix;
 use rug::Rational;
+use std::path::Path;
 
 /// `Q diag(x) Q^T`-type factors: `W = Q diag(a) R^T`, `H = R diag(b) Q^T` with R = I (d = K).
 fn full_matrices<S: Field>(q: &DMatrix<S>, a: &[S], b: &[S]) -> (DMatrix<S>, DMatrix<S>) {
@@ -238,3 +242,122 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series: vec![],
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable";
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of a gradient entry's enclosure (each \
+         must contain 0)",
+    ),
+    ("check", Need::Required, "`saddle` or `zero_mode`"),
+    (
+        "start",
+        Need::Required,
+        "a of the spectral state (length K, a power of two in 2..=16)",
+    ),
+    (
+        "start_b",
+        Need::Required,
+        "b of the spectral state (length K)",
+    ),
+    (
+        "mode",
+        Need::Required,
+        "the mode m != 0 of the direction (saddle) or of the zero mode",
+    ),
+];
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    let saddle = match spec.check.as_deref() {
+        Some("saddle") => true,
+        Some("zero_mode") => false,
+        Some(other) => {
+            return Err(ctx.err(
+                "check",
+                format!("unknown check `{other}` (saddle or zero_mode)"),
+            ))
+        }
+        None => return Err(ctx.err("check", "missing (saddle or zero_mode)")),
+    };
+    let a = expand_vector(
+        spec.start
+            .as_ref()
+            .ok_or_else(|| ctx.err("start", "missing: a"))?,
+        "start",
+        file,
+        &spec.id,
+    )?;
+    let b = expand_vector(
+        spec.start_b
+            .as_ref()
+            .ok_or_else(|| ctx.err("start_b", "missing: b"))?,
+        "start_b",
+        file,
+        &spec.id,
+    )?;
+    let k = a.len();
+    if !k.is_power_of_two() || !(2..=16).contains(&k) {
+        return Err(ctx.err(
+            "start",
+            format!(
+                "has length {k}: K must be a power of two in 2..=16 (dense Hessian directions)"
+            ),
+        ));
+    }
+    if b.len() != k {
+        return Err(ctx.err(
+            "start_b",
+            format!("has length {} but `start` has length {k}", b.len()),
+        ));
+    }
+    let mode = spec
+        .mode
+        .ok_or_else(|| ctx.err("mode", "missing: the mode m != 0"))?;
+    if mode == 0 || mode >= k {
+        return Err(ctx.err("mode", format!("must be in 1..{k}")));
+    }
+    if saddle && (1..k).any(|m| a[m] != 0 || b[m] != 0) {
+        return Err(ctx.err(
+            "start",
+            "a saddle state is supported on mode 0 only: a_m = b_m = 0 for m != 0",
+        ));
+    }
+    if !saddle && (a[mode] != 0 || b[mode] != 0) {
+        return Err(ctx.err(
+            "start",
+            format!("a zero mode needs a_{mode} = b_{mode} = 0"),
+        ));
+    }
+    Ok(Params::Critical { saddle, mode, a, b })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Critical { a, b, mode, .. } = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": a.len(),
+        "a": exact_vector(a),
+        "b": exact_vector(b),
+        "mode": mode,
+    })
+}
+
+/// The registry entry of kind C7.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C7",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};

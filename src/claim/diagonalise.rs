@@ -1,13 +1,22 @@
 //! C1 / C1r: does `Q^T softmax(Q diag(lambda) Q^T) Q` come out diagonal (docs/math.md section 3)?
 
-use super::schema::Claim;
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::SplitMix64;
+use super::schema::{
+    check_matrix_memory, expand_vector, ClaimError, ClaimSpec, Ctx, FieldHelp, MatrixSpec, Need,
+    TransformSpec,
+};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
+use crate::model::hadamard::{Equivalence, HadamardError, HadamardMatrix, MAX_ORDER};
 use crate::model::logits;
 use crate::model::structure::{check_xor_structure, diagonalisation_argument};
 use crate::spectral::field::enclose_spectral_softmax;
 use rug::Rational;
+use std::path::Path;
 
 /// Largest K for which every diagonal enclosure is written into the certificate (beyond it a
 /// summary is written).
@@ -239,3 +248,168 @@ impl HadamardCheck for crate::model::hadamard::HadamardMatrix {
         }
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into C1 and C1r certificates.
+pub const STATEMENT: &str =
+    "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax";
+
+/// Largest order of a Hadamard matrix without a fast (Walsh-Hadamard) form, such as Paley's:
+/// its products are dense, O(K^3) (K = 504 takes about 25 s with inari).
+pub const MAX_DENSE_ORDER: usize = 1024;
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of \
+         Q^T S Q for *proved*",
+    ),
+    (
+        "matrix",
+        Need::Required,
+        "the Hadamard matrix Q: { family = \"sylvester\", order = K } or { family = \"paley\", \
+         q = ... }, optionally with a `transform`",
+    ),
+    (
+        "lambda",
+        Need::Required,
+        "the spectrum lambda: a vector of K exact numbers (kind = \"list\", \"progression\" or \
+         \"random\")",
+    ),
+];
+
+fn build_transform(t: &TransformSpec, order: usize, ctx: &Ctx) -> Result<Equivalence, ClaimError> {
+    let pick =
+        |explicit: &Vec<usize>, seed: Option<u64>, field: &str| -> Result<Vec<usize>, ClaimError> {
+            match (explicit.is_empty(), seed) {
+                (false, Some(_)) => Err(ctx.err(
+                    field,
+                    "give either an explicit permutation or a seed, not both",
+                )),
+                (true, Some(s)) => Ok(SplitMix64(s).permutation(order)),
+                _ => Ok(explicit.clone()),
+            }
+        };
+    Ok(Equivalence {
+        row_perm: pick(&t.row_perm, t.row_perm_seed, "matrix.transform.row_perm")?,
+        row_flip: t.row_flip.clone(),
+        col_perm: pick(&t.col_perm, t.col_perm_seed, "matrix.transform.col_perm")?,
+        col_flip: t.col_flip.clone(),
+    })
+}
+
+fn hadamard_field(e: &HadamardError) -> &'static str {
+    match e {
+        HadamardError::NotPowerOfTwo(_)
+        | HadamardError::TooLarge(_)
+        | HadamardError::InconsistentFastForm(_) => "matrix.order",
+        HadamardError::BadPaleyPrime(_) => "matrix.q",
+        HadamardError::BadPermutation { field, .. }
+        | HadamardError::IndexOutOfRange { field, .. } => match *field {
+            "row_perm" => "matrix.transform.row_perm",
+            "col_perm" => "matrix.transform.col_perm",
+            "row_flip" => "matrix.transform.row_flip",
+            _ => "matrix.transform.col_flip",
+        },
+    }
+}
+
+fn build_matrix(m: &MatrixSpec, ctx: &Ctx) -> Result<HadamardMatrix, ClaimError> {
+    let wrap = |e: HadamardError| ctx.err(hadamard_field(&e), e.to_string());
+    let (base, t) = match m {
+        MatrixSpec::Sylvester { order, transform } => {
+            (HadamardMatrix::sylvester(*order).map_err(wrap)?, transform)
+        }
+        MatrixSpec::Paley { q, transform } => {
+            if *q + 1 > MAX_ORDER {
+                return Err(ctx.err(
+                    "matrix.q",
+                    format!("order q + 1 exceeds the limit {MAX_ORDER}"),
+                ));
+            }
+            (HadamardMatrix::paley(*q).map_err(wrap)?, transform)
+        }
+    };
+    match t {
+        None => Ok(base),
+        Some(t) => {
+            let eq = build_transform(t, base.order(), ctx)?;
+            base.transform(&eq).map_err(wrap)
+        }
+    }
+}
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]):
+/// the matrix (at most [`MAX_DENSE_ORDER`] without a fast form, within the memory limit) and
+/// lambda of the same length.
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = Ctx::new(spec, file);
+    let need = |name: &str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.err(name, format!("missing (required by kind {})", spec.kind)))
+        }
+    };
+    need("matrix", spec.matrix.is_some())?;
+    need("lambda", spec.lambda.is_some())?;
+    let matrix = build_matrix(spec.matrix.as_ref().unwrap(), &ctx)?;
+    let k = matrix.order();
+    if matrix.fast_form().is_none() && k > MAX_DENSE_ORDER {
+        return Err(ctx.err(
+            "matrix",
+            format!(
+                "order {k} has no fast (Walsh-Hadamard) form, so its products are dense \
+                 O(K^3): at most {MAX_DENSE_ORDER}"
+            ),
+        ));
+    }
+    check_matrix_memory(
+        spec,
+        &ctx,
+        "matrix",
+        (k as u128).pow(2),
+        &format!("{k} x {k} matrices"),
+    )?;
+    let lambda = expand_vector(spec.lambda.as_ref().unwrap(), "lambda", file, &spec.id)?;
+    if lambda.len() != matrix.order() {
+        return Err(ctx.err(
+            "lambda",
+            format!(
+                "has length {} but the matrix has order {}",
+                lambda.len(),
+                matrix.order()
+            ),
+        ));
+    }
+    Ok(Params::Diagonalise { matrix, lambda })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Diagonalise { matrix, lambda } = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": matrix.order(),
+        "lambda": exact_vector(lambda),
+    })
+}
+
+/// The registry entry of kind C1.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C1",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};
+
+/// The registry entry of kind C1r (the same claim as C1, for non-Sylvester matrices).
+pub const ENTRY_C1R: KindEntry = KindEntry {
+    name: "C1r",
+    ..ENTRY
+};

@@ -33,7 +33,10 @@
 //! simulation itself calls the platform `exp` in its f64 run, so its last digits may differ between
 //! C libraries; the MPFR run is correctly rounded everywhere.
 
-use super::schema::{Claim, SplitMix64};
+use super::registry::{Evaluator, KindEntry};
+use super::schema::SplitMix64;
+use super::schema::{exact, horizon, ClaimError, ClaimSpec, Ctx, FieldHelp, Need};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, MpfrInterval, Real};
 use crate::cert::{Check, EnclosureRecord, Series, SeriesPoint, Verdict};
@@ -43,6 +46,7 @@ use crate::model::logits::enclose_rotated;
 use crate::spectral::lyapunov::enclose_lyapunov;
 use nalgebra::DMatrix;
 use rug::Rational;
+use std::path::Path;
 
 /// Most sample times per series (the start and the horizon included).
 pub const MAX_SERIES_POINTS: usize = 40;
@@ -649,3 +653,165 @@ pub fn evaluate(claim: &Claim) -> Evaluation {
         series,
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures";
+
+/// Largest work of a C8 simulation, `steps x K^3 x ceil(precision_bits / 64)` (the shipped
+/// K = 16 claim is 2^18, about 1.5 s; the limit is about half an hour).
+pub const MAX_EMPIRICAL_WORK: u128 = 1 << 28;
+
+pub const FIELDS: &[FieldHelp] = &[
+    ("k", Need::Required, "K = d (a power of two in 2..=64)"),
+    (
+        "seed",
+        Need::Required,
+        "seed of the Gaussian initialisation (SplitMix64)",
+    ),
+    (
+        "init_scale",
+        Need::Required,
+        "standard deviation of every initial entry (exact, in (0, 10])",
+    ),
+    ("horizon", Need::Required, "the time horizon T (exact)"),
+    (
+        "step",
+        Need::Required,
+        "the fixed RK4 step (exact; must divide the horizon)",
+    ),
+    (
+        "agreement",
+        Need::Required,
+        "largest accepted |f64 - mpfr| / max(1, |mpfr|) over the samples (exact, in (0, 1))",
+    ),
+    (
+        "step_agreement",
+        Need::Required,
+        "largest accepted change of a sample when the step is halved (exact, in (0, 1))",
+    ),
+];
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    use super::empirical::{MAX_EMPIRICAL_K, MAX_EMPIRICAL_STEPS};
+    for (field, present) in [
+        ("width_bound", spec.width_bound.is_some()),
+        ("target_width", spec.target_width.is_some()),
+        ("max_precision_bits", spec.max_precision_bits.is_some()),
+    ] {
+        if present {
+            return Err(ctx.err(
+                field,
+                "does not apply to C8: a simulation has no enclosures to bound or escalate",
+            ));
+        }
+    }
+    let missing = |field: &str| ctx.err(field, "missing (required by kind C8)");
+    let k = spec.k.ok_or_else(|| missing("k"))?;
+    if !k.is_power_of_two() || !(2..=MAX_EMPIRICAL_K).contains(&k) {
+        return Err(ctx.err(
+            "k",
+            format!("is {k}: K must be a power of two in 2..={MAX_EMPIRICAL_K} (Sylvester Q)"),
+        ));
+    }
+    let seed = spec.seed.ok_or_else(|| missing("seed"))?;
+    let in_range = |field: &str, text: Option<&str>, max: i32| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, text.ok_or_else(|| missing(field))?)?;
+        if q <= 0 || q > max {
+            return Err(ctx.err(field, format!("must be in (0, {max}]")));
+        }
+        Ok(q)
+    };
+    let init_scale = in_range("init_scale", spec.init_scale.as_deref(), 10)?;
+    let horizon = horizon(spec, ctx)?;
+    let step = in_range("step", spec.step.as_deref(), 10)?;
+    let ratio = Rational::from(&horizon / &step);
+    if *ratio.denom() != 1 {
+        return Err(ctx.err(
+            "step",
+            format!("must divide the horizon: horizon / step = {ratio} is not an integer"),
+        ));
+    }
+    let n_steps = ratio
+        .numer()
+        .to_u64()
+        .filter(|n| *n <= MAX_EMPIRICAL_STEPS)
+        .ok_or_else(|| {
+            ctx.err(
+                "step",
+                format!("horizon / step = {ratio} steps: at most {MAX_EMPIRICAL_STEPS}"),
+            )
+        })?;
+    let work =
+        u128::from(n_steps) * (k as u128).pow(3) * u128::from(spec.precision_bits.div_ceil(64));
+    if work > MAX_EMPIRICAL_WORK {
+        return Err(ctx.err(
+            "step",
+            format!(
+                "{n_steps} steps at K = {k} and {} bits are {work} units of work (steps x K^3 x \
+                 ceil(bits / 64)): at most {MAX_EMPIRICAL_WORK}; use a larger step, a shorter \
+                 horizon, a smaller K or a lower precision",
+                spec.precision_bits
+            ),
+        ));
+    }
+    let below_one = |field: &str, text: Option<&str>| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, text.ok_or_else(|| missing(field))?)?;
+        if q <= 0 || q >= 1 {
+            return Err(ctx.err(field, "must be in (0, 1)"));
+        }
+        Ok(q)
+    };
+    Ok(Params::Empirical {
+        k,
+        seed,
+        init_scale,
+        horizon,
+        step,
+        n_steps,
+        precision_bits: spec.precision_bits,
+        agreement: below_one("agreement", spec.agreement.as_deref())?,
+        step_agreement: below_one("step_agreement", spec.step_agreement.as_deref())?,
+    })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Empirical {
+        k,
+        seed,
+        init_scale,
+        horizon,
+        step,
+        n_steps,
+        ..
+    } = params
+    else {
+        return serde_json::Value::Null;
+    };
+    let (w, h) = initial_matrices(*k, *seed, init_scale);
+    serde_json::json!({
+        "K": k,
+        "d": k,
+        "seed": seed,
+        "init_scale": init_scale.to_string(),
+        "init_scale_f64": format!("{:e}", nearest_f64(init_scale)),
+        "init_fnv1a64": initial_digest(&w, &h),
+        "horizon": horizon.to_string(),
+        "step": step.to_string(),
+        "steps": n_steps,
+    })
+}
+
+/// The registry entry of kind C8: a simulation, evaluated by [`evaluate`] before any backend.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C8",
+    fields: FIELDS,
+    validate,
+    evaluate: Evaluator::Simulate(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};

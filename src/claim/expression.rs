@@ -12,8 +12,12 @@
 //! not-finite enclosure). The ends are compared exactly. An equality is refused at validation:
 //! an enclosure never proves one. Margin: the slack of the deciding end, rounded down.
 
-use super::schema::{expand_vector, Claim, ClaimError, ClaimSpec, MAX_TRAJECTORY_K};
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::{expand_vector, ClaimError, ClaimSpec, MAX_TRAJECTORY_K};
+use super::schema::{FieldHelp, Need};
 use super::trajectory::Decision;
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{Check, EnclosureRecord, Verdict};
@@ -255,3 +259,68 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
         series: vec![],
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "expression",
+        Need::Required,
+        "the relation `lhs REL rhs`, REL one of < > <= >=, in the claim language (README, \
+         Expressions), e.g. \"d/dt V < 0\"",
+    ),
+    ("flow", Need::Required, "`balanced` or `unbalanced`"),
+    (
+        "start",
+        Need::Required,
+        "the state: lambda (balanced) or a (unbalanced); length K a power of two",
+    ),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced state (length K)",
+    ),
+    (
+        "weight_decay",
+        Need::Optional,
+        "weight decay beta of the flow (W' = -grad L - beta W), exact in [0, 1000] (default 0; \
+         docs/math.md section 13)",
+    ),
+    (
+        "label_smoothing",
+        Need::Optional,
+        "label smoothing eps of the flow (target (1 - eps) e_k + eps/K), exact in [0, 1) \
+         (default 0)",
+    ),
+    (
+        "temperature",
+        Need::Optional,
+        "temperature tau on the logits (softmax(Z / tau)), exact in [1/1000, 1000] (default 1)",
+    ),
+];
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Expression(p) = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": p.k,
+        "state": exact_vector(&p.start),
+        "expression": p.text,
+        "normalised": p.normalised,
+    })
+}
+
+/// The registry entry of kind `expression` (its statement is the relation as written).
+pub const ENTRY: KindEntry = KindEntry {
+    name: "expression",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |c| match &c.params {
+        Params::Expression(p) => p.statement(),
+        _ => String::new(),
+    },
+    exact_inputs,
+};

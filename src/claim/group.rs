@@ -8,7 +8,10 @@
 //! column softmax of `Z` and `Q` the real orthonormal character basis of G. Schema fields,
 //! validation, evaluation and the certificate text of the kind all live here.
 
-use super::schema::{expand_vector, Claim, ClaimError, ClaimSpec};
+use super::registry::KindEntry;
+use super::schema::{expand_vector, ClaimError, ClaimSpec};
+use super::schema::{FieldHelp, Need};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::Enclosure;
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
@@ -705,3 +708,49 @@ pub fn c5_group_row(
     }
     row
 }
+// ---- schema: fields, validation, certificate text ----
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of \
+         Q^T S Q (Q the real character basis of `group`) for *proved*",
+    ),
+    (
+        "group",
+        Need::Required,
+        "the finite abelian group, a product of cyclic factors: \"Z12\", \"Z2^3\", \"Z4xZ4\", \
+         \"Z3xZ5\" (order K)",
+    ),
+    (
+        "logits",
+        Need::Optional,
+        "exact logits f on the group, one per element in mixed-radix order (give `logits` or \
+         `lambda`)",
+    ),
+    (
+        "lambda",
+        Need::Optional,
+        "the spectrum, one value per character column, only for groups whose cosines are \
+         rational (every factor Z2, Z3, Z4 or Z6); give `logits` or `lambda`",
+    ),
+];
+
+/// The exact inputs written into the certificate (see [`exact_inputs`]).
+fn params_exact_inputs(params: &Params) -> serde_json::Value {
+    match params {
+        Params::GroupDiagonalise(p) => exact_inputs(p),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// The registry entry of kind `group-diagonalise`.
+pub const ENTRY: KindEntry = KindEntry {
+    name: KIND,
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs: params_exact_inputs,
+};

@@ -9,8 +9,15 @@
 //! enclosure cannot prove `x = 0`), and the verdict does not claim it: the statement decided is
 //! `dV/dt < 0`, from the chain-rule enclosure alone.
 
-use super::schema::{Claim, Flow};
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::Flow;
+use super::schema::{
+    append_b, expand_vector, trajectory_k_message, ClaimError, ClaimSpec, Ctx, FieldHelp, Need,
+    MAX_TRAJECTORY_K,
+};
 use super::trajectory::{decide_negative, Decision};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{working_prec, Enclosure};
 use crate::cert::{Check, EnclosureRecord, Verdict};
@@ -20,6 +27,7 @@ use crate::spectral::field::{
 use crate::spectral::lyapunov::{enclose_lyapunov, enclose_lyapunov_rate};
 use crate::spectral::transform::SpectralTransform;
 use rug::Rational;
+use std::path::Path;
 
 /// Encloses the right-hand side of the closed-form identity for dV/dt at a balanced state.
 pub fn enclose_identity_rate<T: Enclosure>(lambda: &[T]) -> T {
@@ -168,3 +176,102 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series: vec![],
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into C4 and C4r certificates.
+pub const STATEMENT: &str = "dV/dt < 0 at the exact state, V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (KL(u || lambda~)), differentiated along the reduced vector field";
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of the enclosure of dV/dt minus its \
+         closed form (the consistency check of a balanced state)",
+    ),
+    ("flow", Need::Required, "`balanced` or `unbalanced`"),
+    (
+        "start",
+        Need::Required,
+        "the state: lambda (balanced) or a (unbalanced); length K a power of two in 4..=4096, \
+         lambda_m > 0 for m != 0",
+    ),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced state (length K)",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
+    ),
+];
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    let flow = match spec.flow.as_deref() {
+        Some("balanced") => Flow::Balanced,
+        Some("unbalanced") => Flow::Unbalanced,
+        Some(other) => {
+            return Err(ctx.err(
+                "flow",
+                format!("unknown flow `{other}` (balanced or unbalanced)"),
+            ))
+        }
+        None => return Err(ctx.err("flow", "missing (balanced or unbalanced)")),
+    };
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing"))?;
+    let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
+    let k = start.len();
+    let grouped = spec.group.is_some();
+    if (!grouped && !k.is_power_of_two()) || !(4..=MAX_TRAJECTORY_K).contains(&k) {
+        return Err(ctx.err("start", trajectory_k_message(k, 4)));
+    }
+    if flow == Flow::Unbalanced {
+        append_b(spec, file, ctx, &mut start, k)?;
+    }
+    super::group::validate_flow_group(spec, file, k, &start, &["start", "start_b"])?;
+    // V needs lambda_m > 0 for m != 0.
+    let positive = (1..k).all(|m| match flow {
+        Flow::Unbalanced => Rational::from(&start[m] * &start[k + m]) > 0,
+        _ => start[m] > 0,
+    });
+    if !positive {
+        return Err(ctx.err("start", "V needs lambda_m > 0 for every m != 0"));
+    }
+    Ok(Params::LyapunovRate { flow, k, start })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::LyapunovRate { k, start, .. } = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": k,
+        "state": exact_vector(start),
+    })
+}
+
+/// The registry entry of kind C4.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C4",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};
+
+/// The registry entry of kind C4r (the same claim as C4, shipped as its own family).
+pub const ENTRY_C4R: KindEntry = KindEntry {
+    name: "C4r",
+    ..ENTRY
+};

@@ -1,7 +1,13 @@
 //! C2: the full gradient flow keeps the spectral manifold and matches the reduced field
 //! (docs/math.md section 4).
 
-use super::schema::Claim;
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::{
+    check_matrix_memory, exact, expand_vector, ClaimError, ClaimSpec, Ctx, EmbeddingSpec,
+    FieldHelp, Need,
+};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Exact};
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
@@ -10,6 +16,7 @@ use crate::model::hadamard::HadamardMatrix;
 use crate::spectral::field::{enclose_spectral_loss, enclose_unbalanced_field};
 use nalgebra::DMatrix;
 use rug::Rational;
+use std::path::Path;
 
 /// Exact check that `R^T R = I` (R is d x K, row-major).
 fn orthonormal_columns(r: &[Vec<Rational>]) -> bool {
@@ -197,3 +204,171 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series: vec![],
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a";
+
+/// Largest embedding dimension d of a C2 claim (dense d x K products).
+pub const MAX_EMBEDDING_DIM: usize = 1024;
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of an off-diagonal enclosure of the \
+         diagonalised products for *proved*",
+    ),
+    (
+        "a",
+        Need::Required,
+        "singular values of W: a vector whose length K is a power of two",
+    ),
+    (
+        "b",
+        Need::Required,
+        "singular values of H: a vector of the same length as `a`",
+    ),
+    (
+        "embedding",
+        Need::Required,
+        "the orthonormal-columns matrix R (d x K): { kind = \"coordinate\", dim = d } or \
+         { kind = \"householder\", dim = d, v = [...] }",
+    ),
+];
+
+fn build_embedding(
+    e: &EmbeddingSpec,
+    k: usize,
+    ctx: &Ctx,
+) -> Result<Vec<Vec<Rational>>, ClaimError> {
+    let dim = match e {
+        EmbeddingSpec::Coordinate { dim } | EmbeddingSpec::Householder { dim, .. } => *dim,
+    };
+    if dim < k || dim > MAX_EMBEDDING_DIM {
+        return Err(ctx.err(
+            "embedding.dim",
+            format!("must satisfy K = {k} <= dim <= {MAX_EMBEDDING_DIM}"),
+        ));
+    }
+    match e {
+        EmbeddingSpec::Coordinate { .. } => Ok((0..dim)
+            .map(|i| {
+                (0..k)
+                    .map(|m| {
+                        if i == m {
+                            Rational::from(1)
+                        } else {
+                            Rational::new()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()),
+        EmbeddingSpec::Householder { v, .. } => {
+            if v.len() != dim {
+                return Err(ctx.err(
+                    "embedding.v",
+                    format!("has length {} but dim is {dim}", v.len()),
+                ));
+            }
+            let v: Vec<Rational> = v
+                .iter()
+                .enumerate()
+                .map(|(i, x)| exact(ctx, &format!("embedding.v[{i}]"), x))
+                .collect::<Result<_, _>>()?;
+            let vv: Rational = v.iter().map(|x| Rational::from(x * x)).sum();
+            if vv == 0 {
+                return Err(ctx.err("embedding.v", "must not be the zero vector"));
+            }
+            Ok((0..dim)
+                .map(|i| {
+                    (0..k)
+                        .map(|m| {
+                            let delta = if i == m {
+                                Rational::from(1)
+                            } else {
+                                Rational::new()
+                            };
+                            delta - Rational::from(&v[i] * &v[m]) * 2u32 / &vv
+                        })
+                        .collect()
+                })
+                .collect())
+        }
+    }
+}
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]):
+/// `a` (length K a power of two, at most 256), `b` (length K) and the embedding.
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = Ctx::new(spec, file);
+    let need = |name: &str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.err(name, format!("missing (required by kind {})", spec.kind)))
+        }
+    };
+    need("a", spec.a.is_some())?;
+    need("b", spec.b.is_some())?;
+    need("embedding", spec.embedding.is_some())?;
+    let a = expand_vector(spec.a.as_ref().unwrap(), "a", file, &spec.id)?;
+    let b = expand_vector(spec.b.as_ref().unwrap(), "b", file, &spec.id)?;
+    if !a.len().is_power_of_two() {
+        return Err(ctx.err(
+            "a",
+            format!(
+                "has length {}, which is not a power of two (Sylvester order K)",
+                a.len()
+            ),
+        ));
+    }
+    if b.len() != a.len() {
+        return Err(ctx.err(
+            "b",
+            format!("has length {} but `a` has length {}", b.len(), a.len()),
+        ));
+    }
+    if a.len() > 256 {
+        return Err(ctx.err("a", "C2 uses dense products: K must be <= 256"));
+    }
+    let (k, d) = match spec.embedding.as_ref().unwrap() {
+        EmbeddingSpec::Coordinate { dim } | EmbeddingSpec::Householder { dim, .. } => {
+            (a.len() as u128, *dim as u128)
+        }
+    };
+    check_matrix_memory(
+        spec,
+        &ctx,
+        "embedding.dim",
+        2 * (d * k + k * k),
+        &format!("the d x K and K x K products (d = {d}, K = {k})"),
+    )?;
+    let r = build_embedding(spec.embedding.as_ref().unwrap(), a.len(), &ctx)?;
+    Ok(Params::Manifold { a, b, r })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Manifold { a, b, r } = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": a.len(),
+        "d": r.len(),
+        "a": exact_vector(a),
+        "b": exact_vector(b),
+    })
+}
+
+/// The registry entry of kind C2.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C2",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};

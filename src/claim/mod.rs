@@ -1,12 +1,66 @@
-//! Claims: the claim-file schema ([`schema`]), one evaluator per claim family, precision
-//! escalation, and the turning of an evaluation into a [`Certificate`].
+//! Claims: the claim-file schema ([`schema`]), one module per claim kind, the registry of
+//! kinds ([`registry`]), precision escalation, and the turning of an evaluation into a
+//! [`Certificate`].
 //!
-//! Data flow: claim file -> [`schema::Claim`] (validated, exact) -> evaluation on a backend
-//! (generic over [`Enclosure`], so f64 cannot reach this point) -> [`Certificate`].
+//! Data flow: claim file -> [`schema::ClaimSpec`] (parsed) -> [`Claim`] (validated by
+//! [`registry::validate`] and the kind's `validate`, exact) -> evaluation on a backend (generic
+//! over [`crate::arith::Enclosure`], so f64 cannot reach this point) -> [`Certificate`].
 //!
 //! The one exception is C8 ([`empirical`]): a simulation, not a proof. It is dispatched before
-//! the backend choice, runs in f64 (compared with an MPFR run), and its verdict is always
-//! [`Verdict::Empirical`], which no other evaluator produces.
+//! the backend choice ([`registry::Evaluator::Simulate`]), runs in f64 (compared with an MPFR
+//! run), and its verdict is always [`Verdict::Empirical`], which no other evaluator produces.
+//!
+//! # Layout
+//!
+//! * [`schema`]: what every kind shares (file and TOML handling, [`ClaimSpec`], vectors,
+//!   matrices, bounds, common fields, did-you-mean, validation helpers). It knows no kind.
+//! * `<kind>.rs` (one per family: [`diagonalise`] C1/C1r, [`group`], [`manifold`] C2,
+//!   [`trajectory`], [`lyapunov`] C4/C4r, [`region`] C4region/C5k4, [`counterexample`] C5,
+//!   [`slowdown`] C6, [`critical`] C7, [`empirical`] C8, [`expression`]): the kind's field table
+//!   `FIELDS`, `validate` (into its [`Params`] variant), `evaluate::<T: Enclosure>`, its
+//!   certificate text (`STATEMENT`, `exact_inputs`) and its `ENTRY` for the registry. A kind
+//!   imports from [`schema`] and from this module ([`Claim`], [`Params`], [`Evaluation`]),
+//!   never from another kind except shared decision helpers ([`trajectory::Decision`] and the
+//!   integrator glue of [`trajectory`]).
+//! * [`registry`]: [`registry::KINDS`], the one list of kinds, and [`Params`]; everything that
+//!   depends on the kind ([`KNOWN_KINDS`], [`kind_fields`], [`field_help`], the common
+//!   validation, the dispatch and the certificate text below) is derived from it.
+//!
+//! # Adding a field to kind X
+//!
+//! 1. [`ClaimSpec`] (in [`schema`]): the field, `#[serde(default, skip_serializing_if = ...)]`
+//!    so that no existing certificate, digest or snapshot changes.
+//! 2. `X.rs`: a row in `FIELDS` (name, [`schema::Need`], help text for X: unknown-field
+//!    suggestions, missing-field messages and `hadacert explain` use it), the check in X's
+//!    `validate`, and, if the evaluator needs it, the value in X's [`Params`] variant
+//!    ([`registry`]) and in X's `exact_inputs`.
+//!
+//! # Adding a kind
+//!
+//! 1. A module `src/claim/<kind>.rs` (declared below) with `FIELDS`, `validate`,
+//!    `evaluate::<T>`, `STATEMENT`, `exact_inputs` and `pub const ENTRY: KindEntry` (use
+//!    `backends!(evaluate)` for its evaluator); copy [`critical`] or [`group`] for the shape.
+//! 2. One line in [`registry::KINDS`] (and the array length), and its [`Params`] variant
+//!    beside it. Nothing else names kinds: `schema.rs`, the CLI and the dispatch stay as they
+//!    are. Then docs/math.md (its section) and a claim file under `proofs-data/`.
+
+/// `Evaluator::Certify` of a generic `evaluate::<T>(claim, prec)` (or, with `ctx`,
+/// `evaluate::<T>(claim, prec, run_context)`) on inari and on MPFR, for a
+/// [`registry::KindEntry`].
+macro_rules! backends {
+    ($f:ident) => {
+        $crate::claim::registry::Evaluator::Certify($crate::claim::registry::Backends {
+            inari: |c, p, _| $f::<$crate::arith::Ival>(c, p),
+            mpfr: |c, p, _| $f::<$crate::arith::MpfrInterval>(c, p),
+        })
+    };
+    ($f:ident, ctx) => {
+        $crate::claim::registry::Evaluator::Certify($crate::claim::registry::Backends {
+            inari: |c, p, x| $f::<$crate::arith::Ival>(c, p, x),
+            mpfr: |c, p, x| $f::<$crate::arith::MpfrInterval>(c, p, x),
+        })
+    };
+}
 
 pub mod counterexample;
 pub mod critical;
@@ -17,14 +71,19 @@ pub mod group;
 pub mod lyapunov;
 pub mod manifold;
 pub mod region;
+pub mod registry;
 pub mod schema;
 pub mod slowdown;
 pub mod trajectory;
 
-pub use schema::{load_file, parse_claims, Claim, ClaimError, ClaimSpec, Params};
+pub use registry::{
+    field_help, kind_fields, load_file, parse_claims, validate, Claim, Params, KNOWN_KINDS,
+};
+pub use schema::{ClaimError, ClaimSpec};
 
-use crate::arith::{BackendKind, Enclosure, Ival, MpfrInterval};
+use crate::arith::BackendKind;
 use crate::cert::{Certificate, EscalationStep, Verdict, LOSS_CONVENTION};
+use registry::{Backends, Evaluate, Evaluator};
 use rug::Rational;
 use std::time::Instant;
 
@@ -43,22 +102,6 @@ pub struct Evaluation {
     pub max_width: f64,
     /// Certified time series (trajectory kinds).
     pub series: Vec<crate::cert::Series>,
-}
-
-fn statement(kind: &str) -> &'static str {
-    match kind {
-        "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
-        group::KIND => group::STATEMENT,
-        "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
-        "C8" => "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures",
-        "C7" => "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable",
-        "C4region" => "dV/dt <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale sum_{m!=0} lambda_m in the interval), V = KL(u || lambda~), by branch and bound",
-        "C5k4" => "the rate of the metric (M1 through d(M1^2)/dt, M2 or M3) is <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval), by branch and bound",
-        "C5" => "non-monotone metric: from the exact balanced start (lambda_0 = 0), the metric (quantity: M1, M2, M3 or M4 of docs/math.md section 7) grows while V = KL(u || lambda~) falls: dM/dt(0) > 0 and dV/dt(0) < 0, and along the validated trajectory of the balanced flow some step end t1 has M(t1) > M(0) and V(t1) < V(0); the step end t2 where M falls back below M(0) is recorded if it lies within the horizon",
-        "C4" | "C4r" => "dV/dt < 0 at the exact state, V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (KL(u || lambda~)), differentiated along the reduced vector field",
-        "C6" => "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory",
-        _ => "the gradient flow of (W, H) = (Q diag(a) R^T, R diag(b) Q^T) keeps the spectral manifold and matches the reduced field a' = (1/K)(1-s) b, b' = (1/K)(1-s) a",
-    }
 }
 
 /// How a run is driven, beyond the claim itself: where long evaluations (region proofs) keep
@@ -83,25 +126,16 @@ impl RunContext {
     }
 }
 
-fn evaluate_on<T: Enclosure + crate::expr::Scalar>(
+/// Evaluate `claim` on its kind's evaluator for the backend (C8 never gets here).
+fn evaluate_with(
+    pick: fn(&Backends) -> Evaluate,
     claim: &Claim,
     prec: u32,
     ctx: &RunContext,
 ) -> Evaluation {
-    match claim.params {
-        Params::Region(_) => region::evaluate::<T>(claim, prec, ctx),
-        Params::Diagonalise { .. } => diagonalise::evaluate::<T>(claim, prec),
-        Params::Manifold { .. } => manifold::evaluate::<T>(claim, prec),
-        Params::Trajectory { .. } => trajectory::evaluate::<T>(claim, prec),
-        Params::Slowdown { .. } => slowdown::evaluate::<T>(claim, prec),
-        Params::LyapunovRate { .. } => lyapunov::evaluate::<T>(claim, prec),
-        Params::Counterexample { .. } => counterexample::evaluate::<T>(claim, prec),
-        Params::Critical { .. } => critical::evaluate::<T>(claim, prec),
-        Params::GroupDiagonalise(_) => group::evaluate::<T>(claim, prec),
-        Params::Expression(_) => expression::evaluate::<T>(claim, prec),
-        Params::Empirical { .. } => {
-            unreachable!("C8 is dispatched in `certify`, before any backend")
-        }
+    match registry::entry(&claim.spec.kind).map(|e| e.evaluate) {
+        Some(Evaluator::Certify(backends)) => pick(&backends)(claim, prec, ctx),
+        _ => unreachable!("validated: a certifying kind of the registry"),
     }
 }
 
@@ -115,106 +149,14 @@ fn width_met(claim: &Claim, e: &Evaluation) -> bool {
 /// Longest vector written out in full in a certificate.
 pub const FULL_VECTOR_UP_TO: usize = 64;
 
-fn exact_vector(v: &[Rational]) -> serde_json::Value {
+/// An exact vector for a certificate's `exact_inputs`: in full up to [`FULL_VECTOR_UP_TO`]
+/// entries, else its length and digest.
+pub(crate) fn exact_vector(v: &[Rational]) -> serde_json::Value {
     let strings: Vec<String> = v.iter().map(|q| q.to_string()).collect();
     if v.len() <= FULL_VECTOR_UP_TO {
         serde_json::json!(strings)
     } else {
         serde_json::json!({ "len": v.len(), "fnv1a64": format!("{:016x}", fnv1a64(strings.join(",").as_bytes())) })
-    }
-}
-
-fn exact_inputs(params: &Params) -> serde_json::Value {
-    match params {
-        Params::Diagonalise { matrix, lambda } => serde_json::json!({
-            "K": matrix.order(),
-            "lambda": exact_vector(lambda),
-        }),
-        Params::GroupDiagonalise(p) => group::exact_inputs(p),
-        Params::Manifold { a, b, r } => serde_json::json!({
-            "K": a.len(),
-            "d": r.len(),
-            "a": exact_vector(a),
-            "b": exact_vector(b),
-        }),
-        Params::Trajectory {
-            k, start, horizon, ..
-        } => serde_json::json!({
-            "K": k,
-            "start": exact_vector(start),
-            "horizon": horizon.to_string(),
-        }),
-        Params::Critical { a, b, mode, .. } => serde_json::json!({
-            "K": a.len(),
-            "a": exact_vector(a),
-            "b": exact_vector(b),
-            "mode": mode,
-        }),
-        Params::Region(r) => serde_json::json!({
-            "K": r.k,
-            "quantity": r.quantity.rate_name(),
-            "normalised_lo": exact_vector(&r.x_lo),
-            "normalised_hi": exact_vector(&r.x_hi),
-            "scale": [r.scale_lo.to_string(), r.scale_hi.to_string()],
-            "nc_radius": r.nc_radius.to_string(),
-            "lambda_0": "0",
-        }),
-        Params::Counterexample {
-            metric,
-            k,
-            start,
-            horizon,
-            seed,
-            ..
-        } => serde_json::json!({
-            "K": k,
-            "quantity": metric.name(),
-            "start": exact_vector(start),
-            "horizon": horizon.to_string(),
-            "seed": seed,
-        }),
-        Params::Expression(p) => serde_json::json!({
-            "K": p.k,
-            "state": exact_vector(&p.start),
-            "expression": p.text,
-            "normalised": p.normalised,
-        }),
-        Params::LyapunovRate { k, start, .. } => serde_json::json!({
-            "K": k,
-            "state": exact_vector(start),
-        }),
-        Params::Slowdown {
-            start,
-            horizon,
-            ray_times,
-            ..
-        } => serde_json::json!({
-            "start": exact_vector(start),
-            "horizon": horizon.to_string(),
-            "ray_times": ray_times.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-        }),
-        Params::Empirical {
-            k,
-            seed,
-            init_scale,
-            horizon,
-            step,
-            n_steps,
-            ..
-        } => {
-            let (w, h) = empirical::initial_matrices(*k, *seed, init_scale);
-            serde_json::json!({
-                "K": k,
-                "d": k,
-                "seed": seed,
-                "init_scale": init_scale.to_string(),
-                "init_scale_f64": format!("{:e}", empirical::nearest_f64(init_scale)),
-                "init_fnv1a64": empirical::initial_digest(&w, &h),
-                "horizon": horizon.to_string(),
-                "step": step.to_string(),
-                "steps": n_steps,
-            })
-        }
     }
 }
 
@@ -249,10 +191,11 @@ pub fn certify(claim: &Claim) -> Certificate {
 /// with `ctx.resume`, continue from a checkpoint there that passes validation.
 pub fn certify_in(claim: &Claim, ctx: &RunContext) -> Certificate {
     let start = Instant::now();
-    if let Params::Empirical { .. } = claim.params {
+    let kind = registry::entry(&claim.spec.kind).expect("validated: a kind of the registry");
+    if let Evaluator::Simulate(simulate) = kind.evaluate {
         // C8: a simulation, not a proof. No backend choice, no escalation, no margin; the
         // verdict is `empirical` and nothing else.
-        let eval = empirical::evaluate(claim);
+        let eval = simulate(claim);
         assert_eq!(
             eval.verdict,
             Verdict::Empirical,
@@ -264,14 +207,14 @@ pub fn certify_in(claim: &Claim, ctx: &RunContext) -> Certificate {
     let mut steps = Vec::new();
     let (eval, prec) = match spec.backend {
         BackendKind::Inari => {
-            let e = evaluate_on::<Ival>(claim, 53, ctx);
+            let e = evaluate_with(|b| b.inari, claim, 53, ctx);
             (e, 53)
         }
         BackendKind::Mpfr => {
             let max_prec = spec.max_precision_bits.unwrap_or(spec.precision_bits);
             let mut prec = spec.precision_bits;
             loop {
-                let e = evaluate_on::<MpfrInterval>(claim, prec, ctx);
+                let e = evaluate_with(|b| b.mpfr, claim, prec, ctx);
                 steps.push(EscalationStep {
                     precision_bits: prec,
                     max_width: format!("{:e}", e.max_width),
@@ -330,21 +273,19 @@ fn assemble(
     start: Instant,
 ) -> Certificate {
     let spec = &claim.spec;
+    let kind = registry::entry(&spec.kind).expect("validated: a kind of the registry");
     Certificate {
         id: spec.id.clone(),
         claim: spec.kind.clone(),
-        statement: match &claim.params {
-            Params::Expression(p) => p.statement(),
-            _ if spec.group.is_some() && spec.kind != group::KIND => format!(
+        statement: if spec.group.is_some() && spec.kind != group::KIND {
+            format!(
                 "{} (on the finite abelian group G = {}: Q its real character basis, the state \
                  paired, the reduced flow of docs/math.md section 12.4)",
-                statement(&spec.kind),
+                (kind.statement)(claim),
                 spec.group.as_deref().unwrap_or_default()
-            ),
-            Params::Trajectory { extra, flow, .. } => extra
-                .statement(*flow)
-                .unwrap_or_else(|| statement(&spec.kind).into()),
-            _ => statement(&spec.kind).into(),
+            )
+        } else {
+            (kind.statement)(claim)
         },
         verdict: eval.verdict,
         expect: spec.expect,
@@ -352,7 +293,7 @@ fn assemble(
         precision_bits: prec,
         loss_convention: LOSS_CONVENTION.into(),
         inputs: serde_json::to_value(spec).unwrap_or(serde_json::Value::Null),
-        exact_inputs: exact_inputs(&claim.params),
+        exact_inputs: (kind.exact_inputs)(&claim.params),
         enclosures: eval.enclosures,
         margin: eval.margin,
         checks: eval.checks,

@@ -5,13 +5,19 @@
 //! each argument closed (and the hull of those closed by a near-NC argument), the smallest
 //! margin met by interval evaluation, and a refuting state if one was found.
 
-use super::schema::Claim;
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::{
+    exact, expand_vector, ClaimError, ClaimSpec, Ctx, FieldHelp, Need, VectorSpec,
+};
+use super::Claim;
 use super::{Evaluation, Params, RunContext};
 use crate::arith::parse_exact;
 use crate::arith::Enclosure;
 use crate::cert::{margin_exact, Check, EnclosureRecord, Verdict};
 use crate::prove::region::{prove_region, Argument, RegionBox, RunOptions};
 use rug::Rational;
+use std::path::Path;
 
 /// The `symmetry` field of a region claim: `None` (no reduction) or `"GL(n,2)"` with
 /// `K = 2^n`, allowed only when every coordinate has the same bounds (the region is then
@@ -253,3 +259,214 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         series: vec![],
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into C4region certificates.
+pub const STATEMENT: &str = "dV/dt <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale sum_{m!=0} lambda_m in the interval), V = KL(u || lambda~), by branch and bound";
+/// The statement written into C5k4 certificates.
+pub const STATEMENT_C5K4: &str = "the rate of the metric (M1 through d(M1^2)/dt, M2 or M3) is <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval), by branch and bound";
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "k",
+        Need::Required,
+        "the number of classes K (a power of two in 4..=64)",
+    ),
+    (
+        "quantity",
+        Need::Required,
+        "C4region: `V`; C5k4: `M1` (as d(M1^2)/dt), `M2` or `M3`: the quantity whose rate is \
+         certified <= 0 on the region",
+    ),
+    (
+        "normalised_lo",
+        Need::Required,
+        "lower corner of the box of the normalised spectrum, m = 1..K-1 (exact, > 0)",
+    ),
+    (
+        "normalised_hi",
+        Need::Required,
+        "upper corner of that box (exact, <= 1)",
+    ),
+    (
+        "scale",
+        Need::Required,
+        "[lo, hi] of the scale sum_{m!=0} lambda_m (exact strings, > 0)",
+    ),
+    (
+        "nc_radius",
+        Need::Optional,
+        "boxes within this max-norm distance of NC may be closed by the sign arguments (default \
+         0: interval evaluation only)",
+    ),
+    (
+        "max_depth",
+        Need::Optional,
+        "deepest bisection level (default 60)",
+    ),
+    (
+        "symmetry",
+        Need::Optional,
+        "\"GL(n,2)\" (K = 2^n): search a fundamental domain of the mode permutations only (needs \
+         the same bounds for every coordinate; exact check recorded)",
+    ),
+    (
+        "max_boxes",
+        Need::Optional,
+        "most boxes processed before *undecided* (default 10^7)",
+    ),
+    (
+        "width_bound",
+        Need::Optional,
+        "not compared: a region proof decides signs box by box",
+    ),
+];
+
+/// Largest K of a region claim (the box has K dimensions).
+pub const MAX_REGION_K: usize = 64;
+/// Largest `max_boxes` of a region claim.
+pub const MAX_REGION_BOXES: u64 = 1_000_000_000;
+/// Largest `max_depth` of a region claim.
+pub const MAX_REGION_DEPTH: u32 = 200;
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    use crate::prove::region::{RateQuantity, Region};
+    let k = spec
+        .k
+        .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
+    if !k.is_power_of_two() || !(4..=MAX_REGION_K).contains(&k) {
+        return Err(ctx.err(
+            "k",
+            format!("K = {k}: must be a power of two in 4..={MAX_REGION_K}"),
+        ));
+    }
+    let quantity = match spec.quantity.as_deref() {
+        Some("V") => RateQuantity::V,
+        Some("M1") => RateQuantity::M1,
+        Some("M2") => RateQuantity::M2,
+        Some("M3") => RateQuantity::M3,
+        Some(other) => {
+            return Err(ctx.err(
+                "quantity",
+                format!("unknown quantity `{other}` (V, M1, M2 or M3)"),
+            ))
+        }
+        None => return Err(ctx.err("quantity", "missing (V, M1, M2 or M3)")),
+    };
+    if spec.kind == "C4region" && quantity != RateQuantity::V {
+        return Err(ctx.err("quantity", "C4region certifies V; use C5k4 for M1-M3"));
+    }
+    if spec.kind == "C5k4" && quantity == RateQuantity::V {
+        return Err(ctx.err("quantity", "C5k4 certifies M1-M3; use C4region for V"));
+    }
+    let corner = |field: &str, v: &Option<VectorSpec>| -> Result<Vec<Rational>, ClaimError> {
+        let v = v.as_ref().ok_or_else(|| ctx.err(field, "missing"))?;
+        let q = expand_vector(v, field, file, &spec.id)?;
+        if q.len() != k - 1 {
+            return Err(ctx.err(
+                field,
+                format!("has length {} but K - 1 = {}", q.len(), k - 1),
+            ));
+        }
+        if q.iter().any(|x| *x <= 0 || *x > 1) {
+            return Err(ctx.err(field, "every entry must be in (0, 1]"));
+        }
+        Ok(q)
+    };
+    let x_lo = corner("normalised_lo", &spec.normalised_lo)?;
+    let x_hi = corner("normalised_hi", &spec.normalised_hi)?;
+    if x_lo.iter().zip(&x_hi).any(|(a, b)| a > b) {
+        return Err(ctx.err("normalised_hi", "must be >= normalised_lo entry by entry"));
+    }
+    let sum_lo = x_lo.iter().fold(Rational::new(), |a, b| a + b);
+    let sum_hi = x_hi.iter().fold(Rational::new(), |a, b| a + b);
+    if sum_lo > 1 || sum_hi < 1 {
+        return Err(ctx.err(
+            "normalised_lo",
+            "the box misses the simplex (need sum lo <= 1 <= sum hi)",
+        ));
+    }
+    let scale = spec
+        .scale
+        .as_ref()
+        .ok_or_else(|| ctx.err("scale", "missing: [lo, hi] of sum_{m!=0} lambda_m"))?;
+    if scale.len() != 2 {
+        return Err(ctx.err("scale", "must be [lo, hi]"));
+    }
+    let scale_lo = exact(ctx, "scale", &scale[0])?;
+    let scale_hi = exact(ctx, "scale", &scale[1])?;
+    if scale_lo <= 0 || scale_hi < scale_lo {
+        return Err(ctx.err("scale", "need 0 < lo <= hi"));
+    }
+    if scale_hi > 1_000_000 || scale_lo < Rational::from((1, 1_000_000)) {
+        return Err(ctx.err("scale", "must lie in [1e-6, 1e6]"));
+    }
+    let nc_radius = match spec.nc_radius.as_deref() {
+        Some(t) => {
+            let r = exact(ctx, "nc_radius", t)?;
+            if r < 0 || r > 1 {
+                return Err(ctx.err("nc_radius", "must be in [0, 1]"));
+            }
+            r
+        }
+        None => Rational::new(),
+    };
+    let max_depth = spec.max_depth.unwrap_or(60);
+    if !(1..=MAX_REGION_DEPTH).contains(&max_depth) {
+        return Err(ctx.err("max_depth", format!("must be in 1..={MAX_REGION_DEPTH}")));
+    }
+    let max_boxes = spec.max_boxes.unwrap_or(10_000_000);
+    if !(1..=MAX_REGION_BOXES).contains(&max_boxes) {
+        return Err(ctx.err("max_boxes", format!("must be in 1..={MAX_REGION_BOXES}")));
+    }
+    let symmetry = super::region::parse_symmetry(spec.symmetry.as_deref(), k, &x_lo, &x_hi)
+        .map_err(|m| ctx.err("symmetry", m))?;
+    Ok(Params::Region(Region {
+        symmetry,
+        quantity,
+        k,
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+    }))
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Region(r) = params else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": r.k,
+        "quantity": r.quantity.rate_name(),
+        "normalised_lo": exact_vector(&r.x_lo),
+        "normalised_hi": exact_vector(&r.x_hi),
+        "scale": [r.scale_lo.to_string(), r.scale_hi.to_string()],
+        "nc_radius": r.nc_radius.to_string(),
+        "lambda_0": "0",
+    })
+}
+
+/// The registry entry of kind C4region (V on a region).
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C4region",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate, ctx),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};
+
+/// The registry entry of kind C5k4 (M1-M3 on a region).
+pub const ENTRY_C5K4: KindEntry = KindEntry {
+    name: "C5k4",
+    statement: |_| STATEMENT_C5K4.into(),
+    ..ENTRY
+};

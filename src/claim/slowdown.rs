@@ -6,9 +6,16 @@
 //! 3. the margin bound `1 - s_m <= 2 (K-1) exp(-gamma)` at every step of a certified balanced
 //!    trajectory.
 
-use super::schema::{Claim, Flow};
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::Flow;
+use super::schema::{
+    exact, expand_vector, horizon, tolerance, trajectory_k_message, ClaimError, ClaimSpec, Ctx,
+    FieldHelp, Need, MAX_HORIZON, MAX_TRAJECTORY_K,
+};
 use super::trajectory::{decide_positive, Decision};
 use super::trajectory::{integrate_flow, series_of};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Field, MpfrInterval};
 use crate::cert::{Check, EnclosureRecord, Verdict};
@@ -16,6 +23,7 @@ use crate::ode::lohner::SolverOptions;
 use crate::spectral::field::enclose_spectral_softmax_on;
 use crate::spectral::ncray::{enclose_margin_bound, enclose_nc_ray_time};
 use rug::Rational;
+use std::path::Path;
 
 /// The relative width `(upper - lower) / min |x|` of an enclosure, exactly (None when it is not
 /// finite, or contains 0 while having a positive width: an unbounded relative width; 0 for a
@@ -308,3 +316,186 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         series,
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "exponential slowdown on the NC ray: T(l0 -> L) = (1/2)[Ei(L) - Ei(l0) + (K-1) ln(L/l0)] agrees with the validated flow, and 1 - s_m <= 2(K-1) exp(-gamma) along a certified trajectory";
+
+/// Largest number of entries `|ks| x |ls|` of a C6 slowdown table.
+pub const MAX_SLOWDOWN_ENTRIES: usize = 10_000;
+/// Largest number of `ray_times` of a C6 claim.
+pub const MAX_RAY_TIMES: usize = 1_000;
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted relative width of a table entry and of the \
+         enclosure of l(t*)",
+    ),
+    ("ks", Need::Required, "class counts K of the slowdown table"),
+    ("l0", Need::Required, "start l0 of the table (exact)"),
+    (
+        "ls",
+        Need::Required,
+        "targets L of the table (exact strings)",
+    ),
+    (
+        "ray_k",
+        Need::Required,
+        "K of the integrator check on the NC ray",
+    ),
+    (
+        "ray_l0",
+        Need::Required,
+        "start of the integrator check on the NC ray (exact)",
+    ),
+    (
+        "ray_times",
+        Need::Required,
+        "increasing exact times t* checked against the closed form",
+    ),
+    (
+        "start",
+        Need::Required,
+        "balanced start on which the margin bound is checked",
+    ),
+    (
+        "horizon",
+        Need::Required,
+        "the time horizon T of that trajectory (exact)",
+    ),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1)",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "the finite abelian group of the margin-bound trajectory (order = length of `start`, \
+         K <= 64; docs/math.md section 12.4), the start paired; default Z2^n (Sylvester)",
+    ),
+];
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    let ks = spec.ks.clone().ok_or_else(|| ctx.err("ks", "missing"))?;
+    if ks.is_empty() || ks.iter().any(|&k| !(2..=1 << 20).contains(&k)) {
+        return Err(ctx.err("ks", "must be a non-empty list of K in 2..=2^20"));
+    }
+    let positive = |field: &str, t: &str| -> Result<Rational, ClaimError> {
+        let q = exact(ctx, field, t)?;
+        if q <= 0 || q > 10_000 {
+            return Err(ctx.err(field, "must be in (0, 10000]"));
+        }
+        Ok(q)
+    };
+    let l0 = positive(
+        "l0",
+        spec.l0.as_deref().ok_or_else(|| ctx.err("l0", "missing"))?,
+    )?;
+    let ls_text = spec.ls.clone().ok_or_else(|| ctx.err("ls", "missing"))?;
+    if ks.len().saturating_mul(ls_text.len()) > MAX_SLOWDOWN_ENTRIES {
+        return Err(ctx.err(
+            "ls",
+            format!(
+                "the table has |ks| x |ls| = {} x {} entries: at most {MAX_SLOWDOWN_ENTRIES}",
+                ks.len(),
+                ls_text.len()
+            ),
+        ));
+    }
+    let ls = ls_text
+        .iter()
+        .enumerate()
+        .map(|(i, t)| positive(&format!("ls[{i}]"), t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ray_k = spec.ray_k.ok_or_else(|| ctx.err("ray_k", "missing"))?;
+    if !(2..=1 << 20).contains(&ray_k) {
+        return Err(ctx.err("ray_k", "must be in 2..=2^20"));
+    }
+    let ray_l0 = positive(
+        "ray_l0",
+        spec.ray_l0
+            .as_deref()
+            .ok_or_else(|| ctx.err("ray_l0", "missing"))?,
+    )?;
+    let times_text = spec
+        .ray_times
+        .clone()
+        .ok_or_else(|| ctx.err("ray_times", "missing"))?;
+    let mut ray_times = Vec::new();
+    if times_text.len() > MAX_RAY_TIMES {
+        return Err(ctx.err(
+            "ray_times",
+            format!("{} times: at most {MAX_RAY_TIMES}", times_text.len()),
+        ));
+    }
+    for (i, t) in times_text.iter().enumerate() {
+        let q = exact(ctx, &format!("ray_times[{i}]"), t)?;
+        if q <= 0 || q > MAX_HORIZON || ray_times.last().is_some_and(|p: &Rational| q <= *p) {
+            return Err(ctx.err(
+                &format!("ray_times[{i}]"),
+                format!("times must increase within (0, {MAX_HORIZON}]"),
+            ));
+        }
+        ray_times.push(q);
+    }
+    let start = expand_vector(
+        spec.start
+            .as_ref()
+            .ok_or_else(|| ctx.err("start", "missing: balanced start for the margin bound"))?,
+        "start",
+        file,
+        &spec.id,
+    )?;
+    if (spec.group.is_none() && !start.len().is_power_of_two())
+        || start.len() < 2
+        || start.len() > MAX_TRAJECTORY_K
+    {
+        return Err(ctx.err("start", trajectory_k_message(start.len(), 2)));
+    }
+    super::group::validate_flow_group(spec, file, start.len(), &start, &["start"])?;
+    Ok(Params::Slowdown {
+        ks,
+        l0,
+        ls,
+        ray_k,
+        ray_l0,
+        ray_times,
+        start,
+        horizon: horizon(spec, ctx)?,
+        tolerance: tolerance(spec, ctx)?,
+    })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Slowdown {
+        start,
+        horizon,
+        ray_times,
+        ..
+    } = params
+    else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "start": exact_vector(start),
+        "horizon": horizon.to_string(),
+        "ray_times": ray_times.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+/// The registry entry of kind C6.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "C6",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |_| STATEMENT.into(),
+    exact_inputs,
+};

@@ -1,7 +1,14 @@
 //! `trajectory` claims: integrate a reduced flow with the validated integrator from an exact
 //! start and certify bounds on quantities along it (docs/math.md sections 4-8).
 
-use super::schema::{Bound, Claim, ClaimError, ClaimSpec, Flow};
+use super::exact_vector;
+use super::registry::KindEntry;
+use super::schema::Flow;
+use super::schema::{
+    append_b, did_you_mean, exact, expand_vector, horizon, tolerance, trajectory_k_message, Bound,
+    ClaimError, ClaimSpec, Ctx, FieldHelp, Need, MAX_TRAJECTORY_K,
+};
+use super::Claim;
 use super::{Evaluation, Params};
 use crate::arith::{parse_exact, Enclosure};
 use crate::cert::{margin_exact, Check, EnclosureRecord, Series, SeriesPoint, Verdict};
@@ -1021,3 +1028,337 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
         series,
     }
 }
+
+// ---- schema: fields, validation, certificate text ----
+
+/// The statement written into certificates.
+pub const STATEMENT: &str = "the validated trajectory of the reduced flow from the exact start satisfies every stated bound";
+
+/// Largest number of bounds plus `decreasing` quantities of a trajectory claim.
+pub const MAX_BOUNDS: usize = 1_000;
+
+pub const FIELDS: &[FieldHelp] = &[
+    (
+        "width_bound",
+        Need::Required,
+        "exact decimal string: the largest accepted width of every component of the final \
+         enclosure of the state at the horizon T, for *proved*",
+    ),
+    (
+        "flow",
+        Need::Required,
+        "the reduced flow: `balanced`, `unbalanced` or `nc_ray`",
+    ),
+    (
+        "start",
+        Need::Required,
+        "the start state: lambda (balanced), a (unbalanced) or the single value l (nc_ray); \
+         length K a power of two in 2..=4096",
+    ),
+    (
+        "start_b",
+        Need::WithFlow("unbalanced"),
+        "b of the unbalanced start (length K)",
+    ),
+    ("ray_k", Need::WithFlow("nc_ray"), "K of the NC ray"),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): the flow \
+         on its real character basis (docs/math.md section 12.4), the state paired; default \
+         Z2^n (Sylvester)",
+    ),
+    ("horizon", Need::Required, "the time horizon T (exact, in (0, 1000000])"),
+    (
+        "bounds",
+        Need::Optional,
+        "the bounds to certify, each { quantity = \"V\", at = \"end\", \"all\" or an exact time, \
+         below = \"...\", above = \"...\" }: `below = b` certifies quantity < b, `above = a` \
+         certifies quantity > a (one or both); the quantity is a built-in name or an expression \
+         of the claim language (balanced and unbalanced flows); at least one bound, one \
+         `decreasing` quantity or an `expression`",
+    ),
+    (
+        "decreasing",
+        Need::Optional,
+        "quantities certified strictly decreasing from step end to step end",
+    ),
+    (
+        "tolerance",
+        Need::Optional,
+        "local error tolerance of the integrator, in (0, 1) (default: from the precision)",
+    ),
+    (
+        "expression",
+        Need::Optional,
+        "a relation between times in the claim language, each state value inside \
+         `at(time, e)` with time `T` (the horizon) or an exact number, e.g. \
+         \"at(T, V) <= at(0, V) / 2\" (balanced and unbalanced flows)",
+    ),
+    (
+        "weight_decay",
+        Need::Optional,
+        "weight decay beta of the flow (W' = -grad L - beta W), exact in [0, 1000] (default 0; \
+         docs/math.md section 13)",
+    ),
+    (
+        "label_smoothing",
+        Need::Optional,
+        "label smoothing eps of the flow (target (1 - eps) e_k + eps/K), exact in [0, 1) \
+         (default 0)",
+    ),
+    (
+        "temperature",
+        Need::Optional,
+        "temperature tau on the logits (softmax(Z / tau)), exact in [1/1000, 1000] (default 1)",
+    ),
+];
+
+fn known_quantity(q: &str, flow: Flow, k: usize) -> bool {
+    let index = |prefix: &str| {
+        q.strip_prefix(prefix)
+            .and_then(|m| m.parse::<usize>().ok())
+            .is_some_and(|m| m < k)
+    };
+    match flow {
+        Flow::Balanced => matches!(q, "V" | "loss" | "M1" | "M2" | "M3" | "M4") || index("lambda_"),
+        Flow::Unbalanced => {
+            matches!(q, "V" | "loss") || index("a_") || index("b_") || index("lambda_")
+        }
+        Flow::NcRay => matches!(q, "l" | "loss"),
+    }
+}
+
+/// The quantities a trajectory of `flow` at K = `k` can bound, as a readable list.
+fn quantity_list(flow: Flow, k: usize) -> String {
+    let last = k.saturating_sub(1);
+    match flow {
+        Flow::Balanced => format!("V, loss, M1, M2, M3, M4, lambda_0 .. lambda_{last}"),
+        Flow::Unbalanced => {
+            format!("V, loss, a_0 .. a_{last}, b_0 .. b_{last}, lambda_0 .. lambda_{last}")
+        }
+        Flow::NcRay => "l, loss".into(),
+    }
+}
+
+/// The message for a quantity `q` that `flow` at K = `k` does not have: a suggestion and the
+/// valid ones.
+fn unknown_quantity(q: &str, flow: Flow, k: usize) -> String {
+    let mut names: Vec<String> = match flow {
+        Flow::Balanced => ["V", "loss", "M1", "M2", "M3", "M4"]
+            .map(String::from)
+            .to_vec(),
+        Flow::Unbalanced => ["V", "loss"].map(String::from).to_vec(),
+        Flow::NcRay => ["l", "loss"].map(String::from).to_vec(),
+    };
+    let prefixes: &[&str] = match flow {
+        Flow::Balanced => &["lambda_"],
+        Flow::Unbalanced => &["a_", "b_", "lambda_"],
+        Flow::NcRay => &[],
+    };
+    for p in prefixes {
+        names.extend((0..k.min(64)).map(|m| format!("{p}{m}")));
+    }
+    let flow_name = match flow {
+        Flow::Balanced => "balanced",
+        Flow::Unbalanced => "unbalanced",
+        Flow::NcRay => "nc_ray",
+    };
+    let index_hint = prefixes
+        .iter()
+        .find_map(|p| q.strip_prefix(p))
+        .and_then(|m| m.parse::<usize>().ok())
+        .filter(|m| *m >= k)
+        .map(|m| format!(" (mode {m} does not exist: K = {k}, modes 0..{})", k - 1))
+        .unwrap_or_default();
+    let suggestion = did_you_mean(q, names.iter().map(String::as_str))
+        .filter(|_| index_hint.is_empty())
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown quantity `{q}` for the {flow_name} flow{index_hint}{suggestion}; valid at K = {k}: {}",
+        quantity_list(flow, k)
+    )
+}
+
+/// Validate the kind's own fields (after the common ones, [`super::registry::validate`]).
+pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    let flow = match spec.flow.as_deref() {
+        Some("balanced") => Flow::Balanced,
+        Some("unbalanced") => Flow::Unbalanced,
+        Some("nc_ray") => Flow::NcRay,
+        Some(other) => {
+            return Err(ctx.err(
+                "flow",
+                format!("unknown flow `{other}` (balanced, unbalanced, nc_ray)"),
+            ))
+        }
+        None => return Err(ctx.err("flow", "missing (balanced, unbalanced or nc_ray)")),
+    };
+    let start_spec = spec
+        .start
+        .as_ref()
+        .ok_or_else(|| ctx.err("start", "missing"))?;
+    let mut start = expand_vector(start_spec, "start", file, &spec.id)?;
+    let k = match flow {
+        Flow::NcRay => {
+            if start.len() != 1 {
+                return Err(ctx.err(
+                    "start",
+                    "the NC ray has one state variable l: give one value",
+                ));
+            }
+            let k = spec
+                .ray_k
+                .ok_or_else(|| ctx.err("ray_k", "missing: K of the NC ray"))?;
+            if !(2..=1 << 20).contains(&k) {
+                return Err(ctx.err("ray_k", "must be in 2..=2^20"));
+            }
+            k
+        }
+        _ => {
+            let k = start.len();
+            let grouped = spec.group.is_some();
+            if (!grouped && !k.is_power_of_two()) || k < 2 || k > MAX_TRAJECTORY_K {
+                return Err(ctx.err("start", trajectory_k_message(k, 2)));
+            }
+            k
+        }
+    };
+    if flow == Flow::Unbalanced {
+        append_b(spec, file, ctx, &mut start, k)?;
+    }
+    if flow == Flow::NcRay && spec.group.is_some() {
+        return Err(ctx.err(
+            "group",
+            "does not apply to the nc_ray flow: the ray is the same for every group of order K \
+             (docs/math.md section 12.4), give `ray_k`",
+        ));
+    }
+    super::group::validate_flow_group(spec, file, k, &start, &["start", "start_b"])?;
+    if spec.group.is_some() && spec.bounds.iter().any(|b| b.quantity == "loss")
+        || spec.group.is_some() && spec.decreasing.iter().any(|q| q == "loss")
+    {
+        return Err(ctx.err(
+            "bounds",
+            "`loss` is not available with `group` (the spectral loss is written for Z2^n); \
+             V, M1-M4 and the modes do not depend on the group",
+        ));
+    }
+    let horizon = horizon(spec, ctx)?;
+    if spec.bounds.len() + spec.decreasing.len() > MAX_BOUNDS {
+        return Err(ctx.err(
+            "bounds",
+            format!(
+                "{} bounds and {} decreasing quantities: at most {MAX_BOUNDS} in all",
+                spec.bounds.len(),
+                spec.decreasing.len()
+            ),
+        ));
+    }
+    if spec.bounds.is_empty() && spec.decreasing.is_empty() && spec.expression.is_none() {
+        return Err(ctx.err(
+            "bounds",
+            "missing: at least one bound (or a `decreasing` quantity, or an `expression`) to \
+             certify",
+        ));
+    }
+    for (i, q) in spec.decreasing.iter().enumerate() {
+        if !known_quantity(q, flow, k) && super::trajectory::plain_name(q) {
+            return Err(ctx.err(&format!("decreasing[{i}]"), unknown_quantity(q, flow, k)));
+        }
+    }
+    let mut bounds = Vec::new();
+    for (i, b) in spec.bounds.iter().enumerate() {
+        let f = |name: &str| format!("bounds[{i}].{name}");
+        if !known_quantity(&b.quantity, flow, k) && super::trajectory::plain_name(&b.quantity) {
+            return Err(ctx.err(&f("quantity"), unknown_quantity(&b.quantity, flow, k)));
+        }
+        let everywhere = match b.at.as_str() {
+            "end" => false,
+            "all" => true,
+            // an exact time, validated with the claim-language parts below
+            other if parse_exact(other).is_ok() => false,
+            other => {
+                return Err(ctx.err(
+                    &f("at"),
+                    format!("`{other}`: expected `end`, `all` or an exact time in [0, horizon]"),
+                ))
+            }
+        };
+        let below = b
+            .below
+            .as_deref()
+            .map(|t| exact(ctx, &f("below"), t))
+            .transpose()?;
+        let above = b
+            .above
+            .as_deref()
+            .map(|t| exact(ctx, &f("above"), t))
+            .transpose()?;
+        if below.is_none() && above.is_none() {
+            return Err(ctx.err(
+                &f("below"),
+                "give `below` (certifies quantity < below), `above` (quantity > above) or both",
+            ));
+        }
+        bounds.push(Bound {
+            quantity: b.quantity.clone(),
+            everywhere,
+            below,
+            above,
+            below_text: b.below.as_deref().map(|t| t.trim().to_string()),
+            above_text: b.above.as_deref().map(|t| t.trim().to_string()),
+        });
+    }
+    let extra = super::trajectory::validate_extras(spec, file, flow, k, &horizon, &bounds)?;
+    if spec.group.is_some() && extra.uses_sylvester_field() {
+        return Err(ctx.err(
+            "group",
+            "`group` cannot be combined with flow parameters (weight_decay, label_smoothing, \
+             temperature) or claim-language quantities and relations in one trajectory claim \
+             yet: those are evaluated on the Sylvester field (docs/math.md section 13)",
+        ));
+    }
+    Ok(Params::Trajectory {
+        flow,
+        k,
+        start,
+        horizon,
+        bounds,
+        decreasing: spec.decreasing.clone(),
+        tolerance: tolerance(spec, ctx)?,
+        extra: Box::new(extra),
+    })
+}
+
+/// The exact inputs written into the certificate.
+pub fn exact_inputs(params: &Params) -> serde_json::Value {
+    let Params::Trajectory {
+        k, start, horizon, ..
+    } = params
+    else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "K": k,
+        "start": exact_vector(start),
+        "horizon": horizon.to_string(),
+    })
+}
+
+/// The registry entry of kind trajectory.
+pub const ENTRY: KindEntry = KindEntry {
+    name: "trajectory",
+    fields: FIELDS,
+    validate,
+    evaluate: backends!(evaluate),
+    statement: |c| match &c.params {
+        Params::Trajectory { extra, flow, .. } => {
+            extra.statement(*flow).unwrap_or_else(|| STATEMENT.into())
+        }
+        _ => STATEMENT.into(),
+    },
+    exact_inputs,
+};

@@ -492,7 +492,7 @@ fn apply_overrides(claims: &mut [Claim], args: &CertifyArgs) -> Result<(), Strin
         if args.backend.is_some() || args.prec.is_some() {
             // The limits (memory of the interval matrices, work) depend on the backend and the
             // precision: validate the overridden claim again (its parameters too).
-            *c = claim::schema::validate(c.spec.clone(), &c.source)
+            *c = claim::validate(c.spec.clone(), &c.source)
                 .map_err(|e| format!("with --backend/--prec: {e}"))?;
         }
     }

@@ -250,7 +250,7 @@ impl<T: Real> Real for Dual<T> {
 /// the region prover's gradients over the K - 1 box variables (`N = 3` at K = 4, `N = 7` at
 /// K = 8). Every operation computes exactly what the same operation on [`Dual`] computes (the
 /// same interval operations in the same order, constants without a gradient included), so the
-/// enclosures are identical; `tests/region.rs` checks that on random boxes.
+/// enclosures are identical; `tests/it/region.rs` checks that on random boxes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DualN<T, const N: usize> {
     /// The value.

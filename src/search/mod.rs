@@ -32,7 +32,7 @@
 //!
 //! Determinism is per platform: the search uses the platform's `exp` and `ln` (a different
 //! libm could round an ulp differently and, in principle, end elsewhere); the stored claims
-//! record the seed and the command, and `tests/c5.rs` re-runs every one.
+//! record the seed and the command, and `tests/it/c5.rs` re-runs every one.
 
 use crate::arith::parse_exact;
 use crate::claim::counterexample::Metric;
@@ -308,7 +308,7 @@ impl Found {
 /// A search costs about 5x per doubling of K. Measured in release (M1, seed 1, on 2 cores
 /// shared with other jobs): K = 128 4.8 s, 256 23 s, 512 121 s; K = 1024 would take about
 /// 10 minutes. The C5 claim it proposes at K = 512 certifies in about 5 s
-/// ([`crate::claim::schema::MAX_COUNTEREXAMPLE_K`]).
+/// ([`crate::claim::counterexample::MAX_COUNTEREXAMPLE_K`]).
 pub const MAX_SEARCH_K: usize = 512;
 
 fn bad_k_message(k: usize) -> String {

@@ -15,7 +15,7 @@
 //!
 //! `s` does not depend on `lambda_0` (it shifts every logit `f(g)` by `lambda_0 / K`), so V and
 //! M1, M3 rates do not either. Each function is tested against the chain rule along
-//! [`crate::spectral::field::enclose_balanced_field`] (tests/soundness.rs, tests/region.rs).
+//! [`crate::spectral::field::enclose_balanced_field`] (tests/it/soundness.rs, tests/it/region.rs).
 //! Guarantee (for interval types): the result encloses the exact rate at every point of the
 //! inputs; needs `lambda_m > 0` for m != 0 (ln x_m in M3).
 

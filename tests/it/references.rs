@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// Files searched for citations (globs relative to the repository root).
 const SCANNED: &[&str] = &[
     "src/**/*.rs",
-    "tests/*.rs",
+    "tests/**/*.rs",
     "README.md",
     "docs/*.md",
     "proofs-data/**/*.toml",

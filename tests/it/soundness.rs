@@ -55,12 +55,12 @@
 //! work, and on the plain threads) and the inari enclosures of the field and of two rates are
 //! bit-identical to a single-threaded run on a fresh thread, and f64 `+ - * / sqrt` equal MPFR's
 //! round-to-nearest results (so no thread ever computes in a directed rounding mode).
-//! `tests/determinism.rs` covers certificates across thread counts.
+//! `tests/it/determinism.rs` covers certificates across thread counts.
 //!
 //! Case counts: `PROPTEST_CASES=N` sets every 10^4 property to N cases and scales every other
-//! default by N / 10^4 (at least 1 case). Default run: `cargo test --release --test soundness`
+//! default by N / 10^4 (at least 1 case). Default run: `cargo test --release --test it -- soundness::`
 //! (about 205 s of CPU, measured: about 2 minutes on two otherwise idle cores). Heavy profile
-//! (nightly): `PROPTEST_CASES=100000 cargo test --release --test soundness` (10^5 cases per
+//! (nightly): `PROPTEST_CASES=100000 cargo test --release --test it -- soundness::` (10^5 cases per
 //! primitive and backend; ten times the default work, about 35 minutes of CPU). Failures are
 //! persisted to
 //! `tests/proptest-regressions/soundness.txt` and replayed first on the next run (not when

@@ -25,7 +25,7 @@
 //! the backend takes its MPFR fallback, and requires the same ends as the CORE-MATH route.
 //!
 //! Case counts: 10^4 point cases and 2 * 10^3 interval cases per function by default;
-//! `PROPTEST_CASES=N` (the knob of `tests/soundness.rs`) makes it N point cases and N / 5
+//! `PROPTEST_CASES=N` (the knob of `tests/it/soundness.rs`) makes it N point cases and N / 5
 //! interval cases. A 10^6-case run, done once by hand, is recorded in the README (Soundness
 //! suite).
 

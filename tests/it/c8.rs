@@ -9,7 +9,8 @@ use hadacert::claim::empirical::{
     exact_time, initial_digest, initial_matrices, measure, nearest_f64, portable_ln, sample_steps,
     simulate, Gaussian, Run, MAX_SERIES_POINTS, SERIES_NAMES,
 };
-use hadacert::claim::schema::{SplitMix64, KNOWN_KINDS};
+use hadacert::claim::schema::SplitMix64;
+use hadacert::claim::KNOWN_KINDS;
 use hadacert::claim::{certify, parse_claims};
 use hadacert::model::hadamard::HadamardMatrix;
 use nalgebra::DMatrix;

@@ -4,7 +4,7 @@
 //! Every operation of the traits `Ring`, `Field`, `Real` and `Enclosure` runs on inari (`Ival`)
 //! and on `MpfrInterval` at 53, 113 and 256 bits, on operands of every *class*, each generated
 //! explicitly (so that no sign case can go untested, unlike the point and sign-definite boxes of
-//! `tests/soundness.rs`):
+//! `tests/it/soundness.rs`):
 //!
 //! | class | operands |
 //! |---|---|
@@ -38,7 +38,7 @@
 //! Generation is deterministic (SplitMix64, fixed seeds, nothing persisted). Case counts:
 //! `HADACERT_CONFORMANCE_CASES = N` (default 12) sets the cases per ordered class pair of each
 //! binary operation; unary operations get 5 N cases per class (`Ei`, slow at 2048 bits: N).
-//! Default run: `cargo test --release --test conformance` (about 8 s of CPU).
+//! Default run: `cargo test --release --test it -- conformance::` (about 8 s of CPU).
 
 use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Real, Ring};
 use hadacert::claim::schema::SplitMix64;

@@ -64,7 +64,6 @@
 
 use hadacert::arith::{parse_exact, Enclosure, Field, Ival, MpfrInterval, Real};
 use hadacert::cert::{Certificate, Verdict};
-use hadacert::claim::{certify, parse_claims};
 use hadacert::model::softmax::{enclose_log_sum_exp, enclose_softmax};
 use hadacert::spectral::field::{
     enclose_balanced_field, enclose_spectral_loss, enclose_spectral_softmax,
@@ -78,7 +77,6 @@ use hadacert::spectral::rates::{
 };
 use num_traits::{One, Zero};
 use rug::{Float, Integer, Rational};
-use std::path::Path;
 
 /// The reference: MPFR intervals at 2048 bits.
 type R = MpfrInterval;
@@ -116,9 +114,9 @@ fn mid(r: &R) -> Rational {
 }
 
 fn certify_text(text: &str) -> Certificate {
-    let claims = parse_claims(text, Path::new("extreme.toml")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(claims.len(), 1);
-    certify(&claims[0])
+    let mut certs = crate::common::certify_text_as(text, "extreme.toml");
+    assert_eq!(certs.len(), 1);
+    certs.remove(0)
 }
 
 /// The recorded enclosure `name` of a certificate as exact ends (None for an infinite end).

@@ -41,9 +41,7 @@ scale = ["0.01", "60"]
 nc_radius = "0.1"
 "#;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hadacert"))
-}
+use crate::common::bin;
 
 fn text(o: &Output) -> String {
     format!(

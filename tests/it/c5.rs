@@ -1,5 +1,5 @@
 //! C5 (docs/math.md section 7): certified non-monotone metrics. The shipped counterexamples
-//! (`proofs-data/c5/`; their certificates are snapshot-tested by tests/certificates.rs), the f64
+//! (`proofs-data/c5/`; their certificates are snapshot-tested by tests/it/certificates.rs), the f64
 //! search that proposed them (deterministic, reproduces every stored start), the radius of
 //! validity and what happens outside it, the K = 4 contrast and the M4 answer, the plots,
 //! and bad claim files.

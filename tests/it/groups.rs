@@ -4,7 +4,7 @@
 
 use hadacert::arith::{parse_exact, Enclosure, Field, Ival, MpfrInterval, Ring};
 use hadacert::cert::{Certificate, Verdict};
-use hadacert::claim::{certify, parse_claims};
+use hadacert::claim::parse_claims;
 use hadacert::model::group::{AbelianGroup, CharacterBasis, Column, GroupError};
 use hadacert::model::wht::fwht;
 use rug::Rational;
@@ -259,11 +259,7 @@ fn claim_text(id: &str, backend: &str, group: &str, logits: &[String], expect: &
 }
 
 fn certify_text(text: &str) -> Vec<Certificate> {
-    parse_claims(text, Path::new("tests/groups.rs"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .iter()
-        .map(certify)
-        .collect()
+    crate::common::certify_text_as(text, "tests/it/groups.rs")
 }
 
 fn check<'a>(c: &'a Certificate, prefix: &str) -> &'a hadacert::cert::Check {
@@ -755,7 +751,7 @@ fn unpaired_states_and_wrong_orders_are_errors_naming_the_field() {
             "power of two",
         ),
     ] {
-        let e = parse_claims(&flow_claim(fields), Path::new("tests/groups.rs"))
+        let e = parse_claims(&flow_claim(fields), Path::new("tests/it/groups.rs"))
             .err()
             .unwrap_or_else(|| panic!("accepted: {fields}"));
         assert_eq!(e.field, field, "{e}");

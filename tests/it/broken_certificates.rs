@@ -25,23 +25,10 @@ use rug::Rational;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::{hadacert, root};
 
 fn pinned_dir() -> PathBuf {
     root().join("proofs-data/pinned")
-}
-
-fn hadacert<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_hadacert"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -591,7 +578,7 @@ fn certificates_with_extreme_enclosures_stay_readable() {
     // A valid claim whose state is huge (lambda up to 7 * 2^64): MPFR's wide exponent range
     // carries the computation, and some enclosure ends are as small as 1e-323228497. Whatever
     // `certify` writes, `report` and `regress` must be able to read back (found by the claim
-    // fuzzer, tests/fuzz_claims.rs).
+    // fuzzer, tests/it/fuzz_claims.rs).
     let text = r#"
 [[claim]]
 id = "huge-state"

@@ -8,7 +8,7 @@ use hadacert::claim::{certify, load_file};
 
 #[test]
 fn shipped_claims_certify_as_expected() {
-    insta::glob!("../proofs-data", "**/*.toml", |path| {
+    insta::glob!("../../proofs-data", "**/*.toml", |path| {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let rel = path.strip_prefix(root).unwrap_or(path);
         let claims = load_file(rel).unwrap_or_else(|e| panic!("{e}"));
@@ -36,7 +36,7 @@ fn shipped_claims_certify_as_expected() {
             }
         }
         insta::with_settings!({
-            snapshot_path => "../snapshots",
+            snapshot_path => "../../snapshots",
             prepend_module_to_snapshot => false,
             omit_expression => true,
         }, {

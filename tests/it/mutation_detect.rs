@@ -1,7 +1,7 @@
 //! Tests written to close gaps found by the mutation checks (`scripts/mutants.sh`).
 //!
 //! Gap: with the Lagrange remainder `h^p x_p(B)` of the validated integrator applied as
-//! `h^(p+1) x_p(B)` (mutant `taylor-remainder-order`), every test in `tests/ode.rs` still passed.
+//! `h^(p+1) x_p(B)` (mutant `taylor-remainder-order`), every test in `tests/it/ode.rs` still passed.
 //! At the default tolerance (`2^(8 - bits)` times the state's scale) the truncation error of a
 //! step is buried under the enclosure's width, so dropping most of it never excludes the exact
 //! solution. Here the tolerance is loose and the order low, so the remainder is the largest

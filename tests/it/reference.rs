@@ -28,7 +28,7 @@ fn ball(text: &str) -> (Rational, Rational) {
 }
 
 fn vectors() -> serde_json::Value {
-    let text = include_str!("data/arb_vectors.json");
+    let text = include_str!("../data/arb_vectors.json");
     serde_json::from_str::<serde_json::Value>(text).unwrap()["values"].clone()
 }
 

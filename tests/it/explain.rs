@@ -1,17 +1,11 @@
 //! `hadacert explain`: the explanation is made from the certificate alone and says what decided
 //! it, or why nothing did and what to try.
 
-use hadacert::claim::{certify, parse_claims};
 use hadacert::report::explain::{causes, explain};
-use std::path::Path;
 use std::process::Command;
 
 fn certify_text(text: &str) -> Vec<hadacert::cert::Certificate> {
-    parse_claims(text, Path::new("explain.toml"))
-        .unwrap()
-        .iter()
-        .map(certify)
-        .collect()
+    crate::common::certify_text_as(text, "explain.toml")
 }
 
 #[test]

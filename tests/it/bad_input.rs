@@ -1396,7 +1396,7 @@ fn unknown_quantities_list_the_valid_ones_for_the_flow_and_k() {
 
 #[test]
 fn above_is_a_documented_lower_bound() {
-    let help = hadacert::claim::schema::field_help("trajectory", "bounds").unwrap();
+    let help = hadacert::claim::field_help("trajectory", "bounds").unwrap();
     assert!(
         help.contains("above") && help.contains("quantity > a"),
         "{help}"

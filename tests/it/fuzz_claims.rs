@@ -25,13 +25,14 @@
 //! counts (no test is ignored):
 //!
 //! ```sh
-//! HADACERT_FUZZ_HEAVY=1 cargo test --release --test fuzz_claims
+//! HADACERT_FUZZ_HEAVY=1 cargo test --release --test it -- fuzz_claims::
 //! ```
 //!
 //! `HADACERT_FUZZ_SEED=n` changes the seed of the mutations (default fixed, so CI is
 //! reproducible). Failing inputs are written to `target/fuzz-claims-failures/`.
 
-use hadacert::claim::schema::{SplitMix64, KNOWN_KINDS};
+use hadacert::claim::schema::SplitMix64;
+use hadacert::claim::KNOWN_KINDS;
 use hadacert::claim::{certify, claim_digest, load_file, parse_claims, Claim, ClaimError, Params};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -57,9 +58,7 @@ fn scale() -> u64 {
     }
 }
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::root;
 
 fn fuzz_seed() -> u64 {
     std::env::var("HADACERT_FUZZ_SEED")

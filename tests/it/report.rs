@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::root;
 
 /// The shipped claims, certified once into a temporary folder.
 fn shipped() -> &'static (tempfile::TempDir, Vec<Certificate>) {
@@ -34,7 +32,7 @@ fn shipped() -> &'static (tempfile::TempDir, Vec<Certificate>) {
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({
-        snapshot_path => "../snapshots",
+        snapshot_path => "../../snapshots",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
