@@ -14,6 +14,7 @@ pub mod diagonalise;
 pub mod empirical;
 pub mod expression;
 pub mod group;
+pub mod hadamard_scope;
 pub mod lyapunov;
 pub mod manifold;
 pub mod region;
@@ -49,6 +50,7 @@ fn statement(kind: &str) -> &'static str {
     match kind {
         "C1" | "C1r" => "Q^T softmax(Q diag(lambda) Q^T) Q is diagonal, Q = H / sqrt(K), column softmax",
         group::KIND => group::STATEMENT,
+        hadamard_scope::KIND => hadamard_scope::STATEMENT,
         "trajectory" => "the validated trajectory of the reduced flow from the exact start satisfies every stated bound",
         "C8" => "EMPIRICAL, NOT CERTIFIED: the gradient flow of the full matrices (W, H) (d = K) from a small random Gaussian initialisation, off the spectral manifold, approaches NC; simulated with fixed-step RK4 in f64 (checked against an MPFR run and a half-step run): every number recorded is an approximation, and the series and final values (lower = upper) are NOT enclosures",
         "C7" => "critical points: at a state supported on mode 0 the gradient is zero and the loss curves down along a spectral direction (strict saddle); a zero mode stays zero and is unstable",
@@ -99,6 +101,7 @@ fn evaluate_on<T: Enclosure + crate::expr::Scalar>(
         Params::Critical { .. } => critical::evaluate::<T>(claim, prec),
         Params::GroupDiagonalise(_) => group::evaluate::<T>(claim, prec),
         Params::Expression(_) => expression::evaluate::<T>(claim, prec),
+        Params::HadamardScope(_) => hadamard_scope::evaluate::<T>(claim, prec),
         Params::Empirical { .. } => {
             unreachable!("C8 is dispatched in `certify`, before any backend")
         }
@@ -131,6 +134,7 @@ fn exact_inputs(params: &Params) -> serde_json::Value {
             "lambda": exact_vector(lambda),
         }),
         Params::GroupDiagonalise(p) => group::exact_inputs(p),
+        Params::HadamardScope(p) => hadamard_scope::exact_inputs(p),
         Params::Manifold { a, b, r } => serde_json::json!({
             "K": a.len(),
             "d": r.len(),

@@ -211,6 +211,12 @@ pub struct ClaimSpec {
     /// group-diagonalise: the exact logits f on the group, one per element.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logits: Option<VectorSpec>,
+    /// hadamard-scope: a named Hadamard matrix (`"paley1:11"`, `"paley2:13"`, `"switched16:2"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// hadamard-scope: a Hadamard matrix inline, one string of `+` and `-` per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hadamard_rows: Option<Vec<String>>,
     /// C2: singular values of W.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<VectorSpec>,
@@ -461,7 +467,7 @@ fn default_prec() -> u32 {
 }
 
 /// The claim kinds this version evaluates.
-pub const KNOWN_KINDS: [&str; 14] = [
+pub const KNOWN_KINDS: [&str; 15] = [
     "C1",
     "C1r",
     "C2",
@@ -476,6 +482,7 @@ pub const KNOWN_KINDS: [&str; 14] = [
     "C5",
     super::group::KIND,
     "expression",
+    super::hadamard_scope::KIND,
 ];
 
 /// Whether a field must be present in a claim of some kind.
@@ -875,6 +882,7 @@ pub fn kind_fields(kind: &str) -> Option<&'static [FieldHelp]> {
         "C8" => C8_FIELDS,
         "group-diagonalise" => GROUP_FIELDS,
         "expression" => EXPRESSION_FIELDS,
+        super::hadamard_scope::KIND => super::hadamard_scope::FIELDS,
         _ => return None,
     })
 }
@@ -1048,6 +1056,8 @@ pub enum Params {
     GroupDiagonalise(super::group::GroupParams),
     /// expression: a relation in the claim language at one exact state.
     Expression(Box<super::expression::ExpressionParams>),
+    /// hadamard-scope: does H diagonalise the softmax for every lambda?
+    HadamardScope(Box<super::hadamard_scope::ScopeParams>),
     /// C8 (empirical: simulated, never certified).
     Empirical {
         /// K = d.
@@ -1226,6 +1236,7 @@ fn hadamard_field(e: &HadamardError) -> &'static str {
         | HadamardError::TooLarge(_)
         | HadamardError::InconsistentFastForm(_) => "matrix.order",
         HadamardError::BadPaleyPrime(_) => "matrix.q",
+        HadamardError::BadPaley2Prime(_) | HadamardError::BadEntries(_) => "matrix",
         HadamardError::BadPermutation { field, .. }
         | HadamardError::IndexOutOfRange { field, .. } => match *field {
             "row_perm" => "matrix.transform.row_perm",
@@ -1259,6 +1270,17 @@ fn build_matrix(m: &MatrixSpec, ctx: &Ctx) -> Result<HadamardMatrix, ClaimError>
             base.transform(&eq).map_err(wrap)
         }
     }
+}
+
+/// The matrix of a `matrix` table, for kinds validated in their own module (hadamard-scope).
+pub fn matrix_of_spec(m: &MatrixSpec, file: &Path, id: &str) -> Result<HadamardMatrix, ClaimError> {
+    build_matrix(
+        m,
+        &Ctx {
+            file,
+            id: id.to_string(),
+        },
+    )
 }
 
 fn build_embedding(
@@ -2129,7 +2151,13 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         Some(w) => positive("width_bound", w)?,
         // A region proof decides signs box by box, and C5 by signs and certain comparisons;
         // no enclosure width is compared.
-        None if region_kind || spec.kind == "C5" || spec.kind == "expression" => Rational::from(1),
+        None if region_kind
+            || spec.kind == "C5"
+            || spec.kind == "expression"
+            || spec.kind == super::hadamard_scope::KIND =>
+        {
+            Rational::from(1)
+        }
         None => {
             return Err(ctx.err(
                 "width_bound",
@@ -2197,6 +2225,7 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         "C5" => validate_counterexample(&spec, file, &ctx)?,
         super::group::KIND => super::group::validate(&spec, file)?,
         "expression" => super::expression::validate(&spec, file)?,
+        super::hadamard_scope::KIND => super::hadamard_scope::validate(&spec, file)?,
         _ => {
             need("a", spec.a.is_some())?;
             need("b", spec.b.is_some())?;
