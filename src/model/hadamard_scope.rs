@@ -453,6 +453,11 @@ pub fn class_label(order: usize, closed: bool, inv: &Invariants) -> Option<Strin
     let full = inv.profile.get(&(order as u64)).copied().unwrap_or(0);
     match (order, full, inv.two_rank) {
         (12, ..) => Some("the unique class of order 12".into()),
+        (16, 140, 4) => Some(
+            "the Sylvester class up to Hadamard equivalence, with row signs that are no \
+             character"
+                .into(),
+        ),
         (16, 76, 5) => Some("order-16 class A (of switched16:1)".into()),
         (16, 44, 6) => Some("order-16 class B (of switched16:2)".into()),
         (16, 28, 7) => match inv.pair_profile.get(&3) {
