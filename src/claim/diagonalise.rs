@@ -306,6 +306,7 @@ fn hadamard_field(e: &HadamardError) -> &'static str {
         | HadamardError::TooLarge(_)
         | HadamardError::InconsistentFastForm(_) => "matrix.order",
         HadamardError::BadPaleyPrime(_) => "matrix.q",
+        HadamardError::BadPaley2Prime(_) | HadamardError::BadEntries(_) => "matrix",
         HadamardError::BadPermutation { field, .. }
         | HadamardError::IndexOutOfRange { field, .. } => match *field {
             "row_perm" => "matrix.transform.row_perm",
@@ -314,6 +315,17 @@ fn hadamard_field(e: &HadamardError) -> &'static str {
             _ => "matrix.transform.col_flip",
         },
     }
+}
+
+/// The matrix of a `matrix` table, for kinds that take one (C1, C1r, hadamard-scope).
+pub fn matrix_of_spec(m: &MatrixSpec, file: &Path, id: &str) -> Result<HadamardMatrix, ClaimError> {
+    build_matrix(
+        m,
+        &Ctx {
+            file,
+            id: id.to_string(),
+        },
+    )
 }
 
 fn build_matrix(m: &MatrixSpec, ctx: &Ctx) -> Result<HadamardMatrix, ClaimError> {

@@ -68,6 +68,7 @@ pub mod diagonalise;
 pub mod empirical;
 pub mod expression;
 pub mod group;
+pub mod hadamard_scope;
 pub mod lyapunov;
 pub mod manifold;
 pub mod region;

@@ -18,8 +18,8 @@ use super::schema::{
     FieldHelp, Flow, Need, COMMON_FIELDS,
 };
 use super::{
-    counterexample, critical, diagonalise, empirical, expression, group, lyapunov, manifold,
-    region, slowdown, trajectory, Evaluation, RunContext,
+    counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope,
+    lyapunov, manifold, region, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;
@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 14] = [
+pub const KINDS: [KindEntry; 15] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -92,6 +92,7 @@ pub const KINDS: [KindEntry; 14] = [
     counterexample::ENTRY,
     group::ENTRY,
     expression::ENTRY,
+    hadamard_scope::ENTRY,
 ];
 
 const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
@@ -105,7 +106,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 14] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 15] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {
@@ -268,6 +269,8 @@ pub enum Params {
     GroupDiagonalise(super::group::GroupParams),
     /// expression: a relation in the claim language at one exact state.
     Expression(Box<super::expression::ExpressionParams>),
+    /// hadamard-scope: does H diagonalise the softmax for every lambda?
+    HadamardScope(Box<super::hadamard_scope::ScopeParams>),
     /// C8 (empirical: simulated, never certified).
     Empirical {
         /// K = d.

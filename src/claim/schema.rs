@@ -229,6 +229,12 @@ pub struct ClaimSpec {
     /// group-diagonalise: the exact logits f on the group, one per element.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logits: Option<VectorSpec>,
+    /// hadamard-scope: a named Hadamard matrix (`"paley1:11"`, `"paley2:13"`, `"switched16:2"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// hadamard-scope: a Hadamard matrix inline, one string of `+` and `-` per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hadamard_rows: Option<Vec<String>>,
     /// C2: singular values of W.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<VectorSpec>,

@@ -71,6 +71,12 @@ pub enum HadamardError {
     /// Too large for this tool.
     #[error("order {0} exceeds the limit {MAX_ORDER}")]
     TooLarge(usize),
+    /// Paley II needs a prime q = 1 mod 4.
+    #[error("Paley II construction needs a prime q with q = 1 (mod 4), got {0}")]
+    BadPaley2Prime(usize),
+    /// Entries given row by row are not a square array of +-1.
+    #[error("matrix entries: {0}")]
+    BadEntries(String),
     /// Internal: a transformed matrix does not equal its composed Sylvester form (the fast
     /// paths would compute with another matrix). Checked in every build, never assumed.
     #[error("internal error: the transformed matrix of order {0} differs from its Sylvester form")]
@@ -90,6 +96,28 @@ fn popcount_sign(x: usize) -> i8 {
 
 fn is_prime(q: usize) -> bool {
     q >= 2 && (2..).take_while(|d| d * d <= q).all(|d| q % d != 0)
+}
+
+/// The quadratic character of `a` modulo the odd prime `q` (0 for `a = 0 mod q`), by Euler's
+/// criterion.
+pub fn quadratic_character(a: usize, q: usize) -> i8 {
+    let a = a % q;
+    if a == 0 {
+        return 0;
+    }
+    let (mut base, mut e, mut r) = (a as u64, ((q - 1) / 2) as u64, 1u64);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * base % q as u64;
+        }
+        base = base * base % q as u64;
+        e >>= 1;
+    }
+    if r == 1 {
+        1
+    } else {
+        -1
+    }
 }
 
 fn check_perm(p: &[usize], order: usize, field: &'static str) -> Result<(), HadamardError> {
@@ -202,6 +230,76 @@ impl HadamardMatrix {
             entries: h,
             fast: None,
         })
+    }
+
+    /// A matrix from its entries, row-major (`order * order` values, each +1 or -1). It has no
+    /// fast form; whether it is Hadamard is not assumed (check [`Self::is_hadamard`]).
+    pub fn from_entries(order: usize, entries: Vec<i8>) -> Result<Self, HadamardError> {
+        if order == 0 {
+            return Err(HadamardError::BadEntries("order 0".into()));
+        }
+        if order > MAX_ORDER {
+            return Err(HadamardError::TooLarge(order));
+        }
+        if entries.len() != order * order {
+            return Err(HadamardError::BadEntries(format!(
+                "{} entries for order {order} (need {})",
+                entries.len(),
+                order * order
+            )));
+        }
+        if let Some(i) = entries.iter().position(|&e| e != 1 && e != -1) {
+            return Err(HadamardError::BadEntries(format!(
+                "entry ({}, {}) is {}, not +1 or -1",
+                i / order,
+                i % order,
+                entries[i]
+            )));
+        }
+        Ok(HadamardMatrix {
+            order,
+            entries,
+            fast: None,
+        })
+    }
+
+    /// The Paley type II Hadamard matrix of order `2(q + 1)` for a prime `q = 1 (mod 4)`
+    /// (docs/math.md section 13): with `chi` the quadratic character mod q, the symmetric
+    /// conference matrix `C` of order `q + 1` (`C_00 = 0`, `C_0j = C_j0 = 1`,
+    /// `C_{i+1, j+1} = chi(j - i)`), `H = C (x) [[1, -1], [-1, -1]] + I (x) [[1, 1], [1, -1]]`.
+    pub fn paley2(q: usize) -> Result<Self, HadamardError> {
+        if !is_prime(q) || q % 4 != 1 {
+            return Err(HadamardError::BadPaley2Prime(q));
+        }
+        let n = q + 1;
+        if 2 * n > MAX_ORDER {
+            return Err(HadamardError::TooLarge(2 * n));
+        }
+        let mut c = vec![0i8; n * n];
+        for j in 1..n {
+            c[j] = 1;
+            c[j * n] = 1;
+        }
+        for i in 0..q {
+            for j in 0..q {
+                c[(i + 1) * n + j + 1] = quadratic_character(j + q - i, q);
+            }
+        }
+        let a = [[1i8, -1], [-1, -1]];
+        let b = [[1i8, 1], [1, -1]];
+        let m = 2 * n;
+        let mut h = vec![0i8; m * m];
+        for i in 0..n {
+            for j in 0..n {
+                for (x, (ra, rb)) in a.iter().zip(b.iter()).enumerate() {
+                    for y in 0..2 {
+                        let v = c[i * n + j] * ra[y] + if i == j { rb[y] } else { 0 };
+                        h[(2 * i + x) * m + 2 * j + y] = v;
+                    }
+                }
+            }
+        }
+        Self::from_entries(m, h)
     }
 
     /// Apply an equivalence transform (the result is again Hadamard). If `self` has a fast form,

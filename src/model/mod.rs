@@ -5,6 +5,7 @@
 pub mod gradient;
 pub mod group;
 pub mod hadamard;
+pub mod hadamard_scope;
 pub mod logits;
 pub mod softmax;
 pub mod structure;

@@ -206,7 +206,7 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
         )
     });
     families.dedup();
-    families
+    let mut tables: Vec<Table> = families
         .iter()
         .map(|f| {
             let mut members: Vec<&Certificate> = certs.iter().filter(|c| &c.claim == f).collect();
@@ -224,7 +224,130 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
                 _ => generic_table(f, &members, opts),
             }
         })
-        .collect()
+        .collect();
+    if let Some(t) = bases_table(certs, opts) {
+        tables.push(t);
+    }
+    tables
+}
+
+/// A basis description in LaTeX: words with `^` (`(Z_2)^4`, `Z2^3`) as mathematics, the rest
+/// escaped.
+fn basis_latex(text: &str) -> String {
+    text.split(' ')
+        .map(|w| match w.split_once('^') {
+            Some((base, exp)) => {
+                let extra = w
+                    .matches(')')
+                    .count()
+                    .saturating_sub(w.matches('(').count());
+                let exp = &exp[..exp.len() - extra.min(exp.len())];
+                format!("${base}^{{{exp}}}${}", ")".repeat(extra))
+            }
+            None => latex_escape(w),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The claim kinds whose certificates say whether a basis diagonalises the softmax.
+const BASIS_KINDS: [&str; 4] = ["hadamard-scope", "C1", "C1r", "group-diagonalise"];
+
+/// "Which bases diagonalise the softmax": one row per certificate of `hadamard-scope` (for
+/// every lambda), C1 / C1r (Hadamard matrices, at the claim's lambda) and `group-diagonalise`
+/// (character bases, at the claim's logits), read from the certificates only. `None` when
+/// there is none of them.
+pub fn bases_table(certs: &[Certificate], opts: &TableOptions) -> Option<Table> {
+    let mut members: Vec<&Certificate> = certs
+        .iter()
+        .filter(|c| BASIS_KINDS.contains(&c.claim.as_str()))
+        .collect();
+    if members.is_empty() {
+        return None;
+    }
+    members.sort_by(|a, b| {
+        let kind = |c: &Certificate| BASIS_KINDS.iter().position(|k| *k == c.claim);
+        (kind(a), k_of(a).unwrap_or(u64::MAX), &a.id).cmp(&(
+            kind(b),
+            k_of(b).unwrap_or(u64::MAX),
+            &b.id,
+        ))
+    });
+    let columns = base_columns(
+        opts,
+        vec![
+            col("basis", "basis", "basis", "p{4.2cm}"),
+            col("K", "K", "$K$", "r"),
+            col("scope", "for", "for", "l"),
+            col("verdict", "verdict", "verdict", "l"),
+            col("backend", "backend", "backend", "l"),
+            col("id", "certificate", "certificate", "l"),
+        ],
+    );
+    let mut group_starts = Vec::new();
+    let mut last_kind = None;
+    let rows = members
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if last_kind != Some(c.claim.as_str()) {
+                group_starts.push(i);
+                last_kind = Some(c.claim.as_str());
+            }
+            let (basis, scope) = match c.claim.as_str() {
+                "hadamard-scope" => {
+                    let b = c.exact_inputs["basis"].as_str().unwrap_or("—");
+                    let basis = match c.exact_inputs["class"].as_str() {
+                        Some(class) => format!("{b} ({class})"),
+                        None => b.to_string(),
+                    };
+                    (basis, "every lambda")
+                }
+                "group-diagonalise" => (
+                    format!(
+                        "characters of {}",
+                        c.inputs["group"].as_str().unwrap_or("—")
+                    ),
+                    "one exact input",
+                ),
+                _ => (matrix_description(c), "one lambda"),
+            };
+            with_time(
+                opts,
+                c,
+                vec![
+                    Cell {
+                        latex: basis_latex(&basis),
+                        csv: basis.clone(),
+                        text: basis,
+                        enclosure: None,
+                    },
+                    int_cell(k_of(c)),
+                    Cell::text(scope),
+                    verdict_cell(c),
+                    Cell::text(format!("{}-{}", c.backend, c.precision_bits)),
+                    Cell::code(&c.id),
+                ],
+            )
+        })
+        .collect();
+    let caption =
+        "Which bases diagonalise the softmax: proved = Q^T softmax(Q diag(lambda) Q^T) Q \
+                   is diagonal (for every lambda: hadamard-scope, from the exact closure of the \
+                   normalised columns, docs/math.md section 14; for one lambda or exact logits: \
+                   C1, C1r, group-diagonalise, from an exact argument); refuted = an off-diagonal \
+                   enclosure excludes 0 at the recorded exact input.";
+    let latex_caption = "Which bases diagonalise the softmax: proved = $Q^\\top \\mathrm{softmax}(Q \\,\\mathrm{diag}(\\lambda) Q^\\top) Q$ is diagonal (for every $\\lambda$: hadamard-scope, from the exact closure of the normalised columns, docs/math.md section 14; for one $\\lambda$ or exact logits: C1, C1r, group-diagonalise, from an exact argument); refuted = an off-diagonal enclosure excludes 0 at the recorded exact input.";
+    Some(Table {
+        family: "bases".into(),
+        stem: "bases".into(),
+        caption: caption.into(),
+        latex_caption: latex_caption.into(),
+        columns,
+        rows,
+        notes: Vec::new(),
+        group_starts,
+    })
 }
 
 fn k_of(c: &Certificate) -> Option<u64> {

@@ -17,6 +17,7 @@ mod explain;
 mod expression;
 mod fuzz_claims;
 mod groups;
+mod hadamard;
 mod interrupt;
 mod model;
 mod mutation_detect;
