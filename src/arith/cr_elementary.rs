@@ -3,7 +3,7 @@
 //! The values come from CORE-MATH (the `core-math` crate, MIT): `cr_exp`, `cr_expm1`, `cr_log`
 //! and `cr_log1p` are correctly rounded for every binary64 input, subnormal inputs and results
 //! and the overflow range included, **in the rounding mode in force when they are called**
-//! (CORE-MATH's error analysis covers the four IEEE modes; its README, "Notes", requires that
+//! (CORE-MATH's error analysis covers the four IEEE modes; the notes of its own README require that
 //! the C be compiled so that every operation rounds at run time in the current mode).
 //!
 //! # Why the ends are exactly MPFR's directed results
