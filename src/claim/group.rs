@@ -500,6 +500,14 @@ pub fn validate_flow_group(
     Ok(Some(tr))
 }
 
+/// The group of a validated flow claim of order `k` (None: the Sylvester case).
+pub fn flow_group(claim: &Claim, k: usize) -> Option<AbelianGroup> {
+    match claim.spec.group.as_deref().map(AbelianGroup::parse) {
+        Some(Ok(g)) if g.order() == k => Some(g),
+        _ => None,
+    }
+}
+
 /// The transform of a validated flow claim of order `k`: its group's
 /// ([`validate_flow_group`]), or Sylvester's.
 pub fn flow_transform(claim: &Claim, k: usize) -> crate::spectral::transform::SpectralTransform {

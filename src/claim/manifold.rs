@@ -12,8 +12,9 @@ use super::{Evaluation, Params};
 use crate::arith::{Enclosure, Exact};
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
 use crate::model::gradient::{enclose_gradient_flow, enclose_mean_ce_loss};
+use crate::model::group::CharacterBasis;
 use crate::model::hadamard::HadamardMatrix;
-use crate::spectral::field::{enclose_spectral_loss, enclose_unbalanced_field};
+use crate::spectral::field::{enclose_spectral_loss_on, enclose_unbalanced_field_on};
 use nalgebra::DMatrix;
 use rug::Rational;
 use std::path::Path;
@@ -56,15 +57,27 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let k = a.len();
     let d = r.len();
     let r_exact_ok = orthonormal_columns(r);
-    let had = HadamardMatrix::sylvester(k).expect("validated power of two");
-    let inv_sqrt_k = T::from_i64(k as i64, prec).sqrt().recip();
-    let q = DMatrix::from_fn(k, k, |i, j| {
-        if had.get(i, j) > 0 {
-            inv_sqrt_k.clone()
-        } else {
-            -inv_sqrt_k.clone()
+    // Q: Sylvester's (`Had_K / sqrt(K)`), or the real character basis of the claim's group
+    // (cos and sin columns enclosed, docs/math.md section 12.2).
+    let group = super::group::flow_group(claim, k);
+    let tr = super::group::flow_transform(claim, k);
+    let q = match &group {
+        Some(g) => {
+            let qv = CharacterBasis::new(g).enclose_matrix::<T>(prec);
+            DMatrix::from_fn(k, k, |i, j| qv[i * k + j].clone())
         }
-    });
+        None => {
+            let had = HadamardMatrix::sylvester(k).expect("validated power of two");
+            let inv_sqrt_k = T::from_i64(k as i64, prec).sqrt().recip();
+            DMatrix::from_fn(k, k, |i, j| {
+                if had.get(i, j) > 0 {
+                    inv_sqrt_k.clone()
+                } else {
+                    -inv_sqrt_k.clone()
+                }
+            })
+        }
+    };
     let rm = DMatrix::from_fn(d, k, |i, m| T::from_rational(&r[i][m], prec));
     let a_t: Vec<T> = a.iter().map(|x| T::from_rational(x, prec)).collect();
     let b_t: Vec<T> = b.iter().map(|x| T::from_rational(x, prec)).collect();
@@ -75,7 +88,7 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let (w_dot, h_dot) = enclose_gradient_flow(&w, &h);
     let rot_w = q.transpose() * w_dot * &rm;
     let rot_h = rm.transpose() * h_dot * &q;
-    let (a_dot, b_dot) = enclose_unbalanced_field(&a_t, &b_t);
+    let (a_dot, b_dot) = enclose_unbalanced_field_on(&tr, &a_t, &b_t);
 
     let mut all_finite = true;
     let mut excl = None;
@@ -114,17 +127,31 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         all_finite && Rational::from_f64(widest.0).is_some_and(|w| w <= claim.width_bound);
     let lambda: Vec<T> = a_t.iter().zip(&b_t).map(|(x, y)| x.clone() * y).collect();
     let loss_full = enclose_mean_ce_loss(&(&w * &h));
-    let loss_spectral = enclose_spectral_loss(&lambda);
+    let loss_spectral = enclose_spectral_loss_on(&tr, &lambda);
     let loss_ok = loss_full.intersect(&loss_spectral).is_some();
 
-    let checks = vec![
-        Check {
+    let argument = match &group {
+        Some(g) => Check {
+            name: format!(
+                "exact argument: Q the real character basis of G = {} and a, b paired on every \
+                 conjugate pair (exact rationals, at validation), so Z = Q diag(a b) Q^T is \
+                 G-invariant and symmetric and Q^T S Q is diagonal (docs/math.md section 12); \
+                 R^T R = I (exact rationals), so Q^T W' R and R^T H' Q are exactly diagonal",
+                g.name()
+            ),
+            passed: r_exact_ok,
+            detail: format!("R is {d} x {k}; Q enclosed (cos and sin of 2 pi j / n)"),
+        },
+        None => Check {
             name: "exact argument: Q Sylvester (by construction) and R^T R = I (exact rationals), \
                    so Q^T W' R and R^T H' Q are exactly diagonal"
                 .into(),
             passed: r_exact_ok,
             detail: format!("R is {d} x {k}"),
         },
+    };
+    let mut checks = vec![
+        argument,
         Check {
             name: "every enclosure finite".into(),
             passed: all_finite,
@@ -158,6 +185,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             detail: String::new(),
         },
     ];
+    if let Some(c) = super::group::flow_group_check(claim, k) {
+        checks.push(c);
+    }
     let mut enclosures = vec![
         EnclosureRecord::from_enclosure(
             format!(
@@ -229,6 +259,13 @@ pub const FIELDS: &[FieldHelp] = &[
         "b",
         Need::Required,
         "singular values of H: a vector of the same length as `a`",
+    ),
+    (
+        "group",
+        Need::Optional,
+        "a finite abelian group of order K (\"Z5\", \"Z4xZ2\", \"Z3xZ3\"; K <= 64): Q its \
+         real character basis (docs/math.md section 12), a and b paired; default Z2^n \
+         (Sylvester, K a power of two)",
     ),
     (
         "embedding",
@@ -316,7 +353,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     need("embedding", spec.embedding.is_some())?;
     let a = expand_vector(spec.a.as_ref().unwrap(), "a", file, &spec.id)?;
     let b = expand_vector(spec.b.as_ref().unwrap(), "b", file, &spec.id)?;
-    if !a.len().is_power_of_two() {
+    if spec.group.is_none() && !a.len().is_power_of_two() {
         return Err(ctx.err(
             "a",
             format!(
@@ -347,6 +384,8 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         &format!("the d x K and K x K products (d = {d}, K = {k})"),
     )?;
     let r = build_embedding(spec.embedding.as_ref().unwrap(), a.len(), &ctx)?;
+    let state: Vec<Rational> = a.iter().chain(&b).cloned().collect();
+    super::group::validate_flow_group(spec, file, a.len(), &state, &["a", "b"])?;
     Ok(Params::Manifold { a, b, r })
 }
 

@@ -18,8 +18,8 @@ use super::schema::{
     FieldHelp, Flow, Need, COMMON_FIELDS,
 };
 use super::{
-    counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope,
-    lyapunov, manifold, region, slowdown, trajectory, Evaluation, RunContext,
+    counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope, lyapunov,
+    manifold, region, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;

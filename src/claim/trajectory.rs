@@ -431,8 +431,8 @@ fn eval_outer<T: Enclosure + expr::Scalar>(
     }
 }
 
-/// The flow of `claim`: on its finite abelian group (its `group` field; docs/math.md section
-/// 12.4) when it has one, otherwise [`integrate_flow_with`] with the flow parameters `params`
+/// The flow of `claim`: on its finite abelian group when it has a `group` field (docs/math.md
+/// section 12.4), otherwise [`integrate_flow_with`] with the flow parameters `params`
 /// (validation refuses `group` together with flow parameters).
 pub fn integrate_claim_flow<T: Enclosure>(
     claim: &Claim,
@@ -1068,7 +1068,11 @@ pub const FIELDS: &[FieldHelp] = &[
          on its real character basis (docs/math.md section 12.4), the state paired; default \
          Z2^n (Sylvester)",
     ),
-    ("horizon", Need::Required, "the time horizon T (exact, in (0, 1000000])"),
+    (
+        "horizon",
+        Need::Required,
+        "the time horizon T (exact, in (0, 1000000])",
+    ),
     (
         "bounds",
         Need::Optional,

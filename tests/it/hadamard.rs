@@ -7,8 +7,8 @@ use hadacert::cert::Verdict;
 use hadacert::claim::hadamard_scope::decide;
 use hadacert::model::hadamard::{Equivalence, HadamardMatrix};
 use hadacert::model::hadamard_scope::{
-    class_label, closure, from_sign_rows, invariants, named, switch_block, transpose,
-    Invariants, ScopeError,
+    class_label, closure, from_sign_rows, invariants, named, switch_block, transpose, Invariants,
+    ScopeError,
 };
 use rug::Rational;
 
@@ -64,7 +64,10 @@ fn every_construction_is_hadamard() {
         assert!(h.is_hadamard(), "Paley II q = {q}");
     }
     for k in [16, 32] {
-        assert!(named(&format!("sylvester:{k}")).unwrap().matrix.is_hadamard());
+        assert!(named(&format!("sylvester:{k}"))
+            .unwrap()
+            .matrix
+            .is_hadamard());
     }
     // Paley II needs q = 1 mod 4 (q = 7 would give order 16, but 7 = 3 mod 4).
     assert!(HadamardMatrix::paley2(7).is_err());
@@ -72,7 +75,10 @@ fn every_construction_is_hadamard() {
     assert!(named("switched16:4").is_err());
     assert!(named("switched16:2t").is_err());
     assert!(named("paley1:63").is_err()); // order 64 is fine, 63 is not prime
-    assert!(matches!(named("sylvester:128"), Err(ScopeError::Order(128))));
+    assert!(matches!(
+        named("sylvester:128"),
+        Err(ScopeError::Order(128))
+    ));
 }
 
 #[test]
@@ -111,7 +117,12 @@ fn signature(inv: &Invariants) -> String {
 fn invariants_are_equivalence_invariants_and_separate_the_order_16_classes() {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut matrices = vec![("sylvester:16", HadamardMatrix::sylvester(16).unwrap())];
-    for name in ["switched16:1", "switched16:2", "switched16:3", "switched16:3t"] {
+    for name in [
+        "switched16:1",
+        "switched16:2",
+        "switched16:3",
+        "switched16:3t",
+    ] {
         matrices.push((name, named(name).unwrap().matrix));
     }
     let mut signatures = Vec::new();
