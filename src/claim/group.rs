@@ -512,10 +512,10 @@ pub fn flow_group(claim: &Claim, k: usize) -> Option<AbelianGroup> {
 /// ([`validate_flow_group`]), or Sylvester's.
 pub fn flow_transform(claim: &Claim, k: usize) -> crate::spectral::transform::SpectralTransform {
     use crate::spectral::transform::SpectralTransform;
-    match claim.spec.group.as_deref().map(AbelianGroup::parse) {
-        Some(Ok(g)) if g.order() == k => SpectralTransform::of_group(&g),
-        _ => SpectralTransform::sylvester(k),
-    }
+    flow_group(claim, k).map_or_else(
+        || SpectralTransform::sylvester(k),
+        |g| SpectralTransform::of_group(&g),
+    )
 }
 
 /// The check recording the group of a flow claim and the exact part of its argument, or
