@@ -1,25 +1,42 @@
 //! Cost of the claim language against the built-in Rust path (issue 15): V, M2 and dV/dt at the
-//! C4 pointwise states (K = 8: 0, 1/2, 1, ...; K = 16: 0, 1/3, ...), on inari and MPFR at 128
-//! bits. Run: `cargo bench --bench expression`.
+//! C4 pointwise states (K = 4, 8: 0, 1/2, 1, ...; K = 16: 0, 1/3, ...), on inari and MPFR at 128
+//! bits, and the region prover's per-box work (value and gradient over the K - 1 box
+//! variables) for `(dV/dt) / (1 - p(0))` at K = 4 and 8. Run: `cargo bench --bench expression`.
 //!
-//! The expression path is the compiled program with a reused register file
-//! ([`hadacert::expr::Evaluator`]); for `d/dt V` the state is seeded as dual numbers with the
-//! balanced field, which both paths compute. Prints a Markdown table: ns per evaluation
-//! (best of 5 runs of about 0.2 s each) and the ratio expression / built-in.
+//! The expression path is the compiled program with a register file reused across evaluations
+//! ([`hadacert::expr::Evaluator`]). For `d/dt V` the state is seeded as dual numbers with the
+//! balanced field, which both paths compute: `Dual` (gradient in a `Vec`, one allocation per
+//! operation: the path before 2026-12-01) and `DualN<_, 1>` (gradient inline, what
+//! `eval_pointwise` uses now). Prints a Markdown table: ns of this thread's CPU time per
+//! evaluation (best of 5 runs of about 0.2 s wall each; CPU time, so that the other processes of
+//! a shared machine do not count) and the ratio expression / built-in.
 
-use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval};
+use hadacert::arith::{Enclosure, Ival, MpfrInterval};
+use hadacert::expr::eval::{seed_with_flow, value_and_gradient};
 use hadacert::expr::{compile, normalise, parse_expr, Evaluator, Program, Scalar, StateKind};
-use hadacert::ode::dual::Dual;
+use hadacert::ode::dual::{Dual, DualN};
+use hadacert::prove::region::{gradient_on_box, RateQuantity};
 use hadacert::spectral::field::enclose_balanced_field;
 use hadacert::spectral::lyapunov::{enclose_lyapunov, enclose_lyapunov_rate, enclose_m2};
 use rug::Rational;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// CPU time of this thread in ns (`/proc/thread-self/schedstat`, Linux), so that other
+/// processes on a shared machine do not count; wall time where that file is missing.
+fn cpu_ns(start: Instant) -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| start.elapsed().as_nanos() as f64)
+}
+
 fn ns_per_call(mut f: impl FnMut()) -> f64 {
     let mut best = f64::INFINITY;
+    let origin = Instant::now();
     for _ in 0..5 {
         let start = Instant::now();
+        let cpu0 = cpu_ns(origin);
         let mut n = 0u64;
         while start.elapsed() < Duration::from_millis(200) {
             for _ in 0..16 {
@@ -27,7 +44,11 @@ fn ns_per_call(mut f: impl FnMut()) -> f64 {
             }
             n += 16;
         }
-        best = best.min(start.elapsed().as_nanos() as f64 / n as f64);
+        let mut spent = cpu_ns(origin) - cpu0;
+        if spent <= 0.0 {
+            spent = start.elapsed().as_nanos() as f64;
+        }
+        best = best.min(spent / n as f64);
     }
     best
 }
@@ -37,8 +58,51 @@ fn program(text: &str, k: usize) -> Program {
     compile(&[&e], k, StateKind::Balanced, text).unwrap()
 }
 
+fn vec_dual_seed<T: Enclosure + Scalar>(x: &[T]) -> Vec<Dual<T>> {
+    let v = enclose_balanced_field(x);
+    x.iter()
+        .zip(v)
+        .map(|(x, d)| Dual {
+            value: x.clone(),
+            grad: vec![d],
+        })
+        .collect()
+}
+
+/// The region prover's per-box work at K = N + 1: the built-in `gradient_on_box` against the
+/// language's `value_and_gradient` for the same quantity, on a box around the state.
+fn region_row<T: Enclosure + Scalar, const N: usize>(
+    backend: &str,
+    prec: u32,
+    x: &[T],
+    row: &mut impl FnMut(&str, f64, f64),
+) {
+    let k = N + 1;
+    let prog = program("d/dt V / (1 - p(0))", k);
+    let spectrum: Vec<T> = x[1..]
+        .iter()
+        .map(|e| {
+            let w = T::from_rational(&Rational::from((1, 1000)), prec);
+            (e.clone() - &w).hull(&(e.clone() + &w))
+        })
+        .collect();
+    let (bv, _) = gradient_on_box(RateQuantity::V, &spectrum);
+    let (ev, _) = value_and_gradient::<T, N>(&prog, &spectrum, 0, prec).unwrap();
+    assert!(
+        bv.is_finite() && ev.is_finite(),
+        "{backend}: finite box values"
+    );
+    let b = ns_per_call(|| {
+        black_box(gradient_on_box(RateQuantity::V, black_box(&spectrum)));
+    });
+    let e = ns_per_call(|| {
+        black_box(value_and_gradient::<T, N>(&prog, black_box(&spectrum), 0, prec).unwrap());
+    });
+    row("region box: value + gradient of (dV/dt)/(1 - p(0))", b, e);
+}
+
 fn rows<T: Enclosure + Scalar>(backend: &str, prec: u32, k: usize, out: &mut Vec<String>) {
-    let step = if k == 8 { 2 } else { 3 };
+    let step = if k == 16 { 3 } else { 2 };
     let x: Vec<T> = (0..k)
         .map(|m| T::from_rational(&Rational::from((m as i64, step)), prec))
         .collect();
@@ -65,50 +129,43 @@ fn rows<T: Enclosure + Scalar>(backend: &str, prec: u32, k: usize, out: &mut Vec
         });
         row(name, b, e);
     }
-    let prog = program("d/dt V", k);
-    let mut ev = Evaluator::<Dual<T>>::new(&prog);
-    let b = ns_per_call(|| {
+    let builtin_rate = ns_per_call(|| {
         let v = enclose_balanced_field(black_box(&x));
         black_box(enclose_lyapunov_rate(&x, &v));
     });
-    let e = ns_per_call(|| {
-        let v = enclose_balanced_field(black_box(&x));
-        let seeded: Vec<Dual<T>> = x
-            .iter()
-            .zip(v)
-            .map(|(x, d)| Dual {
-                value: x.clone(),
-                grad: vec![d],
-            })
-            .collect();
-        ev.run(&prog, &seeded, prec).unwrap();
-        black_box(ev.output(&prog, 0));
-    });
-    row("dV/dt (d/dt V, dual numbers)", b, e);
-    let chain = "sum(m != 0, d/dt(lambda_m)) / sum(m != 0, lambda_m) \
-                 - mean(m != 0, d/dt(lambda_m) / lambda_m)";
-    let prog = program(chain, k);
-    let mut ev = Evaluator::<Dual<T>>::new(&prog);
-    let e = ns_per_call(|| {
-        let v = enclose_balanced_field(black_box(&x));
-        let seeded: Vec<Dual<T>> = x
-            .iter()
-            .zip(v)
-            .map(|(x, d)| Dual {
-                value: x.clone(),
-                grad: vec![d],
-            })
-            .collect();
-        ev.run(&prog, &seeded, prec).unwrap();
-        black_box(ev.output(&prog, 0));
-    });
-    let field = enclose_balanced_field(&x);
-    assert_eq!(
-        ev.output(&prog, 0).value,
-        enclose_lyapunov_rate(&x, &field),
-        "identical enclosures"
-    );
-    row("dV/dt (chain rule written out)", b, e);
+    for (label, text) in [
+        ("dV/dt (d/dt V", "d/dt V"),
+        (
+            "dV/dt (chain rule written out",
+            "sum(m != 0, d/dt(lambda_m)) / sum(m != 0, lambda_m) \
+             - mean(m != 0, d/dt(lambda_m) / lambda_m)",
+        ),
+    ] {
+        let prog = program(text, k);
+        // Before: Dual with a Vec gradient (one allocation per operation).
+        let mut ev = Evaluator::<Dual<T>>::new(&prog);
+        let before = ns_per_call(|| {
+            let seeded = vec_dual_seed(black_box(&x));
+            ev.run(&prog, &seeded, prec).unwrap();
+            black_box(ev.output(&prog, 0));
+        });
+        let vec_value = ev.output(&prog, 0).value.clone();
+        // Now: DualN<T, 1>, the gradient inline.
+        let mut ev = Evaluator::<DualN<T, 1>>::new(&prog);
+        let after = ns_per_call(|| {
+            let seeded = seed_with_flow(&prog, black_box(&x));
+            ev.run(&prog, &seeded, prec).unwrap();
+            black_box(ev.output(&prog, 0));
+        });
+        assert_eq!(ev.output(&prog, 0).value, vec_value, "Dual and DualN agree");
+        row(&format!("{label}, Vec dual: before)"), builtin_rate, before);
+        row(&format!("{label}, inline dual: now)"), builtin_rate, after);
+    }
+    match k {
+        4 => region_row::<T, 3>(backend, prec, &x, &mut row),
+        8 => region_row::<T, 7>(backend, prec, &x, &mut row),
+        _ => {}
+    }
 }
 
 fn main() {
@@ -116,7 +173,7 @@ fn main() {
         "| quantity | backend | K | built-in ns | expression ns | ratio |".to_string(),
         "|---|---|---|---|---|---|".to_string(),
     ];
-    for k in [8, 16] {
+    for k in [4, 8, 16] {
         rows::<Ival>("inari", 53, k, &mut out);
         rows::<MpfrInterval>("mpfr 128", 128, k, &mut out);
     }

@@ -4,6 +4,17 @@
 //! The certificate records the boxes processed and bisected, the deepest level, how many boxes
 //! each argument closed (and the hull of those closed by a near-NC argument), the smallest
 //! margin met by interval evaluation, and a refuting state if one was found.
+//!
+//! Kind `expression-region`: the same region description and prover with a quantity of the claim
+//! language ([`crate::expr`]): `expression = "lhs REL rhs"` (REL one of `< <= > >=`, e.g.
+//! `d/dt V <= 0`), decided on `D = lhs - rhs` (or `rhs - lhs` for `>`, `>=`) by the natural and
+//! mean-value forms, the gradient over the box variables by dual numbers (with `d/dt`, dual
+//! numbers over the box variables each carrying a tangent seeded with the balanced field
+//! evaluated on them). The near-NC sign arguments are proved for the built-in rates only, so they
+//! are never used here: `nc_radius` is instead a ball around the uniform spectrum that the claim
+//! excludes (stated in the certificate; boxes inside it are closed as *excluded*, a refuting
+//! state must lie outside it). Without it, boxes near NC where `D` vanishes stay undecided. The
+//! symmetry reduction is refused (the invariance of an expression is not checked).
 
 use super::exact_vector;
 use super::registry::KindEntry;
@@ -15,7 +26,8 @@ use super::{Evaluation, Params, RunContext};
 use crate::arith::parse_exact;
 use crate::arith::Enclosure;
 use crate::cert::{margin_exact, Check, EnclosureRecord, Verdict};
-use crate::prove::region::{prove_region, Argument, RegionBox, RunOptions};
+use crate::expr::{self, BinOp, Expr, Rel, StateKind};
+use crate::prove::region::{prove_region, Argument, RegionBox, RegionExpression, RunOptions};
 use rug::Rational;
 use std::path::Path;
 
@@ -70,7 +82,11 @@ fn show_box(b: &RegionBox) -> String {
 /// interval evaluation alone, `-largest upper end` of `rate / (1 - p(0))` over the boxes,
 /// rounded down (exact from the f64 end); proved with boxes closed by a sign argument, `0` (they
 /// prove `rate <= 0`, nothing strict), with a check saying so.
-pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Evaluation {
+pub fn evaluate<T: Enclosure + expr::Scalar>(
+    claim: &Claim,
+    prec: u32,
+    ctx: &RunContext,
+) -> Evaluation {
     let Params::Region(region) = &claim.params else {
         unreachable!("validated kind")
     };
@@ -104,12 +120,22 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
             }
         }
     };
-    let rate = region.quantity.rate_name();
+    let (rate, claimed) = match &region.expression {
+        Some(e) => ("D", if e.strict { "D < 0" } else { "D <= 0" }),
+        None => (region.quantity.rate_name(), ""),
+    };
     let mut checks = vec![Check {
-        name: format!(
-            "branch and bound over the region: {rate} <= 0 (lambda_0 = 0, K = {})",
-            region.k
-        ),
+        name: match &region.expression {
+            Some(e) => format!(
+                "branch and bound over the region: {claimed}, D the quantity of `{}` (lambda_0 = \
+                 0, K = {}; normalised: {})",
+                e.text, region.k, e.normalised
+            ),
+            None => format!(
+                "branch and bound over the region: {rate} <= 0 (lambda_0 = 0, K = {})",
+                region.k
+            ),
+        },
         passed: stats.decided() == Some(true),
         detail: format!(
             "{} boxes processed, {} bisected, maximum depth {} (limit {}), {} undecided, {} \
@@ -130,9 +156,17 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         Argument::Termwise,
         Argument::Pairwise,
         Argument::Symmetric,
+        Argument::Excluded,
     ] {
         if let Some(n) = stats.closed.get(&arg) {
             let mut detail = format!("{n} boxes");
+            if arg == Argument::Excluded {
+                detail.push_str(&format!(
+                    " (the claim excludes the states within max-norm distance {} of the uniform \
+                     spectrum: no sign argument is proved for a language quantity)",
+                    region.nc_radius
+                ));
+            }
             if matches!(arg, Argument::Termwise | Argument::Pairwise) {
                 detail.push_str(&format!(
                     " (allowed within max-norm distance {} of the uniform spectrum); hull of those \
@@ -171,12 +205,17 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, ctx: &RunContext) -> Eva
         });
     }
     let mut enclosures = Vec::new();
+    // What boxes are decided on: the built-in rate divided by 1 - p(0), or D itself.
+    let decided_on = if region.expression.is_some() {
+        "D".to_string()
+    } else {
+        format!("({rate}) / (1 - p(0))")
+    };
     if let Some(u) = stats.largest_upper {
         let value = T::from_f64(u, prec);
         enclosures.push(EnclosureRecord::from_enclosure(
             format!(
-                "largest upper end of ({rate}) / (1 - p(0)) over the boxes closed by interval \
-                 evaluation"
+                "largest upper end of {decided_on} over the boxes closed by interval evaluation"
             ),
             &value,
         ));
@@ -362,6 +401,49 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     if spec.kind == "C5k4" && quantity == RateQuantity::V {
         return Err(ctx.err("quantity", "C5k4 certifies M1-M3; use C4region for V"));
     }
+    let RegionFields {
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+    } = region_fields(spec, file, ctx, k)?;
+    let symmetry = super::region::parse_symmetry(spec.symmetry.as_deref(), k, &x_lo, &x_hi)
+        .map_err(|m| ctx.err("symmetry", m))?;
+    Ok(Params::Region(Region {
+        symmetry,
+        quantity,
+        k,
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+        expression: None,
+    }))
+}
+
+/// The region description shared by the region kinds (validated, exact).
+struct RegionFields {
+    x_lo: Vec<Rational>,
+    x_hi: Vec<Rational>,
+    scale_lo: Rational,
+    scale_hi: Rational,
+    nc_radius: Rational,
+    max_depth: u32,
+    max_boxes: u64,
+}
+
+fn region_fields(
+    spec: &ClaimSpec,
+    file: &Path,
+    ctx: &Ctx,
+    k: usize,
+) -> Result<RegionFields, ClaimError> {
     let corner = |field: &str, v: &Option<VectorSpec>| -> Result<Vec<Rational>, ClaimError> {
         let v = v.as_ref().ok_or_else(|| ctx.err(field, "missing"))?;
         let q = expand_vector(v, field, file, &spec.id)?;
@@ -422,12 +504,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     if !(1..=MAX_REGION_BOXES).contains(&max_boxes) {
         return Err(ctx.err("max_boxes", format!("must be in 1..={MAX_REGION_BOXES}")));
     }
-    let symmetry = super::region::parse_symmetry(spec.symmetry.as_deref(), k, &x_lo, &x_hi)
-        .map_err(|m| ctx.err("symmetry", m))?;
-    Ok(Params::Region(Region {
-        symmetry,
-        quantity,
-        k,
+    Ok(RegionFields {
         x_lo,
         x_hi,
         scale_lo,
@@ -435,7 +512,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         nc_radius,
         max_depth,
         max_boxes,
-    }))
+    })
 }
 
 /// The exact inputs written into the certificate.
@@ -443,6 +520,18 @@ pub fn exact_inputs(params: &Params) -> serde_json::Value {
     let Params::Region(r) = params else {
         return serde_json::Value::Null;
     };
+    if let Some(e) = &r.expression {
+        return serde_json::json!({
+            "K": r.k,
+            "expression": e.text,
+            "normalised": e.normalised,
+            "normalised_lo": exact_vector(&r.x_lo),
+            "normalised_hi": exact_vector(&r.x_hi),
+            "scale": [r.scale_lo.to_string(), r.scale_hi.to_string()],
+            "excluded_nc_radius": r.nc_radius.to_string(),
+            "lambda_0": "0",
+        });
+    }
     serde_json::json!({
         "K": r.k,
         "quantity": r.quantity.rate_name(),
@@ -469,4 +558,181 @@ pub const ENTRY_C5K4: KindEntry = KindEntry {
     name: "C5k4",
     statement: |_| STATEMENT_C5K4.into(),
     ..ENTRY
+};
+
+// ---- kind expression-region: a claim-language quantity on a region ----
+
+/// The fields of kind `expression-region`.
+pub const FIELDS_EXPR: &[FieldHelp] = &[
+    (
+        "k",
+        Need::Required,
+        "the number of classes K (4 or 8: the gradient over the K - 1 box variables is held \
+         inline)",
+    ),
+    (
+        "expression",
+        Need::Required,
+        "the relation `lhs REL rhs`, REL one of < <= > >=, in the claim language (README, \
+         Expressions), e.g. \"d/dt V <= 0\"; d/dt along the balanced flow",
+    ),
+    (
+        "normalised_lo",
+        Need::Required,
+        "lower corner of the box of the normalised spectrum, m = 1..K-1 (exact, > 0)",
+    ),
+    (
+        "normalised_hi",
+        Need::Required,
+        "upper corner of that box (exact, <= 1)",
+    ),
+    (
+        "scale",
+        Need::Required,
+        "[lo, hi] of the scale sum_{m!=0} lambda_m (exact strings, > 0)",
+    ),
+    (
+        "nc_radius",
+        Need::Optional,
+        "the claim excludes the states within this max-norm distance of the uniform spectrum \
+         (default 0: nothing excluded). No sign argument is proved for a language quantity, so \
+         near NC, where D vanishes, boxes stay undecided unless excluded",
+    ),
+    (
+        "max_depth",
+        Need::Optional,
+        "deepest bisection level (default 60)",
+    ),
+    (
+        "max_boxes",
+        Need::Optional,
+        "most boxes processed before *undecided* (default 10^7)",
+    ),
+    (
+        "symmetry",
+        Need::Optional,
+        "refused: the invariance of an expression under the mode permutations is not checked",
+    ),
+    (
+        "width_bound",
+        Need::Optional,
+        "not compared: a region proof decides signs box by box",
+    ),
+];
+
+/// Validate an `expression-region` claim: the region as for C4region, then the relation
+/// (parsed, normalised and compiled for this K on the balanced state before anything runs).
+pub fn validate_expr(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
+    let ctx = &Ctx::new(spec, file);
+    let k = spec
+        .k
+        .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
+    if k != 4 && k != 8 {
+        return Err(ctx.err(
+            "k",
+            format!("K = {k}: an expression-region claim supports K = 4 or K = 8"),
+        ));
+    }
+    if spec.symmetry.is_some() {
+        return Err(ctx.err(
+            "symmetry",
+            "not available for a claim-language quantity: the reduction needs the quantity's \
+             invariance under the mode permutations, which is proved for the built-in rates only \
+             (remove `symmetry`)",
+        ));
+    }
+    let text = spec
+        .expression
+        .as_deref()
+        .ok_or_else(|| ctx.err("expression", "missing (e.g. \"d/dt V <= 0\")"))?;
+    let e_err = |e: expr::ExprError| ctx.err("expression", e.one_line());
+    let relation = expr::parse_relation(text).map_err(e_err)?;
+    let lhs = expr::normalise(&relation.lhs, k);
+    let rhs = expr::normalise(&relation.rhs, k);
+    let (a, b) = match relation.rel {
+        Rel::Lt | Rel::Le => (lhs.clone(), rhs.clone()),
+        Rel::Gt | Rel::Ge => (rhs.clone(), lhs.clone()),
+    };
+    // D = a - b (exactly a when b is the number 0).
+    let d = match &b {
+        Expr::Num(q) if *q == 0 => a,
+        _ => Expr::Bin(BinOp::Sub, Box::new(a), Box::new(b)),
+    };
+    let program = expr::compile(&[&d], k, StateKind::Balanced, text).map_err(e_err)?;
+    let RegionFields {
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+    } = region_fields(spec, file, ctx, k)?;
+    Ok(Params::Region(crate::prove::region::Region {
+        symmetry: false,
+        // Not used: the expression is the quantity.
+        quantity: crate::prove::region::RateQuantity::V,
+        k,
+        x_lo,
+        x_hi,
+        scale_lo,
+        scale_hi,
+        nc_radius,
+        max_depth,
+        max_boxes,
+        expression: Some(RegionExpression {
+            text: text.to_string(),
+            normalised: format!(
+                "D = {d}, claimed {} 0",
+                if matches!(relation.rel, Rel::Lt | Rel::Gt) {
+                    "<"
+                } else {
+                    "<="
+                }
+            ),
+            strict: matches!(relation.rel, Rel::Lt | Rel::Gt),
+            program,
+        }),
+    }))
+}
+
+/// The statement of an `expression-region` certificate.
+fn statement_expr(claim: &Claim) -> String {
+    let Params::Region(r) = &claim.params else {
+        return String::new();
+    };
+    let Some(e) = &r.expression else {
+        return String::new();
+    };
+    let ddt = if e.program.needs_tangent() {
+        ", d/dt along the balanced flow (docs/math.md (4.2)) by dual numbers seeded with its \
+         vector field"
+    } else {
+        ""
+    };
+    let excluded = if r.nc_radius > 0 {
+        format!(
+            ", except the states within max-norm distance {} of the uniform spectrum (excluded by \
+             the claim)",
+            r.nc_radius
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{} at every balanced state of the region (K = {}, lambda_0 = 0, normalised spectrum in \
+         the box, scale sum_{{m!=0}} lambda_m in the interval){excluded}{ddt}, by branch and bound \
+         on {}",
+        e.text, r.k, e.normalised
+    )
+}
+
+/// The registry entry of kind `expression-region` (a claim-language quantity on a region).
+pub const ENTRY_EXPR: KindEntry = KindEntry {
+    name: "expression-region",
+    fields: FIELDS_EXPR,
+    validate: validate_expr,
+    evaluate: backends!(evaluate, ctx),
+    statement: statement_expr,
+    exact_inputs,
 };

@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 15] = [
+pub const KINDS: [KindEntry; 16] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -89,6 +89,7 @@ pub const KINDS: [KindEntry; 15] = [
     critical::ENTRY,
     region::ENTRY,
     region::ENTRY_C5K4,
+    region::ENTRY_EXPR,
     counterexample::ENTRY,
     group::ENTRY,
     expression::ENTRY,
@@ -106,7 +107,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 15] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 16] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {

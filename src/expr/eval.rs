@@ -11,11 +11,12 @@
 //! whose one gradient component is seeded with the flow's vector field: the directional
 //! derivative `grad e . F(x)`, i.e. the derivative along the flow, by forward-mode automatic
 //! differentiation. A program containing `d/dt` is evaluated on dual numbers only
-//! ([`eval_pointwise`] chooses).
+//! ([`eval_pointwise`] chooses): fixed-size ones ([`DualN`], the gradient inline), so an
+//! evaluation allocates nothing per operation; the register file is reused across evaluations.
 
 use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Var};
 use crate::arith::{Enclosure, Ival, MpfrInterval, Real};
-use crate::ode::dual::Dual;
+use crate::ode::dual::{Dual, DualN};
 use crate::spectral::field::enclose_spectral_softmax;
 use crate::spectral::variants::{
     enclose_balanced_field_with, enclose_unbalanced_field_with, FlowParams,
@@ -146,6 +147,57 @@ impl<T: Scalar> Scalar for Dual<T> {
             value: self.partial(0),
             grad: Vec::new(),
         }
+    }
+    fn certain_sign(&self) -> Option<i8> {
+        self.value.certain_sign()
+    }
+}
+
+/// A gradient of `N` unknown (not finite) entries, or all zeros for a constant: the derivative
+/// of a non-smooth function where it may not exist.
+fn unknown_grad_n<T: Scalar, const N: usize>(value: T, varies: bool) -> DualN<T, N> {
+    let p = value.prec();
+    DualN {
+        value,
+        grad: std::array::from_fn(|_| {
+            if varies {
+                T::from_f64(f64::NAN, p)
+            } else {
+                T::from_i64(0, p)
+            }
+        }),
+        varies,
+    }
+}
+
+/// The fixed-size dual numbers (gradient inline, no allocation per operation): the same rules as
+/// [`Dual`] (a derivative that may not exist is not finite).
+impl<T: Scalar, const N: usize> Scalar for DualN<T, N> {
+    fn abs_s(&self) -> Self {
+        match self.value.certain_sign() {
+            Some(1) => self.clone(),
+            Some(_) => -self.clone(),
+            None => unknown_grad_n(self.value.abs_s(), self.varies),
+        }
+    }
+    fn max_s(&self, other: &Self) -> Self {
+        match (self.value.clone() - &other.value).certain_sign() {
+            Some(1) => self.clone(),
+            Some(_) => other.clone(),
+            None => unknown_grad_n(self.value.max_s(&other.value), self.varies || other.varies),
+        }
+    }
+    fn min_s(&self, other: &Self) -> Self {
+        match (self.value.clone() - &other.value).certain_sign() {
+            Some(1) => other.clone(),
+            Some(_) => self.clone(),
+            None => unknown_grad_n(self.value.min_s(&other.value), self.varies || other.varies),
+        }
+    }
+    /// The first derivative part as the value; its own derivative is not finite (the parser
+    /// refuses `d/dt` inside `d/dt`, so it is never read).
+    fn tangent(&self) -> Self {
+        unknown_grad_n(self.partial(0), true)
     }
     fn certain_sign(&self) -> Option<i8> {
         self.value.certain_sign()
@@ -760,28 +812,37 @@ pub fn flow_velocity_with<T: Real>(kind: StateKind, state: &[T], params: &FlowPa
     }
 }
 
+/// The state seeded for `d/dt`: each entry a fixed-size dual number whose one tangent component
+/// is the flow's vector field there ([`flow_velocity_with`] with the program's parameters).
+pub fn seed_with_flow<T: Scalar>(prog: &Program, state: &[T]) -> Vec<DualN<T, 1>> {
+    let v = flow_velocity_with(prog.kind, state, &prog.flow);
+    state
+        .iter()
+        .zip(v)
+        .map(|(x, d)| DualN {
+            value: x.clone(),
+            grad: [d],
+            varies: true,
+        })
+        .collect()
+}
+
 /// Evaluate every output of `prog` at `state` on `T`: directly, or, when the program uses
-/// `d/dt`, on dual numbers whose gradient is seeded with [`flow_velocity`] (the values of the
-/// outputs are returned).
+/// `d/dt`, on fixed-size dual numbers ([`DualN`] with one tangent component, no allocation per
+/// operation) seeded with [`flow_velocity`] (the values of the outputs are returned). The
+/// enclosures are those of [`Dual`] with a one-entry gradient (the same interval operations in
+/// the same order).
 pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Result<Vec<T>, String> {
+    if state.len() != prog.state_len() {
+        return Err(format!(
+            "the state has {} entries, the program expects {}",
+            state.len(),
+            prog.state_len()
+        ));
+    }
     if prog.needs_tangent {
-        if state.len() != prog.state_len() {
-            return Err(format!(
-                "the state has {} entries, the program expects {}",
-                state.len(),
-                prog.state_len()
-            ));
-        }
-        let v = flow_velocity_with(prog.kind, state, &prog.flow);
-        let seeded: Vec<Dual<T>> = state
-            .iter()
-            .zip(v)
-            .map(|(x, d)| Dual {
-                value: x.clone(),
-                grad: vec![d],
-            })
-            .collect();
-        let mut ev = Evaluator::<Dual<T>>::new(prog);
+        let seeded = seed_with_flow(prog, state);
+        let mut ev = Evaluator::<DualN<T, 1>>::new(prog);
         ev.run(prog, &seeded, prec)?;
         Ok((0..prog.outputs.len())
             .map(|i| ev.output(prog, i).value.clone())
@@ -793,4 +854,48 @@ pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Resu
             .map(|i| ev.output(prog, i).clone())
             .collect())
     }
+}
+
+/// Output `out` of a balanced program at the states `lambda = (0, spectrum)` (`spectrum` the
+/// `N = K - 1` box variables `lambda_1..lambda_{K-1}`, enclosures), with its gradient over those
+/// variables: forward-mode dual numbers [`DualN`] (the region prover's mean-value form,
+/// [`crate::prove::region`]). With `d/dt`, the state is seeded twice: dual numbers over the box
+/// variables, each carrying one tangent component seeded with the balanced field evaluated on
+/// those dual numbers, so the gradient is that of `grad e . F` (both chain rules exact,
+/// enclosures outward). Every entry encloses the exact value at every point of the inputs.
+pub fn value_and_gradient<T: Scalar, const N: usize>(
+    prog: &Program,
+    spectrum: &[T],
+    out: usize,
+    prec: u32,
+) -> Result<(T, [T; N]), String> {
+    if prog.kind != StateKind::Balanced || prog.k != N + 1 || spectrum.len() != N {
+        return Err(format!(
+            "a region program is balanced with K = {} and {N} box variables",
+            N + 1
+        ));
+    }
+    if out >= prog.outputs.len() {
+        return Err(format!("no output {out}"));
+    }
+    let mut lambda: Vec<DualN<T, N>> = Vec::with_capacity(N + 1);
+    lambda.push(<DualN<T, N> as crate::arith::Ring>::from_i64(0, prec));
+    lambda.extend(
+        spectrum
+            .iter()
+            .enumerate()
+            .map(|(i, e)| DualN::variable(e.clone(), i)),
+    );
+    let r = if prog.needs_tangent {
+        let seeded = seed_with_flow(prog, &lambda);
+        let mut ev = Evaluator::<DualN<DualN<T, N>, 1>>::new(prog);
+        ev.run(prog, &seeded, prec)?;
+        ev.output(prog, out).value.clone()
+    } else {
+        let mut ev = Evaluator::<DualN<T, N>>::new(prog);
+        ev.run(prog, &lambda, prec)?;
+        ev.output(prog, out).clone()
+    };
+    let grad = std::array::from_fn(|i| r.partial(i));
+    Ok((r.value, grad))
 }

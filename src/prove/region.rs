@@ -43,6 +43,18 @@
 //! A box whose centre is a region state with the rate *certainly positive* (interval
 //! evaluation at the exact centre) refutes the claim; the centre is recorded exactly.
 //!
+//! # Claim-language quantities
+//!
+//! With [`Region::expression`] (kind `expression-region`) the boxes are decided on `D`, the
+//! single output of a compiled claim-language program ([`RegionExpression`]), by the same
+//! natural and mean-value forms: the gradient over the K - 1 box variables comes from
+//! [`crate::expr::eval::value_and_gradient`] (inline dual numbers; with `d/dt`, dual numbers over
+//! the box variables carrying a tangent seeded with the balanced field evaluated on them). The
+//! sign arguments of step 4 are proved for the built-in rates only and are never tried; instead
+//! a box inside the ball of max-norm radius `nc_radius` around the uniform spectrum (inward
+//! rounded) is closed as `excluded` (the claim does not cover that ball, and says so), and a
+//! refuting state must lie outside the exact ball. The symmetry reduction is never used.
+//!
 //! # Determinism, parallelism, checkpoints
 //!
 //! Boxes live on a stack; each round pops a batch of [`BATCH`] boxes, evaluates them in parallel
@@ -67,6 +79,7 @@
 //! [`RegionStats::coverage_failure`] and makes the run undecided.
 
 use crate::arith::{working_prec, Enclosure, Real};
+use crate::expr::{Program, Scalar};
 use crate::model::logits::div_by_order;
 use crate::model::softmax::enclose_softmax;
 use crate::model::wht::fwht;
@@ -167,6 +180,56 @@ pub struct Region {
     /// ([`crate::prove::symmetry`]); used only if the region's bounds are the same for every
     /// coordinate and the exact check passes (otherwise the whole region is searched).
     pub symmetry: bool,
+    /// A quantity of the claim language instead of the built-in rate (kind
+    /// `expression-region`): then no sign argument applies, `nc_radius` is the radius of a ball
+    /// around the uniform spectrum that the claim excludes, and `symmetry` is never used.
+    pub expression: Option<RegionExpression>,
+}
+
+/// A claim-language quantity decided on a region: `D < 0` (strict) or `D <= 0` at every state,
+/// `D` the single output of `program` (balanced, K = 4 or 8; the relation `lhs REL rhs` is
+/// rewritten as `lhs - rhs` or `rhs - lhs`). Boxes are decided on `D` itself (not divided by
+/// `1 - p(0)`), by natural and mean-value forms whose gradient comes from dual numbers
+/// ([`crate::expr::eval::value_and_gradient`]).
+#[derive(Clone, Debug)]
+pub struct RegionExpression {
+    /// The relation as written.
+    pub text: String,
+    /// Its normalised form.
+    pub normalised: String,
+    /// `<` (or `>`): the claim is strict.
+    pub strict: bool,
+    /// One output: `D`.
+    pub program: Program,
+}
+
+impl RegionExpression {
+    /// `D` and its gradient over the K - 1 box variables on the box `spectrum` (`lambda_0 = 0`);
+    /// not finite if the program cannot run there (K other than 4 or 8 is refused at
+    /// validation).
+    fn value_and_gradient<T: Enclosure + Scalar>(&self, spectrum: &[T], prec: u32) -> (T, Vec<T>) {
+        use crate::expr::eval::value_and_gradient;
+        let r = match spectrum.len() {
+            3 => value_and_gradient::<T, 3>(&self.program, spectrum, 0, prec)
+                .map(|(v, g)| (v, g.to_vec())),
+            7 => value_and_gradient::<T, 7>(&self.program, spectrum, 0, prec)
+                .map(|(v, g)| (v, g.to_vec())),
+            n => Err(format!("K = {} is not supported", n + 1)),
+        };
+        r.unwrap_or_else(|_| {
+            let nan = T::from_f64(f64::NAN, prec);
+            (nan.clone(), vec![nan; spectrum.len()])
+        })
+    }
+
+    /// `D` at `lambda` (length K, `lambda_0` first): contains its exact value at every point
+    /// of the inputs; not finite if the program cannot run there.
+    pub fn enclose_at<T: Enclosure + Scalar>(&self, lambda: &[T], prec: u32) -> T {
+        crate::expr::eval::eval_pointwise(&self.program, lambda, prec)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .unwrap_or_else(|| T::from_f64(f64::NAN, prec))
+    }
 }
 
 /// A box of the search: `lambda_m in [lambda[m-1][0], lambda[m-1][1]]`, m = 1..K-1
@@ -194,6 +257,8 @@ pub enum Argument {
     Pairwise,
     /// No state of the fundamental domain of the symmetry ([`crate::prove::symmetry`]).
     Symmetric,
+    /// Within the ball around NC that a claim-language region claim excludes (`nc_radius`).
+    Excluded,
 }
 
 impl Argument {
@@ -214,6 +279,10 @@ impl Argument {
             Argument::Symmetric => {
                 "symmetric image: the box holds no state of the fundamental domain, so each of its \
                  states is the image of a domain state with the same rate (src/prove/symmetry.rs)"
+            }
+            Argument::Excluded => {
+                "excluded by the claim: every state of the box lies within max-norm distance \
+                 nc_radius of the uniform spectrum, which the claim does not cover"
             }
         }
     }
@@ -556,6 +625,10 @@ struct Setup {
     scale_lo: Rational,
     scale_hi: Rational,
     max_depth: u32,
+    /// A claim-language quantity (then `nc` is the excluded ball, no sign argument is used).
+    expression: Option<RegionExpression>,
+    /// The exact radius of the excluded ball (claim-language quantities only).
+    nc_radius: Rational,
 }
 
 enum Outcome {
@@ -613,7 +686,7 @@ pub fn gradient_on_box<T: Enclosure>(quantity: RateQuantity, spectrum: &[T]) -> 
     }
 }
 
-fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
+fn evaluate_box<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox) -> Outcome {
     if crate::mutation::active(crate::mutation::Mutant::BoxAcceptedUnevaluated) {
         // Injected bug (test builds with `--features mutation` only).
         return Outcome::Closed(Argument::Natural, Some(-1.0));
@@ -636,6 +709,15 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
     {
         return Outcome::Closed(Argument::Symmetric, None);
     }
+    // A claim-language quantity: the claim excludes the ball around NC (inward-rounded ends,
+    // so the box lies inside the exact ball).
+    if setup.expression.is_some() {
+        if let Some((lo, hi)) = setup.nc {
+            if x.iter().all(|e| e[0] >= lo && e[1] <= hi) {
+                return Outcome::Closed(Argument::Excluded, None);
+            }
+        }
+    }
     let spectrum: Vec<T> = b
         .lambda
         .iter()
@@ -643,7 +725,10 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
         .collect();
     // Plain interval evaluation on the box is the value part of the dual evaluation (the
     // gradient over the K - 1 variables lambda_1..lambda_{K-1} comes in the same pass).
-    let (value, partials) = gradient_on_box(setup.quantity, &spectrum);
+    let (value, partials) = match &setup.expression {
+        Some(e) => e.value_and_gradient(&spectrum, prec),
+        None => gradient_on_box(setup.quantity, &spectrum),
+    };
     if value.certainly_negative() {
         // (The rate is < 0 at every state of the box, so the centre below could not refute.)
         return Outcome::Closed(Argument::Natural, Some(value.upper_f64()));
@@ -655,7 +740,10 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
         .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
         .collect();
     let centre: Vec<T> = centre_f64.iter().map(|&c| T::from_f64(c, prec)).collect();
-    let at_centre = setup.quantity.enclose_scaled_rate(&with_zero_mode(&centre));
+    let at_centre = match &setup.expression {
+        Some(e) => e.enclose_at(&with_zero_mode(&centre), prec),
+        None => setup.quantity.enclose_scaled_rate(&with_zero_mode(&centre)),
+    };
     if at_centre.certainly_positive() {
         if let Some(w) = witness::<T>(setup, &centre_f64, b) {
             return Outcome::Refuted(w);
@@ -669,7 +757,8 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
     if mv.certainly_negative() {
         return Outcome::Closed(Argument::MeanValue, Some(mv.upper_f64()));
     }
-    if let Some((lo, hi)) = setup.nc {
+    // The sign arguments are proved for the built-in rates only: never for a language quantity.
+    if let Some((lo, hi)) = setup.nc.filter(|_| setup.expression.is_none()) {
         if x.iter().all(|e| e[0] >= lo && e[1] <= hi) {
             let (arg, bound) = match setup.quantity {
                 RateQuantity::V => (Argument::Termwise, Some(enclose_v_rate_termwise(&spectrum))),
@@ -699,7 +788,7 @@ fn evaluate_box<T: Enclosure>(setup: &Setup, b: &RegionBox) -> Outcome {
 }
 
 /// The exact centre as a region state, if it is one and its rate is certainly positive.
-fn witness<T: Enclosure>(setup: &Setup, centre: &[f64], b: &RegionBox) -> Option<Witness> {
+fn witness<T: Enclosure + Scalar>(setup: &Setup, centre: &[f64], b: &RegionBox) -> Option<Witness> {
     let spectrum: Vec<Rational> = centre
         .iter()
         .map(|&v| Rational::from_f64(v))
@@ -718,7 +807,10 @@ fn witness<T: Enclosure>(setup: &Setup, centre: &[f64], b: &RegionBox) -> Option
 /// `lambda_0 = 0`, scale and normalised spectrum within the exact bounds) where the rate,
 /// evaluated on `T` at the run's precision, is certainly positive; returns that enclosure's
 /// ends as decimal strings (outward), or what failed.
-fn verify_state<T: Enclosure>(setup: &Setup, lambda: &[Rational]) -> Result<[String; 2], String> {
+fn verify_state<T: Enclosure + Scalar>(
+    setup: &Setup,
+    lambda: &[Rational],
+) -> Result<[String; 2], String> {
     if lambda.len() != setup.k {
         return Err(format!(
             "the state has {} entries, K = {}",
@@ -741,11 +833,25 @@ fn verify_state<T: Enclosure>(setup: &Setup, lambda: &[Rational]) -> Result<[Str
     if !inside {
         return Err("the normalised spectrum is outside the region".into());
     }
+    if setup.expression.is_some() && setup.nc.is_some() {
+        // The claim excludes the closed max-norm ball of radius nc_radius around uniform.
+        let u = Rational::from((1, setup.k as i64 - 1));
+        let outside = lambda[1..].iter().any(|v| {
+            let d = Rational::from(Rational::from(v / &total) - &u);
+            d.abs() > setup.nc_radius
+        });
+        if !outside {
+            return Err("the state lies in the ball around NC that the claim excludes".into());
+        }
+    }
     let exact: Vec<T> = lambda
         .iter()
         .map(|q| T::from_rational(q, setup.prec))
         .collect();
-    let rate = setup.quantity.enclose_rate(&exact);
+    let rate = match &setup.expression {
+        Some(e) => e.enclose_at(&exact, setup.prec),
+        None => setup.quantity.enclose_rate(&exact),
+    };
     if !rate.certainly_positive() {
         return Err("the rate there is not certainly positive".into());
     }
@@ -977,7 +1083,7 @@ impl<'a> RunIdentity<'a> {
 /// box; a witness is a region state whose rate is certainly positive on `T` at this precision
 /// (its recorded rate is replaced by the recomputed one). Returns the closed volume, or the
 /// first failed check.
-fn validate_checkpoint<T: Enclosure>(
+fn validate_checkpoint<T: Enclosure + Scalar>(
     cp: &mut Checkpoint,
     setup: &Setup,
     root: &RegionBox,
@@ -1063,7 +1169,7 @@ fn validate_checkpoint<T: Enclosure>(
 
 /// Reads the checkpoint at `path` for resuming: `Ok(None)` if there is none, `Err` (the reason)
 /// if it is unreadable or fails `validate_checkpoint`.
-fn load_checkpoint<T: Enclosure>(
+fn load_checkpoint<T: Enclosure + Scalar>(
     path: &Path,
     setup: &Setup,
     root: &RegionBox,
@@ -1091,7 +1197,7 @@ fn make_setup(region: &Region, prec: u32) -> Setup {
     // the same exact bounds (the scale is a symmetric function).
     let invariant = region.x_lo.iter().all(|v| *v == region.x_lo[0])
         && region.x_hi.iter().all(|v| *v == region.x_hi[0]);
-    let symmetry = (region.symmetry && invariant)
+    let symmetry = (region.symmetry && invariant && region.expression.is_none())
         .then(|| crate::prove::symmetry::check_invariance(region.k).ok())
         .flatten();
     let u = Rational::from((1, region.k as i64 - 1));
@@ -1121,13 +1227,15 @@ fn make_setup(region: &Region, prec: u32) -> Setup {
         scale_lo: region.scale_lo.clone(),
         scale_hi: region.scale_hi.clone(),
         max_depth: region.max_depth,
+        expression: region.expression.clone(),
+        nc_radius: region.nc_radius.clone(),
     }
 }
 
 /// Checks the checkpoint file at `path` as a run of `region` on `T` at `prec` bits for the
 /// claim `digest` would before resuming from it (the checks of the module docs, in this build):
 /// `Ok(())` if it would be used, otherwise the failed check. A missing file is an error too.
-pub fn validate_checkpoint_file<T: Enclosure>(
+pub fn validate_checkpoint_file<T: Enclosure + Scalar>(
     region: &Region,
     prec: u32,
     digest: &str,
@@ -1152,7 +1260,7 @@ pub fn validate_checkpoint_file<T: Enclosure>(
 /// by one of the arguments of the module docs, each from outward-rounded enclosures, and the
 /// closed boxes account for the root box's whole volume (exact rationals);
 /// `Some(false)` only with a witness state whose rate has a certainly positive enclosure.
-pub fn prove_region<T: Enclosure>(
+pub fn prove_region<T: Enclosure + Scalar>(
     region: &Region,
     prec: u32,
     digest: &str,

@@ -765,3 +765,280 @@ fn trajectory_expressions_and_relations_between_times() {
     let e = parse_claims(&t, Path::new("t.toml")).unwrap_err();
     assert!(e.message.contains("did you mean"), "{e}");
 }
+
+// ---- cost work (inline dual numbers) and region claims in the language (issue 15) ----
+
+use hadacert::ode::dual::DualN;
+
+/// `outer` contains `inner` (exact ends).
+fn contains<T: Enclosure>(outer: &T, inner: &T) -> bool {
+    match (
+        outer.lower_exact(),
+        outer.upper_exact(),
+        inner.lower_exact(),
+        inner.upper_exact(),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d)) => a <= c && d <= b,
+        _ => false,
+    }
+}
+
+/// `d/dt` on the inline dual numbers now used by `eval_pointwise` gives exactly the enclosure
+/// of the `Vec` dual numbers (the same interval operations in the same order), at K = 4, 8, 16.
+#[test]
+fn inline_dual_numbers_give_the_vec_dual_enclosures() {
+    fn check<T: Enclosure + Scalar>(k: usize, prec: u32) {
+        let x: Vec<T> = state(if k == 4 { 8 } else { k }, prec)[..k].to_vec();
+        for text in [
+            "d/dt V",
+            CHAIN_RULE,
+            "d/dt M2",
+            "d/dt (M3 + |lambda_1 - lambda_2|)",
+        ] {
+            let e = normalise(&parse_expr(text).unwrap(), k);
+            let prog = compile(&[&e], k, StateKind::Balanced, text).unwrap();
+            let seeded: Vec<Dual<T>> = x
+                .iter()
+                .zip(flow_velocity(StateKind::Balanced, &x))
+                .map(|(v, d)| Dual {
+                    value: v.clone(),
+                    grad: vec![d],
+                })
+                .collect();
+            let mut ev = hadacert::expr::Evaluator::<Dual<T>>::new(&prog);
+            ev.run(&prog, &seeded, prec).unwrap();
+            let by_vec = ev.output(&prog, 0).value.clone();
+            let now = eval_pointwise(&prog, &x, prec).unwrap().remove(0);
+            assert_eq!(now, by_vec, "{text}, K = {k}");
+            // And the reused register file gives the same again.
+            let seeded_n = hadacert::expr::eval::seed_with_flow(&prog, &x);
+            let mut evn = hadacert::expr::Evaluator::<DualN<T, 1>>::new(&prog);
+            evn.run(&prog, &seeded_n, prec).unwrap();
+            evn.run(&prog, &seeded_n, prec).unwrap();
+            assert_eq!(
+                evn.output(&prog, 0).value,
+                by_vec,
+                "{text}, K = {k} (reused)"
+            );
+        }
+    }
+    for k in [4, 8, 16] {
+        check::<Ival>(k, 53);
+        check::<MpfrInterval>(k, 128);
+    }
+}
+
+/// V and M2 restated: identical enclosures (the same operations in the same order); dV/dt by
+/// automatic differentiation (other operations): the language and the built-in enclosure both
+/// contain the built-in enclosure at 256 bits, and their widths are within a factor 4 of each
+/// other, at K = 4, 8, 16 on inari and MPFR-128.
+#[test]
+fn language_and_builtin_enclosures_agree_with_a_256_bit_reference() {
+    fn check<T: Enclosure + Scalar>(k: usize, prec: u32) {
+        let step = if k == 16 { 3 } else { 2 };
+        let exact: Vec<Rational> = (0..k).map(|m| Rational::from((m as i64, step))).collect();
+        let x: Vec<T> = exact.iter().map(|q| T::from_rational(q, prec)).collect();
+        let r: Vec<MpfrInterval> = exact
+            .iter()
+            .map(|q| MpfrInterval::from_rational(q, 256))
+            .collect();
+        assert_eq!(eval("V", &x, prec), enclose_lyapunov(&x), "V, K = {k}");
+        assert_eq!(eval("M2", &x, prec), enclose_m2(&x), "M2, K = {k}");
+        let reference = enclose_lyapunov_rate(&r, &enclose_balanced_field(&r));
+        assert!(reference.width_upper() < 1e-60, "K = {k}");
+        let builtin = enclose_lyapunov_rate(&x, &enclose_balanced_field(&x));
+        let ad = eval("d/dt V", &x, prec);
+        // Compare at the reference's precision: exact ends of both.
+        let lift = |e: &T| {
+            let (lo, hi) = (e.lower_exact().unwrap(), e.upper_exact().unwrap());
+            MpfrInterval::from_rational(&lo, 256).hull(&MpfrInterval::from_rational(&hi, 256))
+        };
+        assert!(
+            contains(&lift(&ad), &reference),
+            "d/dt V contains the reference, K = {k}"
+        );
+        assert!(
+            contains(&lift(&builtin), &reference),
+            "built-in contains it, K = {k}"
+        );
+        let (wa, wb) = (ad.width_upper(), builtin.width_upper());
+        assert!(
+            wa > 0.0 && wb > 0.0 && wa <= 4.0 * wb && wb <= 4.0 * wa,
+            "{wa} {wb}, K = {k}"
+        );
+    }
+    for k in [4, 8, 16] {
+        check::<Ival>(k, 53);
+        check::<MpfrInterval>(k, 128);
+    }
+}
+
+/// The region prover's gradient from the language (dual numbers over the box variables, each
+/// with a tangent seeded with the field) encloses what the built-in closed form encloses: the
+/// value and every partial derivative of `(dV/dt) / (1 - p(0))` intersect on boxes of K = 4 and
+/// 8 (a fixed deterministic sequence of boxes).
+#[test]
+fn language_region_gradient_meets_the_builtin_gradient() {
+    use hadacert::expr::eval::value_and_gradient;
+    use hadacert::prove::region::{gradient_on_box, RateQuantity};
+    fn check<const N: usize>(seed: &mut u64) {
+        let text = "d/dt V / (1 - p(0))";
+        let e = normalise(&parse_expr(text).unwrap(), N + 1);
+        let prog = compile(&[&e], N + 1, StateKind::Balanced, text).unwrap();
+        for _ in 0..20 {
+            let spectrum: Vec<Ival> = (0..N)
+                .map(|_| {
+                    *seed ^= *seed << 13;
+                    *seed ^= *seed >> 7;
+                    *seed ^= *seed << 17;
+                    let lo = 0.05 + (*seed % 1000) as f64 / 500.0;
+                    let w = lo * ((*seed >> 20) % 100) as f64 / 2000.0;
+                    Ival::from_f64(lo, 53).hull(&Ival::from_f64(lo + w, 53))
+                })
+                .collect();
+            let (bv, bg) = gradient_on_box(RateQuantity::V, &spectrum);
+            let (lv, lg) = value_and_gradient::<Ival, N>(&prog, &spectrum, 0, 53).unwrap();
+            assert!(lv.is_finite() && bv.is_finite());
+            assert!(lv.intersect(&bv).is_some(), "value, K = {}", N + 1);
+            for i in 0..N {
+                assert!(lg[i].is_finite(), "partial {i}");
+                assert!(
+                    lg[i].intersect(&bg[i]).is_some(),
+                    "partial {i}, K = {}",
+                    N + 1
+                );
+            }
+        }
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    check::<3>(&mut seed);
+    check::<7>(&mut seed);
+}
+
+fn shipped(file: &str, id: &str) -> hadacert::claim::Claim {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    parse_claims(&text, &path)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.spec.id == id)
+        .unwrap_or_else(|| panic!("{id} in {file}"))
+}
+
+/// dV/dt restated in the language on the K = 4 region of c4region-k4-small-inari: the same
+/// verdict as the built-in C4region claim, each closing every box by interval evaluation.
+#[test]
+fn language_region_claim_agrees_with_the_builtin_c4region_verdict() {
+    let lang = certify(&shipped(
+        "proofs-data/expression/region.toml",
+        "exprregion-k4-dVdt",
+    ));
+    let builtin = certify(&shipped(
+        "proofs-data/c4region/regression-issue18.toml",
+        "c4region-k4-small-inari",
+    ));
+    assert_eq!(builtin.verdict, Verdict::Proved);
+    assert_eq!(lang.verdict, builtin.verdict);
+    assert_eq!(
+        lang.exact_inputs["normalised_lo"],
+        builtin.exact_inputs["normalised_lo"]
+    );
+    assert_eq!(lang.exact_inputs["scale"], builtin.exact_inputs["scale"]);
+    assert!(lang.statement.contains("d/dt V <= 0"), "{}", lang.statement);
+    assert!(lang.margin.is_some());
+}
+
+fn region_claim(expression: &str, lo: &str, hi: &str, extra: &str) -> String {
+    format!(
+        r#"
+[[claim]]
+id = "r"
+kind = "expression-region"
+expect = "proved"
+backend = "inari"
+k = 4
+expression = "{expression}"
+normalised_lo = {{ kind = "list", values = ["{lo}", "{lo}", "{lo}"] }}
+normalised_hi = {{ kind = "list", values = ["{hi}", "{hi}", "{hi}"] }}
+scale = ["1", "2"]
+{extra}
+"#
+    )
+}
+
+/// Near NC no sign argument is used for a language quantity: on a region holding NC, without
+/// an excluded ball, `d/dt V <= 0` (true there, and proved by the built-in C4region with its
+/// term-wise argument) stays undecided; with `nc_radius` the ball is excluded and says so, and
+/// a refuting state lies outside it.
+#[test]
+fn language_region_claims_never_use_the_builtin_sign_arguments() {
+    let t = region_claim(
+        "d/dt V <= 0",
+        "0.3",
+        "0.4",
+        "max_depth = 6\nmax_boxes = 5000",
+    );
+    let c = certify(&parse_claims(&t, Path::new("t.toml")).unwrap()[0]);
+    assert_eq!(c.verdict, Verdict::Undecided);
+    assert!(c
+        .checks
+        .iter()
+        .all(|k| !k.name.contains("term-wise") && !k.name.contains("pairwise")));
+    let w = certify(&shipped(
+        "proofs-data/expression/region.toml",
+        "exprregion-k4-weighted-V-refuted",
+    ));
+    assert_eq!(w.verdict, Verdict::Refuted);
+    assert!(w
+        .statement
+        .contains("except the states within max-norm distance 1/20"));
+    let check = w
+        .checks
+        .iter()
+        .find(|k| k.name.starts_with("refuting state"))
+        .unwrap();
+    let list = check
+        .detail
+        .split('[')
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap();
+    let lambda: Vec<Rational> = list
+        .split(", ")
+        .map(|s| s.parse::<Rational>().unwrap())
+        .collect();
+    let total: Rational = lambda[1..].iter().fold(Rational::new(), |a, b| a + b);
+    let third = Rational::from((1, 3));
+    let dist = lambda[1..]
+        .iter()
+        .map(|l| Rational::from(Rational::from(l / &total) - &third).abs())
+        .max()
+        .unwrap();
+    assert!(
+        dist > Rational::from((1, 20)),
+        "the witness is outside the excluded ball"
+    );
+}
+
+#[test]
+fn language_region_claims_refuse_symmetry_and_unsupported_k() {
+    let sym = region_claim("d/dt V <= 0", "0.05", "0.9", "symmetry = \"GL(2,2)\"");
+    let e = parse_claims(&sym, Path::new("t.toml")).unwrap_err();
+    assert_eq!(e.field, "symmetry");
+    assert!(e.message.contains("invariance"), "{}", e.message);
+    let k16 = region_claim("d/dt V <= 0", "0.05", "0.9", "").replace("k = 4", "k = 16");
+    assert_eq!(
+        parse_claims(&k16, Path::new("t.toml")).unwrap_err().field,
+        "k"
+    );
+    let unbalanced = region_claim("a_1 <= 0", "0.05", "0.9", "");
+    let e = parse_claims(&unbalanced, Path::new("t.toml")).unwrap_err();
+    assert_eq!(e.field, "expression");
+    let eq = region_claim("V == 0", "0.05", "0.9", "");
+    assert_eq!(
+        parse_claims(&eq, Path::new("t.toml")).unwrap_err().field,
+        "expression"
+    );
+}

@@ -108,6 +108,7 @@ fn region(
         max_depth: 60,
         max_boxes: 2_000_000,
         symmetry: false,
+        expression: None,
     }
 }
 
