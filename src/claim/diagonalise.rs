@@ -326,7 +326,12 @@ fn scan_off_diagonal<T: Enclosure>(
                     widest = Some((w, i, j));
                 }
                 p.max_abs = p.max_abs.max(v.mag_upper());
-                if !v.contains_zero() {
+                // Quick exact test first: rounding down (up) is monotone and keeps 0, so a
+                // negative lower_f64 means a negative lower end and a positive upper_f64 a
+                // positive upper end; only the other entries go through contains_zero.
+                let contains_zero =
+                    (v.lower_f64() < 0.0 && v.upper_f64() > 0.0) || v.contains_zero();
+                if !contains_zero {
                     p.not_containing_zero += 1;
                     let mig = v.abs().lower_f64();
                     if better(&p.strongest, (mig, i, j)) {
