@@ -13,9 +13,11 @@ use crate::arith::Enclosure;
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
 use crate::model::hadamard::{Equivalence, HadamardError, HadamardMatrix, MAX_ORDER};
 use crate::model::logits;
+use crate::model::softmax::enclose_softmax;
 use crate::model::structure::{check_xor_structure, diagonalisation_argument};
-use crate::spectral::field::enclose_spectral_softmax;
-use rug::Rational;
+use crate::model::wht::fwht;
+use crate::spectral::field::{enclose_group_logits, SpectralSoftmax};
+use rug::{Integer, Rational};
 use std::path::Path;
 
 /// Largest K for which every diagonal enclosure is written into the certificate (beyond it a
@@ -78,13 +80,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     //   computed honestly from the enclosed S' by transforms (one K x K matrix, K^2 log K);
     // * dense otherwise: Z, S and M as full enclosure matrices.
     let structured = match (matrix.fast_form(), argument.character) {
-        (Some(ff), Some(c)) if argument.holds => {
-            let mut mu = vec![T::zero(); k];
-            for (j, l) in lam.iter().enumerate() {
-                mu[ff.col_perm[j] ^ c] = l.clone();
-            }
-            Some((ff, c, enclose_spectral_softmax(&mu)))
-        }
+        (Some(ff), Some(c)) if argument.holds => Some((
+            ff,
+            c,
+            exact_spectral_softmax::<T>(lambda, &ff.col_perm, c, prec),
+        )),
         _ => None,
     };
     let (storage, scan) = match &structured {
@@ -137,8 +137,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         name: "enclosure path".into(),
         passed: true,
         detail: if structured.is_some() {
-            "structured: S_ij = p(i XOR j) by the exact argument (p = softmax(f) enclosed once, \
-             Q^T S Q by Walsh-Hadamard transforms of the enclosed S)"
+            "structured: S_ij = p(i XOR j) by the exact argument (f = Had mu / K exact, \
+             p = softmax(f) enclosed once, Q^T S Q by Walsh-Hadamard transforms of the \
+             enclosed S)"
                 .into()
         } else {
             "dense: Z, S and Q^T S Q as full K x K enclosure matrices".into()
@@ -194,15 +195,23 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let mut diag_detail =
         String::from("n/a (no exact argument: no spectral formula for the diagonal)");
     if let Some((ff, c, sp)) = &structured {
-        // Diagonal entry m is s~[col_perm[m] ^ c] (see DiagonalisationArgument).
+        // Diagonal entry m is s~[col_perm[m] ^ c] (see DiagonalisationArgument). By the exact
+        // argument Q^T S Q = diag(s~) exactly, so the entry enclosed by the transforms and the
+        // spectral-formula enclosure s~ enclose the same real number: their intersection
+        // encloses it too, and is what is recorded. An empty intersection (a miss) contradicts
+        // the argument and fails the check; the transform's enclosure is then recorded as is.
         let mut misses = 0usize;
         let mut max_w: f64 = 0.0;
         for mm in 0..k {
             let d = entry(mm, mm);
             let expected = &sp.s[ff.col_perm[mm] ^ c];
-            if d.intersect(expected).is_none() {
-                misses += 1;
-            }
+            let d = match d.intersect(expected) {
+                Some(x) => x,
+                None => {
+                    misses += 1;
+                    d
+                }
+            };
             max_w = max_w.max(d.width_upper());
             if k <= FULL_DIAGONAL_UP_TO {
                 enclosures.push(EnclosureRecord::from_enclosure(
@@ -212,7 +221,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             }
         }
         diag_ok = misses == 0;
-        diag_detail = format!("{misses} of {k} diagonal enclosures miss s = Had softmax(f); widest diagonal {max_w:.3e}");
+        diag_detail = format!(
+            "{misses} of {k} diagonal enclosures miss s = Had softmax(f); each diagonal entry \
+             recorded is the intersection of its transform enclosure with s (both enclose the \
+             same number by the exact argument); widest diagonal {max_w:.3e}"
+        );
     }
     checks.push(Check {
         name: "diagonal agrees with s = Had softmax(f)".into(),
@@ -267,6 +280,48 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         max_width: if all_finite { widest.0 } else { f64::INFINITY },
         series: vec![],
     }
+}
+
+/// The spectral picture in Sylvester coordinates when the exact argument holds: `f~ = Had mu~ / K`
+/// with `mu~[col_perm[j] ^ c] = lambda_j`, `p = softmax(f~)` and `s~ = Had p` (docs/math.md
+/// section 3). `f~` is computed exactly (integers over the common denominator of `lambda`, one
+/// Walsh-Hadamard transform) and each entry enclosed once with outward rounding, intersected
+/// with the transform of the enclosed `mu~`; `p` and `s~` are enclosed from it.
+fn exact_spectral_softmax<T: Enclosure>(
+    lambda: &[Rational],
+    col_perm: &[usize],
+    c: usize,
+    prec: u32,
+) -> SpectralSoftmax<T> {
+    let k = lambda.len();
+    let mut den = Integer::from(1);
+    for l in lambda {
+        den.lcm_mut(l.denom());
+    }
+    let mut mu = vec![Integer::new(); k];
+    let mut mu_enc = vec![T::zero(); k];
+    for (j, l) in lambda.iter().enumerate() {
+        mu[col_perm[j] ^ c] = Integer::from(l.numer() * Integer::from(&den / l.denom()));
+        mu_enc[col_perm[j] ^ c] = T::from_rational(l, prec);
+    }
+    fwht(&mut mu); // K D f~, exactly
+    let kd = den * Integer::from(k);
+    // The transform of the enclosed mu~ can be narrower than the rounded exact value (its width
+    // is that of the inexact inputs, not an ulp of the sum); both enclose f~, so their
+    // intersection does too.
+    let f_transform = enclose_group_logits(&mu_enc);
+    let f: Vec<T> = mu
+        .into_iter()
+        .zip(f_transform)
+        .map(|(n, ft)| {
+            let fe = T::from_rational(&Rational::from((n, kd.clone())), prec);
+            fe.intersect(&ft).unwrap_or(fe)
+        })
+        .collect();
+    let p = enclose_softmax(&f);
+    let mut s = p.clone();
+    fwht(&mut s);
+    SpectralSoftmax { f, p, s }
 }
 
 /// What the off-diagonal scan of M = Q^T S Q finds.
