@@ -13,9 +13,11 @@ use crate::arith::Enclosure;
 use crate::cert::{margin_exact, margin_lower, Check, EnclosureRecord, Verdict};
 use crate::model::hadamard::{Equivalence, HadamardError, HadamardMatrix, MAX_ORDER};
 use crate::model::logits;
+use crate::model::softmax::enclose_softmax;
 use crate::model::structure::{check_xor_structure, diagonalisation_argument};
-use crate::spectral::field::enclose_spectral_softmax;
-use rug::Rational;
+use crate::model::wht::fwht;
+use crate::spectral::field::{enclose_group_logits, SpectralSoftmax};
+use rug::{Integer, Rational};
 use std::path::Path;
 
 /// Largest K for which every diagonal enclosure is written into the certificate (beyond it a
@@ -69,44 +71,87 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         },
     });
 
-    let z = logits::enclose_logits(matrix, &lam);
-    let s = logits::enclose_column_softmax(&z);
-    drop(z);
-    let m = logits::enclose_rotated(matrix, s);
-
-    // Off-diagonal scan: all finite? all contain 0? widest? the one furthest from 0?
-    let mut all_finite = true;
-    let mut not_containing_zero = 0usize;
-    let mut widest: (f64, usize, usize) = (0.0, 0, 1.min(k - 1));
-    let mut strongest: Option<(f64, usize, usize)> = None; // largest mignitude of an entry excluding 0
-    let mut max_abs: f64 = 0.0;
-    for j in 0..k {
-        for i in 0..k {
-            if i == j {
-                continue;
+    // Two paths compute the enclosures of M = Q^T S Q (docs/math.md section 3).
+    // * structured, only when the exact argument holds: then Z_ij = f~(label(i) XOR label(j))
+    //   exactly with f~ = Had mu~ / K (mu~[col_perm[j] ^ c] = lambda_j), every column of S has
+    //   the same normaliser, and S_ij = p(label(i) XOR label(j)) with p = softmax(f~) exactly.
+    //   So p is enclosed once (K exps), and M = P_c^T D_c (Had S' Had / K) D_c P_c with
+    //   S'_ab = chi_c(a XOR b) p(a XOR b) (the row signs rho(a) rho(b) = chi_c(a XOR b)) is
+    //   computed honestly from the enclosed S' by transforms (one K x K matrix, K^2 log K);
+    // * dense otherwise: Z, S and M as full enclosure matrices.
+    let structured = match (matrix.fast_form(), argument.character) {
+        (Some(ff), Some(c)) if argument.holds => Some((
+            ff,
+            c,
+            exact_spectral_softmax::<T>(lambda, &ff.col_perm, c, prec),
+        )),
+        _ => None,
+    };
+    let (storage, scan) = match &structured {
+        Some((ff, c, sp)) => {
+            let g: Vec<T> =
+                sp.p.iter()
+                    .enumerate()
+                    .map(|(x, v)| {
+                        if (x & c).count_ones() % 2 == 0 {
+                            v.clone()
+                        } else {
+                            -v.clone()
+                        }
+                    })
+                    .collect();
+            let r = logits::enclose_rotated_xor(&g);
+            // R(x, y) is M(m, n) up to the sign col_sign[x] col_sign[y], x = col_perm[m].
+            let mut inv = vec![0usize; k];
+            for (m, &x) in ff.col_perm.iter().enumerate() {
+                inv[x] = m;
             }
-            let x = &m[(i, j)];
-            if !x.is_finite() {
-                all_finite = false;
-                continue;
-            }
-            let w = x.width_upper();
-            if w > widest.0 {
-                widest = (w, i, j);
-            }
-            max_abs = max_abs.max(x.mag_upper());
-            if !x.contains_zero() {
-                not_containing_zero += 1;
-                let mig = x.abs().lower_f64();
-                if strongest.map_or(true, |(g, _, _)| mig > g) {
-                    strongest = Some((mig, i, j));
+            let scan = scan_off_diagonal(&r, |x, y| (inv[x], inv[y]));
+            (r, scan)
+        }
+        None => {
+            let z = logits::enclose_logits(matrix, &lam);
+            let s = logits::enclose_column_softmax(&z);
+            drop(z);
+            let m = logits::enclose_rotated(matrix, s);
+            let scan = scan_off_diagonal(&m, |i, j| (i, j));
+            (m, scan)
+        }
+    };
+    // Entry (i, j) of M.
+    let entry = |i: usize, j: usize| -> T {
+        match &structured {
+            Some((ff, _, _)) => {
+                let (x, y) = (ff.col_perm[i], ff.col_perm[j]);
+                let v = storage[(x, y)].clone();
+                if ff.col_sign[x] * ff.col_sign[y] > 0 {
+                    v
+                } else {
+                    -v
                 }
             }
+            None => storage[(i, j)].clone(),
         }
-    }
-    for i in 0..k {
-        all_finite &= m[(i, i)].is_finite();
-    }
+    };
+    checks.push(Check {
+        name: "enclosure path".into(),
+        passed: true,
+        detail: if structured.is_some() {
+            "structured: S_ij = p(i XOR j) by the exact argument (f = Had mu / K exact, \
+             p = softmax(f) enclosed once, Q^T S Q by Walsh-Hadamard transforms of the \
+             enclosed S)"
+                .into()
+        } else {
+            "dense: Z, S and Q^T S Q as full K x K enclosure matrices".into()
+        },
+    });
+    let OffDiagonalScan {
+        all_finite,
+        not_containing_zero,
+        widest,
+        strongest,
+        max_abs,
+    } = scan;
     checks.push(Check {
         name: "every enclosure finite".into(),
         passed: all_finite,
@@ -149,32 +194,38 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     let mut diag_ok = true;
     let mut diag_detail =
         String::from("n/a (no exact argument: no spectral formula for the diagonal)");
-    if let (Some(ff), Some(c)) = (matrix.fast_form(), argument.character) {
-        // In Sylvester coordinates the logits are f~ = Had mu~ / K with mu~[col_perm[j] ^ c] =
-        // lambda_j, and diagonal entry m is s~[col_perm[m] ^ c] (see DiagonalisationArgument).
-        let mut mu = vec![T::zero(); k];
-        for (j, l) in lam.iter().enumerate() {
-            mu[ff.col_perm[j] ^ c] = l.clone();
-        }
-        let sp = enclose_spectral_softmax(&mu);
+    if let Some((ff, c, sp)) = &structured {
+        // Diagonal entry m is s~[col_perm[m] ^ c] (see DiagonalisationArgument). By the exact
+        // argument Q^T S Q = diag(s~) exactly, so the entry enclosed by the transforms and the
+        // spectral-formula enclosure s~ enclose the same real number: their intersection
+        // encloses it too, and is what is recorded. An empty intersection (a miss) contradicts
+        // the argument and fails the check; the transform's enclosure is then recorded as is.
         let mut misses = 0usize;
         let mut max_w: f64 = 0.0;
         for mm in 0..k {
-            let d = &m[(mm, mm)];
+            let d = entry(mm, mm);
             let expected = &sp.s[ff.col_perm[mm] ^ c];
-            if d.intersect(expected).is_none() {
-                misses += 1;
-            }
+            let d = match d.intersect(expected) {
+                Some(x) => x,
+                None => {
+                    misses += 1;
+                    d
+                }
+            };
             max_w = max_w.max(d.width_upper());
             if k <= FULL_DIAGONAL_UP_TO {
                 enclosures.push(EnclosureRecord::from_enclosure(
                     format!("(Q^T S Q)_{mm}{mm}"),
-                    d,
+                    &d,
                 ));
             }
         }
         diag_ok = misses == 0;
-        diag_detail = format!("{misses} of {k} diagonal enclosures miss s = Had softmax(f); widest diagonal {max_w:.3e}");
+        diag_detail = format!(
+            "{misses} of {k} diagonal enclosures miss s = Had softmax(f); each diagonal entry \
+             recorded is the intersection of its transform enclosure with s (both enclose the \
+             same number by the exact argument); widest diagonal {max_w:.3e}"
+        );
     }
     checks.push(Check {
         name: "diagonal agrees with s = Had softmax(f)".into(),
@@ -183,12 +234,12 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
     });
 
     // The deciding enclosures.
-    let off = &m[(widest.1, widest.2)];
+    let off = entry(widest.1, widest.2);
     enclosures.insert(
         0,
         EnclosureRecord::from_enclosure(
             format!("widest off-diagonal (Q^T S Q)_{},{}", widest.1, widest.2),
-            off,
+            &off,
         ),
     );
     let exact_ok =
@@ -199,11 +250,11 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             0,
             EnclosureRecord::from_enclosure(
                 format!("off-diagonal (Q^T S Q)_{i},{j} excluding 0"),
-                &m[(i, j)],
+                &entry(i, j),
             ),
         );
         // How far the entry is certainly from 0: the lower end of |x|, rounded down.
-        margin = margin_lower(&m[(i, j)].abs());
+        margin = margin_lower(&entry(i, j).abs());
         Verdict::Refuted
     } else if exact_ok && all_finite && width_ok && diag_ok && is_hadamard {
         // How much narrower than required the widest off-diagonal is, rounded down.
@@ -229,6 +280,151 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
         max_width: if all_finite { widest.0 } else { f64::INFINITY },
         series: vec![],
     }
+}
+
+/// The spectral picture in Sylvester coordinates when the exact argument holds: `f~ = Had mu~ / K`
+/// with `mu~[col_perm[j] ^ c] = lambda_j`, `p = softmax(f~)` and `s~ = Had p` (docs/math.md
+/// section 3). `f~` is computed exactly (integers over the common denominator of `lambda`, one
+/// Walsh-Hadamard transform) and each entry enclosed once with outward rounding, intersected
+/// with the transform of the enclosed `mu~`; `p` and `s~` are enclosed from it.
+fn exact_spectral_softmax<T: Enclosure>(
+    lambda: &[Rational],
+    col_perm: &[usize],
+    c: usize,
+    prec: u32,
+) -> SpectralSoftmax<T> {
+    let k = lambda.len();
+    let mut den = Integer::from(1);
+    for l in lambda {
+        den.lcm_mut(l.denom());
+    }
+    let mut mu = vec![Integer::new(); k];
+    let mut mu_enc = vec![T::zero(); k];
+    for (j, l) in lambda.iter().enumerate() {
+        mu[col_perm[j] ^ c] = Integer::from(l.numer() * Integer::from(&den / l.denom()));
+        mu_enc[col_perm[j] ^ c] = T::from_rational(l, prec);
+    }
+    fwht(&mut mu); // K D f~, exactly
+    let kd = den * Integer::from(k);
+    // The transform of the enclosed mu~ can be narrower than the rounded exact value (its width
+    // is that of the inexact inputs, not an ulp of the sum); both enclose f~, so their
+    // intersection does too.
+    let f_transform = enclose_group_logits(&mu_enc);
+    let f: Vec<T> = mu
+        .into_iter()
+        .zip(f_transform)
+        .map(|(n, ft)| {
+            let fe = T::from_rational(&Rational::from((n, kd.clone())), prec);
+            fe.intersect(&ft).unwrap_or(fe)
+        })
+        .collect();
+    let p = enclose_softmax(&f);
+    let mut s = p.clone();
+    fwht(&mut s);
+    SpectralSoftmax { f, p, s }
+}
+
+/// What the off-diagonal scan of M = Q^T S Q finds.
+struct OffDiagonalScan {
+    /// Every entry (diagonal included) is finite.
+    all_finite: bool,
+    /// Finite off-diagonal entries that exclude 0.
+    not_containing_zero: usize,
+    /// (width, i, j) of the widest finite off-diagonal entry ((0, 0, 1) when none is wider
+    /// than 0).
+    widest: (f64, usize, usize),
+    /// (lower end of |x|, i, j) of the off-diagonal entry furthest from 0 among those
+    /// excluding 0.
+    strongest: Option<(f64, usize, usize)>,
+    /// Largest upper end of |x| over the finite off-diagonal entries.
+    max_abs: f64,
+}
+
+/// Scan the entries of M stored in `r` (column-major): stored entry (x, y) is M(pos(x, y)) up to
+/// a sign, which none of the scanned quantities depends on. Columns in parallel; ties are broken
+/// as a scan of M column by column (j, then i) keeping the first strictly larger value would.
+fn scan_off_diagonal<T: Enclosure>(
+    r: &nalgebra::DMatrix<T>,
+    pos: impl Fn(usize, usize) -> (usize, usize) + Sync,
+) -> OffDiagonalScan {
+    use rayon::prelude::*;
+    let k = r.nrows();
+    // Order of M's positions in a column-by-column scan: key (j, i).
+    let better = |a: &Option<(f64, usize, usize)>, b: (f64, usize, usize)| match a {
+        None => true,
+        Some((v, i, j)) => b.0 > *v || (b.0 == *v && (b.2, b.1) < (*j, *i)),
+    };
+    let parts: Vec<OffDiagonalScan> = r
+        .as_slice()
+        .par_chunks(k)
+        .enumerate()
+        .map(|(y, col)| {
+            let mut p = OffDiagonalScan {
+                all_finite: true,
+                not_containing_zero: 0,
+                widest: (0.0, 0, 1.min(k - 1)),
+                strongest: None,
+                max_abs: 0.0,
+            };
+            let mut widest: Option<(f64, usize, usize)> = None;
+            for (x, v) in col.iter().enumerate() {
+                if !v.is_finite() {
+                    p.all_finite = false;
+                    continue;
+                }
+                let (i, j) = pos(x, y);
+                if i == j {
+                    continue;
+                }
+                let w = v.width_upper();
+                if w > 0.0 && better(&widest, (w, i, j)) {
+                    widest = Some((w, i, j));
+                }
+                p.max_abs = p.max_abs.max(v.mag_upper());
+                // Quick exact test first: rounding down (up) is monotone and keeps 0, so a
+                // negative lower_f64 means a negative lower end and a positive upper_f64 a
+                // positive upper end; only the other entries go through contains_zero.
+                let contains_zero =
+                    (v.lower_f64() < 0.0 && v.upper_f64() > 0.0) || v.contains_zero();
+                if !contains_zero {
+                    p.not_containing_zero += 1;
+                    let mig = v.abs().lower_f64();
+                    if better(&p.strongest, (mig, i, j)) {
+                        p.strongest = Some((mig, i, j));
+                    }
+                }
+            }
+            if let Some(w) = widest {
+                p.widest = w;
+            }
+            p
+        })
+        .collect();
+    let mut out = OffDiagonalScan {
+        all_finite: true,
+        not_containing_zero: 0,
+        widest: (0.0, 0, 1.min(k - 1)),
+        strongest: None,
+        max_abs: 0.0,
+    };
+    let mut widest: Option<(f64, usize, usize)> = None;
+    for p in parts {
+        out.all_finite &= p.all_finite;
+        out.not_containing_zero += p.not_containing_zero;
+        out.max_abs = out.max_abs.max(p.max_abs);
+        if p.widest.0 > 0.0 && better(&widest, p.widest) {
+            widest = Some(p.widest);
+        }
+        if let Some(s) = p.strongest {
+            if better(&out.strongest, s) {
+                out.strongest = Some(s);
+            }
+        }
+    }
+    if let Some(w) = widest {
+        out.widest = w;
+    }
+    out
 }
 
 /// A cheap exact Hadamard check: O(K^2) through the fast form when there is one (the fast form

@@ -172,3 +172,39 @@ pub fn enclose_rotated<T: Field>(h: &HadamardMatrix, s: DMatrix<T>) -> DMatrix<T
     scale_by_order(&mut m, k);
     m
 }
+
+/// Encloses `Had S' Had / K` for the XOR-convolution `S'_ab = g(a XOR b)` (Sylvester
+/// coordinates, `g.len() = K` a power of two), without ever forming `S'` separately: column b of
+/// `S'` is written straight from `g` and transformed (`Had S'`), the matrix is transposed in
+/// place and its columns are transformed again (`Had S'^T Had`), each K log K, columns in
+/// parallel. One K x K matrix is held at a time.
+///
+/// Guarantee (interval backends): entry (x, y) encloses the exact `(Had S'_true Had)_{xy} / K`
+/// for the exact `g` inside the inputs. The exact `S'` is symmetric (`a XOR b = b XOR a`) and
+/// its entry (a, b) lies in the same interval `g(a XOR b)` as entry (b, a), so it is a point of
+/// the interval matrix `S'^T` as well, and the double transform of `S'^T` encloses
+/// `Had S' Had` (no final transpose is needed). Used by C1 only when the exact argument of
+/// [`crate::model::structure::diagonalisation_argument`] gives `S_ij = p(label(i) XOR
+/// label(j))` exactly.
+pub fn enclose_rotated_xor<T: Field>(g: &[T]) -> DMatrix<T> {
+    let k = g.len();
+    assert!(
+        k.is_power_of_two(),
+        "enclose_rotated_xor needs a power-of-two length, got {k}"
+    );
+    // Entry (a, b) of the column-major S' is at a + K b.
+    let mut data: Vec<T> = (0..k * k)
+        .into_par_iter()
+        .map(|idx| g[(idx % k) ^ (idx / k)].clone())
+        .collect();
+    data.par_chunks_mut(k).for_each(|col| fwht(col)); // the columns of Had S'
+    let mut m = DMatrix::from_vec(k, k, data);
+    m.transpose_mut(); // S'^T Had
+    m.as_mut_slice().par_chunks_mut(k).for_each(|col| {
+        fwht(col); // column of Had S'^T Had
+        for x in col.iter_mut() {
+            *x = div_by_order(x.clone(), k);
+        }
+    });
+    m
+}

@@ -3,7 +3,7 @@
 //! integer arithmetic after clearing denominators; no rounding is involved.
 
 use super::hadamard::HadamardMatrix;
-use super::wht::fwht;
+use super::wht::{fwht, WhtElement};
 use rug::{Integer, Rational};
 
 /// Outcome of the exact XOR-structure check.
@@ -17,9 +17,27 @@ pub struct XorStructure {
     pub coordinates: String,
 }
 
+/// The integer arithmetic of [`integer_logits`]: `rug::Integer`, or `i64` when no intermediate
+/// value can leave its range (then both give the same exact integers).
+trait ExactInt:
+    Clone
+    + PartialEq
+    + Default
+    + WhtElement
+    + std::ops::Neg<Output = Self>
+    + for<'a> std::ops::AddAssign<&'a Self>
+    + for<'a> std::ops::SubAssign<&'a Self>
+{
+}
+impl ExactInt for Integer {}
+impl ExactInt for i64 {}
+
 /// Exact integers `D * Z * K` with `D` the common denominator of `lambda`.
-fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> {
-    let k = h.order();
+///
+/// Every entry computed (the transforms' intermediates included) is a signed sum of the `K`
+/// integers `n_j`, so its absolute value is at most `sum_j |n_j|`; when that fits in `i64` with
+/// room (below `2^62`) the work is done in `i64`, exactly, and otherwise in `rug::Integer`.
+fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Logits {
     let mut den = Integer::from(1);
     for l in lambda {
         den.lcm_mut(l.denom());
@@ -28,23 +46,60 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
         .iter()
         .map(|l| Integer::from(l.numer() * (den.clone() / l.denom())))
         .collect();
+    let total = n
+        .iter()
+        .fold(Integer::new(), |acc, x| acc + x.clone().abs());
+    if total < (Integer::from(1) << 62) {
+        let small: Vec<i64> = n.iter().map(|x| x.to_i64().expect("below 2^62")).collect();
+        Logits::Small(integer_logits_in(h, &small))
+    } else {
+        Logits::Big(integer_logits_in(h, &n))
+    }
+}
+
+/// The exact integer logits, in whichever integer type computed them.
+enum Logits {
+    Small(Vec<Vec<i64>>),
+    Big(Vec<Vec<Integer>>),
+}
+
+/// The first (i, j) with `z[i][j] != z[row_of[0]][row_of[label(i) XOR label(j)]]`.
+fn first_xor_violation<N: PartialEq>(
+    z: &[Vec<N>],
+    label: &[usize],
+    row_of: &[usize],
+) -> Option<(usize, usize)> {
+    let k = z.len();
+    for i in 0..k {
+        for j in 0..k {
+            let x = label[i] ^ label[j];
+            if x >= k || z[i][j] != z[row_of[0]][row_of[x]] {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+fn integer_logits_in<N: ExactInt>(h: &HadamardMatrix, n: &[N]) -> Vec<Vec<N>> {
+    let k = h.order();
     match h.fast_form() {
         Some(ff) => {
             // Y = Had diag(mu) Had in Sylvester coordinates, by one transform per row; then
             // the logits as given: Z(i, l) = rho(r_i) rho(r_l) Y(r_i, r_l).
-            let mut mu = vec![Integer::new(); k];
+            let mut mu = vec![N::default(); k];
             for (j, v) in n.iter().enumerate() {
                 mu[ff.col_perm[j]] = v.clone();
             }
             let had = HadamardMatrix::sylvester(k).expect("fast form implies power of two");
-            let y: Vec<Vec<Integer>> = (0..k)
+            let y: Vec<Vec<N>> = (0..k)
                 .map(|a| {
-                    let mut row: Vec<Integer> = (0..k)
+                    let mut row: Vec<N> = (0..k)
                         .map(|c| {
                             if had.get(a, c) > 0 {
                                 mu[c].clone()
                             } else {
-                                Integer::from(-&mu[c])
+                                -mu[c].clone()
                             }
                         })
                         .collect();
@@ -72,7 +127,7 @@ fn integer_logits(h: &HadamardMatrix, lambda: &[Rational]) -> Vec<Vec<Integer>> 
             .map(|i| {
                 (0..k)
                     .map(|l| {
-                        let mut acc = Integer::new();
+                        let mut acc = N::default();
                         for (j, v) in n.iter().enumerate() {
                             if h.get(i, j) * h.get(l, j) > 0 {
                                 acc += v
@@ -131,13 +186,12 @@ pub fn check_xor_structure(h: &HadamardMatrix, lambda: &[Rational]) -> XorStruct
     for (i, &a) in label.iter().enumerate() {
         row_of[a] = i;
     }
-    for i in 0..k {
-        for j in 0..k {
-            let x = label[i] ^ label[j];
-            if x >= k || z[i][j] != z[row_of[0]][row_of[x]] {
-                return fail(i, j);
-            }
-        }
+    let violation = match &z {
+        Logits::Small(z) => first_xor_violation(z, &label, &row_of),
+        Logits::Big(z) => first_xor_violation(z, &label, &row_of),
+    };
+    if let Some((i, j)) = violation {
+        return fail(i, j);
     }
     XorStructure {
         holds: true,

@@ -1133,3 +1133,33 @@ fn mean_ce_loss_of_uniform_logits_is_log_k() {
         assert!(enclose_mean_ce_loss(&z2).certainly_lt(&loss));
     }
 }
+
+/// The structured C1 path (`enclose_rotated_xor` of `p = softmax(f)`, docs/math.md section 3)
+/// and the dense path (Z, column softmax, `Had S Had / K` as full matrices) enclose the same
+/// exact matrix: every entry of one meets the other, the off-diagonal entries contain 0 and the
+/// diagonal meets `s = Had softmax(f)`.
+#[test]
+fn structured_c1_path_agrees_with_the_dense_path() {
+    let k = 16;
+    let mut rng = Rng(7);
+    let lam: Vec<Ival> = (0..k)
+        .map(|_| Ival::from_rational(&Rational::from((rng.below(301) as i64, 100)), 53))
+        .collect();
+    let had = HadamardMatrix::sylvester(k).unwrap();
+    let sp = enclose_spectral_softmax(&lam);
+    let r = hadacert::model::logits::enclose_rotated_xor(&sp.p);
+    let z = enclose_logits(&had, &lam);
+    let s = enclose_column_softmax(&z);
+    let m = enclose_rotated(&had, s);
+    for i in 0..k {
+        for j in 0..k {
+            assert!(r[(i, j)].is_finite(), "({i}, {j})");
+            assert!(r[(i, j)].intersect(&m[(i, j)]).is_some(), "({i}, {j})");
+            if i != j {
+                assert!(r[(i, j)].contains_zero(), "({i}, {j})");
+            }
+        }
+        assert!(r[(i, i)].intersect(&sp.s[i]).is_some(), "diagonal {i}");
+        assert!(!r[(i, i)].contains_zero(), "diagonal {i}");
+    }
+}
