@@ -581,6 +581,8 @@ struct Setup {
     scale_lo: Rational,
     scale_hi: Rational,
     max_depth: u32,
+    /// The exact `nc_radius` (M4: a refuting state must lie outside this ball).
+    nc_radius: Rational,
 }
 
 enum Outcome {
@@ -768,6 +770,17 @@ fn verify_state<T: Enclosure>(setup: &Setup, lambda: &[Rational]) -> Result<[Str
     });
     if !inside {
         return Err("the normalised spectrum is outside the region".into());
+    }
+    if setup.quantity == RateQuantity::M4 {
+        // The M4 statement excludes the closed NC ball: a refuting state must lie outside it.
+        let u = Rational::from((1, setup.k as i64 - 1));
+        let outside = lambda[1..].iter().any(|v| {
+            let d = Rational::from(v / &total) - &u;
+            d.abs() > setup.nc_radius
+        });
+        if !outside {
+            return Err("the state is within nc_radius of uniform (excluded for M4)".into());
+        }
     }
     let exact: Vec<T> = lambda
         .iter()
@@ -1357,6 +1370,7 @@ fn make_setup(region: &Region, prec: u32) -> Setup {
         scale_lo: region.scale_lo.clone(),
         scale_hi: region.scale_hi.clone(),
         max_depth: region.max_depth,
+        nc_radius: region.nc_radius.clone(),
     }
 }
 
