@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boxes per second of the region prover (issues 12 and 17) on 1 and 2 threads: the shipped K = 4
-# claim (proofs-data/c4region/k4.toml, proved), the same region on the fundamental domain of
-# GL(2,2) (benches/region/k4-sym.toml, proved), and a budgeted K = 8 run
+# region claims searched on the fundamental domain of GL(2,2) (proofs-data/c4region/k4.toml and
+# proofs-data/c5k4/k4-m{1,2,3}-sym.toml, proved), the same region as c4region-k4 searched in
+# full (benches/region/k4-full.toml, proved), and a budgeted K = 8 run
 # (benches/region/k8-budget.toml, 200 000 boxes, undecided). Wall clock and CPU time (user +
 # sys) of each run, and the load average before each (the machine may be shared). Writes
 # benches/results/region-$(date).txt.
@@ -15,7 +16,10 @@ trap 'rm -rf "$tmp"' EXIT
   echo "# region prover, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: boxes per second (wall clock)"
   printf '%-20s %-8s %10s %9s %9s %12s  %s\n' claim threads boxes wall_s cpu_s boxes/s load
   for spec in "c4region-k4:proofs-data/c4region/k4.toml" \
-    "bench-region-k4-sym:benches/region/k4-sym.toml" \
+    "c5k4-m1-sym:proofs-data/c5k4/k4-m1-sym.toml" \
+    "c5k4-m2-sym:proofs-data/c5k4/k4-m2-sym.toml" \
+    "c5k4-m3-sym:proofs-data/c5k4/k4-m3-sym.toml" \
+    "bench-region-k4-full:benches/region/k4-full.toml" \
     "bench-region-k8:benches/region/k8-budget.toml"; do
     id=${spec%%:*}; file=${spec#*:}
     for jobs in 1 2; do

@@ -163,7 +163,7 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(
             if arg == Argument::Excluded {
                 detail.push_str(&format!(
                     " (the claim excludes the states within max-norm distance {} of the uniform \
-                     spectrum: no sign argument is proved for a language quantity)",
+                     spectrum: no rate is claimed there and no sign argument is used)",
                     region.nc_radius
                 ));
             }
@@ -303,6 +303,8 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(
 
 /// The statement written into C4region certificates.
 pub const STATEMENT: &str = "dV/dt <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale sum_{m!=0} lambda_m in the interval), V = KL(u || lambda~), by branch and bound";
+/// The statement written into C5k4 certificates of M4 (the NC ball is excluded).
+pub const STATEMENT_C5K4_M4: &str = "M4 = log(max lambda_m / min lambda_m) does not increase (both one-sided derivatives < 0) at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval) at max-norm distance > nc_radius from the uniform spectrum, by branch and bound";
 /// The statement written into C5k4 certificates.
 pub const STATEMENT_C5K4: &str = "the rate of the metric (M1 through d(M1^2)/dt, M2 or M3) is <= 0 at every balanced state of the region (lambda_0 = 0, normalised spectrum in the box, scale in the interval), by branch and bound";
 
@@ -315,8 +317,8 @@ pub const FIELDS: &[FieldHelp] = &[
     (
         "quantity",
         Need::Required,
-        "C4region: `V`; C5k4: `M1` (as d(M1^2)/dt), `M2` or `M3`: the quantity whose rate is \
-         certified <= 0 on the region",
+        "C4region: `V`; C5k4: `M1` (as d(M1^2)/dt), `M2`, `M3`, or `M4` (one-sided derivatives, \
+         the nc_radius ball excluded): the quantity whose rate is certified <= 0 on the region",
     ),
     (
         "normalised_lo",
@@ -387,13 +389,14 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         Some("M1") => RateQuantity::M1,
         Some("M2") => RateQuantity::M2,
         Some("M3") => RateQuantity::M3,
+        Some("M4") => RateQuantity::M4,
         Some(other) => {
             return Err(ctx.err(
                 "quantity",
-                format!("unknown quantity `{other}` (V, M1, M2 or M3)"),
+                format!("unknown quantity `{other}` (V, M1, M2, M3 or M4)"),
             ))
         }
-        None => return Err(ctx.err("quantity", "missing (V, M1, M2 or M3)")),
+        None => return Err(ctx.err("quantity", "missing (V, M1, M2, M3 or M4)")),
     };
     if spec.kind == "C4region" && quantity != RateQuantity::V {
         return Err(ctx.err("quantity", "C4region certifies V; use C5k4 for M1-M3"));
@@ -556,7 +559,12 @@ pub const ENTRY: KindEntry = KindEntry {
 /// The registry entry of kind C5k4 (M1-M3 on a region).
 pub const ENTRY_C5K4: KindEntry = KindEntry {
     name: "C5k4",
-    statement: |_| STATEMENT_C5K4.into(),
+    statement: |c| match &c.params {
+        Params::Region(r) if r.quantity == crate::prove::region::RateQuantity::M4 => {
+            STATEMENT_C5K4_M4.into()
+        }
+        _ => STATEMENT_C5K4.into(),
+    },
     ..ENTRY
 };
 

@@ -86,9 +86,10 @@ use crate::model::wht::fwht;
 use crate::ode::dual::{Dual, DualN};
 use crate::spectral::field::enclose_group_logits;
 use crate::spectral::rates::{
-    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_rate_per_off_target_mass,
-    enclose_v_rate, Rate,
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_one_minus_s,
+    enclose_rate_per_off_target_mass, enclose_v_rate, Rate,
 };
+use crate::spectral::transform::SpectralTransform;
 use rayon::prelude::*;
 use rug::{Integer, Rational};
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,11 @@ pub enum RateQuantity {
     M2,
     /// M3 = KL(x || u).
     M3,
+    /// M4 = log(max_{m!=0} lambda_m / min_{m!=0} lambda_m), through its one-sided derivatives
+    /// `max / min over (largest i, smallest j) of (2/K)(r_i - r_j)`, `r = 1 - s` (docs/math.md
+    /// section 7): no single closed form, so boxes are decided by [`enclose_m4_pairs`] and the
+    /// near-NC ball is excluded from the statement ([`Argument::Excluded`]).
+    M4,
 }
 
 impl RateQuantity {
@@ -125,6 +131,7 @@ impl RateQuantity {
             RateQuantity::M1 => "d(M1^2)/dt",
             RateQuantity::M2 => "dM2/dt",
             RateQuantity::M3 => "dM3/dt",
+            RateQuantity::M4 => "dM4/dt",
         }
     }
 
@@ -132,24 +139,35 @@ impl RateQuantity {
     /// (length K, `lambda_0 = 0` first), by
     /// [`crate::spectral::rates::enclose_rate_per_off_target_mass`]: contains that exact
     /// value at every point of the inputs. This is what the boxes are decided on.
+    ///
+    /// # Panics
+    ///
+    /// For [`RateQuantity::M4`], which has no single closed form ([`enclose_m4_pairs`]; the
+    /// prover never calls this for M4).
     pub fn enclose_scaled_rate<T: Real>(self, lambda: &[T]) -> T {
         let rate = match self {
             RateQuantity::V => Rate::V,
             RateQuantity::M1 => Rate::M1Squared,
             RateQuantity::M2 => Rate::M2,
             RateQuantity::M3 => Rate::M3,
+            RateQuantity::M4 => unreachable!("M4 boxes are decided by enclose_m4_pairs"),
         };
         enclose_rate_per_off_target_mass(rate, lambda)
     }
 
     /// Encloses the rate at `lambda` (length K, `lambda_0` first) by the closed forms of
     /// [`crate::spectral::rates`]: contains the exact rate at every point of the inputs.
+    ///
+    /// # Panics
+    ///
+    /// For [`RateQuantity::M4`] (see [`RateQuantity::enclose_scaled_rate`]).
     pub fn enclose_rate<T: Real>(self, lambda: &[T]) -> T {
         match self {
             RateQuantity::V => enclose_v_rate(lambda),
             RateQuantity::M1 => enclose_m1_sq_rate(lambda),
             RateQuantity::M2 => enclose_m2_rate(lambda),
             RateQuantity::M3 => enclose_m3_rate(lambda),
+            RateQuantity::M4 => unreachable!("M4 states are verified by verify_state"),
         }
     }
 }
@@ -257,7 +275,8 @@ pub enum Argument {
     Pairwise,
     /// No state of the fundamental domain of the symmetry ([`crate::prove::symmetry`]).
     Symmetric,
-    /// Within the ball around NC that a claim-language region claim excludes (`nc_radius`).
+    /// Within the ball around NC that the claim excludes (`nc_radius`): claim-language
+    /// quantities and M4, whose statements leave that ball out (no rate is claimed there).
     Excluded,
 }
 
@@ -579,7 +598,7 @@ pub fn enclose_metric_rate_pairwise<T: Enclosure>(
             RateQuantity::M1 | RateQuantity::M2 => (h.abs() * &e * &p[b]).mul_pow2(2) / &total,
             // (s_m - s_j)(ln x_m - ln x_j) = 2 p_b |expm1(h)| |ln lambda_m - ln lambda_j|
             RateQuantity::M3 => (e * &(lambda[m].ln() - &lambda[j].ln()).abs() * &p[b]).mul_pow2(1),
-            RateQuantity::V => return None,
+            RateQuantity::V | RateQuantity::M4 => return None,
         };
         acc += x[m].clone() * &x[j] * &product;
     }
@@ -600,7 +619,7 @@ pub fn enclose_metric_rate_pairwise<T: Enclosure>(
         }
         // dM3/dt = -(2/K) sum_{m<j} x_m x_j (s_m - s_j)(ln x_m - ln x_j)
         RateQuantity::M3 => -(acc.mul_pow2(1) / &kk),
-        RateQuantity::V => unreachable!("returned above"),
+        RateQuantity::V | RateQuantity::M4 => unreachable!("returned above"),
     })
 }
 
@@ -627,7 +646,8 @@ struct Setup {
     max_depth: u32,
     /// A claim-language quantity (then `nc` is the excluded ball, no sign argument is used).
     expression: Option<RegionExpression>,
-    /// The exact radius of the excluded ball (claim-language quantities only).
+    /// The exact radius of the excluded ball (claim-language quantities and M4: a refuting
+    /// state must lie outside it).
     nc_radius: Rational,
 }
 
@@ -717,6 +737,9 @@ fn evaluate_box<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox) -> Outcome 
                 return Outcome::Closed(Argument::Excluded, None);
             }
         }
+    }
+    if setup.quantity == RateQuantity::M4 {
+        return evaluate_box_m4::<T>(setup, b, &x);
     }
     let spectrum: Vec<T> = b
         .lambda
@@ -833,7 +856,9 @@ fn verify_state<T: Enclosure + Scalar>(
     if !inside {
         return Err("the normalised spectrum is outside the region".into());
     }
-    if setup.expression.is_some() && setup.nc.is_some() {
+    let excludes_ball =
+        (setup.expression.is_some() && setup.nc.is_some()) || setup.quantity == RateQuantity::M4;
+    if excludes_ball {
         // The claim excludes the closed max-norm ball of radius nc_radius around uniform.
         let u = Rational::from((1, setup.k as i64 - 1));
         let outside = lambda[1..].iter().any(|v| {
@@ -850,6 +875,14 @@ fn verify_state<T: Enclosure + Scalar>(
         .collect();
     let rate = match &setup.expression {
         Some(e) => e.enclose_at(&exact, setup.prec),
+        None if setup.quantity == RateQuantity::M4 => {
+            // dM4/dt = (2/K)(r_i - r_j) where the largest mode i and the smallest j are unique
+            // (compared exactly).
+            let (i, j) = unique_extremes(&lambda[1..])
+                .ok_or("the largest or the smallest mode is not unique")?;
+            let r = enclose_one_minus_s(&exact);
+            div_by_order(r[i].clone() - &r[j], setup.k).mul_pow2(1)
+        }
         None => setup.quantity.enclose_rate(&exact),
     };
     if !rate.certainly_positive() {
@@ -857,6 +890,205 @@ fn verify_state<T: Enclosure + Scalar>(
     }
     let (lo, hi) = rate.to_decimal_bounds(17);
     Ok([lo, hi])
+}
+
+/// The labels (1-based) of the unique largest and the unique smallest of `spectrum` (exact
+/// comparison), or `None` if either is tied.
+fn unique_extremes(spectrum: &[Rational]) -> Option<(usize, usize)> {
+    let (mut i, mut j) = (0, 0);
+    for m in 1..spectrum.len() {
+        if spectrum[m] > spectrum[i] {
+            i = m;
+        }
+        if spectrum[m] < spectrum[j] {
+            j = m;
+        }
+    }
+    let unique = |a: usize| (0..spectrum.len()).all(|m| m == a || spectrum[m] != spectrum[a]);
+    (unique(i) && unique(j)).then_some((i + 1, j + 1))
+}
+
+/// `rho-hat_m = sum_{g!=0} rho_g chi_m(g)`, m = 0..K-1, with `rho = softmax(f(1), ..., f(K-1))`
+/// the off-target softmax of the state `lambda` (length K, `lambda_0` first). Since
+/// `r_m = 1 - s_m = (1 - p(0)) (1 - rho-hat_m)`,
+/// `(r_i - r_j) / (1 - p(0)) = rho-hat_j - rho-hat_i` (as in
+/// [`crate::spectral::rates::enclose_rate_per_off_target_mass`]).
+pub fn enclose_off_target_transform<T: Real>(lambda: &[T]) -> Vec<T> {
+    let tr = SpectralTransform::sylvester(lambda.len());
+    let f = tr.logits(lambda);
+    let mut rho = Vec::with_capacity(lambda.len());
+    rho.push(T::zero());
+    rho.extend(enclose_softmax(&f[1..]));
+    tr.apply(&mut rho);
+    rho
+}
+
+/// The candidates for the largest mode (`I`: upper end >= every lower end) and the smallest
+/// (`J`: lower end <= every upper end) over the box `b`, as labels 1..K-1: at every state of the
+/// box each largest mode is in `I` and each smallest in `J` (exact f64 comparisons).
+pub fn m4_candidates(b: &RegionBox) -> (Vec<usize>, Vec<usize>) {
+    let max_lo = b
+        .lambda
+        .iter()
+        .map(|e| e[0])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let min_hi = b.lambda.iter().map(|e| e[1]).fold(f64::INFINITY, f64::min);
+    let n = b.lambda.len();
+    let i = (0..n)
+        .filter(|&m| b.lambda[m][1] >= max_lo)
+        .map(|m| m + 1)
+        .collect();
+    let j = (0..n)
+        .filter(|&m| b.lambda[m][0] <= min_hi)
+        .map(|m| m + 1)
+        .collect();
+    (i, j)
+}
+
+/// `rho-hat` of [`enclose_off_target_transform`] on the box `spectrum` (`lambda_0 = 0`), with
+/// the gradient of each entry over the K - 1 box variables (dual numbers, as
+/// [`gradient_on_box`]).
+fn off_target_transform_on_box<T: Enclosure>(spectrum: &[T]) -> (Vec<T>, Vec<Vec<T>>) {
+    fn inline<T: Enclosure, const N: usize>(spectrum: &[T]) -> (Vec<T>, Vec<Vec<T>>) {
+        let duals: Vec<DualN<T, N>> = spectrum
+            .iter()
+            .enumerate()
+            .map(|(i, e)| DualN::variable(e.clone(), i))
+            .collect();
+        let t = enclose_off_target_transform(&with_zero_mode(&duals));
+        let grads = t
+            .iter()
+            .map(|d| (0..N).map(|i| d.partial(i)).collect())
+            .collect();
+        (t.into_iter().map(|d| d.value).collect(), grads)
+    }
+    match spectrum.len() {
+        3 => inline::<T, 3>(spectrum),
+        7 => inline::<T, 7>(spectrum),
+        n => {
+            let duals: Vec<Dual<T>> = spectrum
+                .iter()
+                .enumerate()
+                .map(|(i, e)| Dual::variable(e.clone(), i, n))
+                .collect();
+            let t = enclose_off_target_transform(&with_zero_mode(&duals));
+            let grads = t
+                .iter()
+                .map(|d| (0..n).map(|i| d.partial(i)).collect())
+                .collect();
+            (t.into_iter().map(|d| d.value).collect(), grads)
+        }
+    }
+}
+
+/// Encloses `dM4/dt / (1 - p(0)) = (2/K)(rho-hat_j - rho-hat_i)` on the box `b` for every pair
+/// of candidates `(i, j)` of [`m4_candidates`], `i != j`, each by the natural form or, where
+/// that is not `< 0`, the mean-value form about the geometric centre `centre`. `None` if the
+/// candidate sets meet (a state of the box may have all modes equal, or the same mode largest
+/// and smallest).
+///
+/// Guarantee: at every state of the box with largest mode `i` and smallest `j`, the one-sided
+/// derivatives of M4 are maxima / minima of `(2/K)(r_i - r_j)` over such pairs, so if every
+/// returned enclosure has upper end `< 0`, both are `< 0` there (ties included).
+pub fn enclose_m4_pairs<T: Enclosure>(
+    b: &RegionBox,
+    centre: &[f64],
+    prec: u32,
+) -> Option<Vec<(usize, usize, T)>> {
+    let (cand_i, cand_j) = m4_candidates(b);
+    if cand_i.iter().any(|i| cand_j.contains(i)) {
+        return None;
+    }
+    let k = b.lambda.len() + 1;
+    let spectrum: Vec<T> = b
+        .lambda
+        .iter()
+        .map(|e| hull::<T>(e[0], e[1], prec))
+        .collect();
+    let centre: Vec<T> = centre.iter().map(|&c| T::from_f64(c, prec)).collect();
+    let (t, grads) = off_target_transform_on_box(&spectrum);
+    let mut at_centre: Option<Vec<T>> = None;
+    let mut out = Vec::with_capacity(cand_i.len() * cand_j.len());
+    for &i in &cand_i {
+        for &j in &cand_j {
+            let natural = div_by_order(t[j].clone() - &t[i], k).mul_pow2(1);
+            if natural.certainly_negative() {
+                out.push((i, j, natural));
+                continue;
+            }
+            let tc = at_centre
+                .get_or_insert_with(|| enclose_off_target_transform(&with_zero_mode(&centre)));
+            let mut mv = tc[j].clone() - &tc[i];
+            for (l, (e, c)) in spectrum.iter().zip(&centre).enumerate() {
+                mv += (grads[j][l].clone() - &grads[i][l]) * &(e.clone() - c);
+            }
+            out.push((i, j, div_by_order(mv, k).mul_pow2(1)));
+        }
+    }
+    Some(out)
+}
+
+/// An M4 box, after the off-region and symmetric-image tests (`x`: the normalised-spectrum
+/// ranges over the box): excluded if it lies in the NC ball; closed if every candidate pair of
+/// [`enclose_m4_pairs`] is certainly `< 0`; refuted if the centre is a region state with unique
+/// extremes and `dM4/dt` certainly `> 0` there; otherwise bisected along a candidate coordinate.
+fn evaluate_box_m4<T: Enclosure>(setup: &Setup, b: &RegionBox, x: &[[f64; 2]]) -> Outcome {
+    if let Some((lo, hi)) = setup.nc {
+        if x.iter().all(|e| e[0] >= lo && e[1] <= hi) {
+            return Outcome::Closed(Argument::Excluded, None);
+        }
+    }
+    let centre_f64: Vec<f64> = b
+        .lambda
+        .iter()
+        .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
+        .collect();
+    let pairs = enclose_m4_pairs::<T>(b, &centre_f64, setup.prec);
+    if let Some(pairs) = &pairs {
+        if pairs.iter().all(|(_, _, r)| r.certainly_negative()) {
+            let upper = pairs
+                .iter()
+                .map(|(_, _, r)| r.upper_f64())
+                .fold(f64::NEG_INFINITY, f64::max);
+            return Outcome::Closed(Argument::MeanValue, Some(upper));
+        }
+    }
+    // The centre refutes if its extremes are unique and the rate there is certainly > 0 (a
+    // cheap screen on the point box first; the witness is then checked exactly).
+    let point = RegionBox {
+        lambda: centre_f64.iter().map(|&c| [c, c]).collect(),
+        depth: b.depth,
+    };
+    let screen = enclose_m4_pairs::<T>(&point, &centre_f64, setup.prec);
+    if screen.is_some_and(|p| p.len() == 1 && p[0].2.certainly_positive()) {
+        if let Some(w) = witness::<T>(setup, &centre_f64, b) {
+            return Outcome::Refuted(w);
+        }
+    }
+    if b.depth >= setup.max_depth {
+        return Outcome::Undecided;
+    }
+    // Split a coordinate that keeps a pair open: the widest (in ratio) among the candidates
+    // while the candidate sets meet, else the widest among those of the open pairs.
+    let (cand_i, cand_j) = m4_candidates(b);
+    let open: Vec<usize> = match &pairs {
+        None => cand_i.iter().chain(&cand_j).copied().collect(),
+        Some(p) => p
+            .iter()
+            .filter(|(_, _, r)| !r.certainly_negative())
+            .flat_map(|&(i, j, _)| [i, j])
+            .collect(),
+    };
+    let smear: Vec<f64> = (1..=b.lambda.len())
+        .map(|m| {
+            if open.contains(&m) {
+                (b.lambda[m - 1][1] / b.lambda[m - 1][0]).ln()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    bisect(b, &smear).map_or(Outcome::Undecided, |(l, r)| Outcome::Bisected(l, r))
 }
 
 /// Halve the coordinate of largest `smear` (the mean-value form's loss along it; ties and

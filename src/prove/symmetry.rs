@@ -19,7 +19,9 @@
 //!    `r = 1 - s`, `x` and `delta` are permuted exactly as `lambda` (docs/math.md section 6).
 //!    Every rate of [`crate::spectral::rates`] is a symmetric function of the pairs
 //!    `(x_m, delta_m)`, m != 0 (sums over m of one expression, and `dbar = sum_m x_m delta_m`):
-//!    it takes the same value at `lambda` and `sigma lambda`.
+//!    it takes the same value at `lambda` and `sigma lambda`. So do the one-sided derivatives
+//!    of M4 (max / min over the largest and smallest modes of `(2/K)(r_i - r_j)`): M4 is a
+//!    symmetric function of the modes and `r` is permuted as `lambda`.
 //! 4. Fundamental domain: with `e_i = 2^i`, the states where `lambda_{e_i} >= lambda_m` for every
 //!    `m` outside `span(e_1, ..., e_{i-1})` (m != e_i), i = 1..n. Every state has an image there:
 //!    take `b_1 = argmax_{m != 0} lambda_m`, `b_i = argmax` of `lambda` outside

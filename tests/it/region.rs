@@ -937,3 +937,70 @@ fn symmetry_field_is_checked_when_the_claim_is_read() {
         assert!(e.to_string().contains("symmetry"), "{e}");
     }
 }
+
+/// Issue 17, M4: at random K = 8 states the single candidate pair of `enclose_m4_pairs` on the
+/// point box is the (largest, smallest) pair, and its enclosure of `dM4/dt / (1 - p(0))`
+/// intersects `(2/K)(r_i - r_j) / q` computed from `1 - s` directly (`q = sum_{m!=0} r_m / K`,
+/// docs/math.md section 7).
+#[test]
+fn m4_pair_rate_matches_one_minus_s_at_points() {
+    use hadacert::arith::{Real, Ring};
+    use hadacert::prove::region::enclose_m4_pairs;
+    use hadacert::spectral::rates::enclose_one_minus_s;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..200 {
+        let scale = 0.1 + 10.0 * next();
+        let spectrum: Vec<f64> = (0..7).map(|_| scale * (0.05 + next())).collect();
+        let point = hadacert::prove::region::RegionBox {
+            lambda: spectrum.iter().map(|&c| [c, c]).collect(),
+            depth: 0,
+        };
+        let pairs = enclose_m4_pairs::<Ival>(&point, &spectrum, 53).expect("distinct modes");
+        assert_eq!(pairs.len(), 1, "{spectrum:?}");
+        let (i, j, rate) = &pairs[0];
+        let max = (0..7).fold(0, |b, m| if spectrum[m] > spectrum[b] { m } else { b });
+        let min = (0..7).fold(0, |b, m| if spectrum[m] < spectrum[b] { m } else { b });
+        assert_eq!((*i, *j), (max + 1, min + 1));
+        let mut lambda = vec![Ival::from_f64(0.0, 53)];
+        lambda.extend(spectrum.iter().map(|&c| Ival::from_f64(c, 53)));
+        let r = enclose_one_minus_s(&lambda);
+        let mut sum = r[1].clone();
+        for v in &r[2..] {
+            sum += v;
+        }
+        let direct = (r[*i].clone() - &r[*j]).mul_pow2(1) / &sum;
+        assert!(
+            rate.intersect(&direct).is_some(),
+            "{spectrum:?}: {rate:?} vs {direct:?}"
+        );
+    }
+}
+
+/// Issue 17, M4: at K = 16 near a start where a C5 claim certifies that M4 grows
+/// (proofs-data/c5/k16.toml), the M4 region prover refutes non-increase with an exact state
+/// (unique extremes, rate certainly > 0).
+#[test]
+fn m4_region_prover_refutes_near_a_k16_growth_start() {
+    let start = [
+        0.087, 11.0, 11.0, 0.0871, 0.0871, 0.0871, 0.0871, 11.0, 11.0, 11.0, 11.0, 0.0871, 11.1,
+        0.0871, 0.0871,
+    ];
+    let s: f64 = start.iter().sum();
+    let lo: Vec<String> = start.iter().map(|c| format!("{}", c / s * 0.999)).collect();
+    let hi: Vec<String> = start.iter().map(|c| format!("{}", c / s * 1.001)).collect();
+    let lo: Vec<&str> = lo.iter().map(|s| s.as_str()).collect();
+    let hi: Vec<&str> = hi.iter().map(|s| s.as_str()).collect();
+    let (slo, shi) = (format!("{}", s * 0.999), format!("{}", s * 1.001));
+    let mut r = region(RateQuantity::M4, 16, &lo, &hi, [&slo, &shi], "0");
+    r.max_boxes = 2_000;
+    let stats = prove_region::<Ival>(&r, 53, "m4-k16", &RunOptions::default()).unwrap();
+    assert_eq!(stats.decided(), Some(false), "{stats:?}");
+    let w = stats.witness.expect("a refuting state");
+    assert!(parse_exact(&w.rate[0]).unwrap() > 0, "{w:?}");
+}
