@@ -591,33 +591,37 @@ fn paired_start(y: &[f64], class: &[usize]) -> Vec<Rational> {
         .collect()
 }
 
-/// Search (f64, never a verdict) for a paired start where `metric` grows while V falls, then
-/// certify the rates at that exact start on inari (pointwise only: the trajectory part of a
-/// C5 claim is left to the shipped claims). The search is that of `hadacert search` on the
-/// paired starts: restarts from a random log-scale and log-offsets (one per conjugate pair or
-/// real character), then a coordinate pattern search on the scale-free rate `(dM/dt) / M`
-/// among states with `dV/dt < 0`, `lambda_m` in `[0.05, 20]` rounded to 3 digits; at most `samples` f64
-/// evaluations, seeded.
-pub fn c5_group_row(
+/// The outcome of the seeded f64 search of [`c5_group_search`]: a proposal, never a verdict.
+#[derive(Clone, Debug)]
+pub struct C5Search {
+    /// f64 evaluations spent.
+    pub samples: usize,
+    /// The first sampled paired start (exact, `lambda_0 = 0`) whose f64 rates had `dM/dt(0) >
+    /// 0` and `dV/dt(0) < 0`.
+    pub start: Option<Vec<Rational>>,
+    /// Why the metric was not searched.
+    pub skipped: Option<String>,
+}
+
+/// Search (f64, never a verdict) for a paired start where `metric` grows while V falls. The
+/// search is that of `hadacert search` on the paired starts: restarts from a random log-scale
+/// and log-offsets (one per conjugate pair or real character), then a coordinate pattern search
+/// on the scale-free rate `(dM/dt) / M` among states with `dV/dt < 0`, `lambda_m` in `[0.05,
+/// 20]` rounded to 3 digits; at most `samples` f64 evaluations, seeded.
+pub fn c5_group_search(
     group: &AbelianGroup,
     metric: super::counterexample::Metric,
     samples: usize,
     seed: u64,
-) -> C5GroupRow {
-    use super::counterexample::{
-        decide_initial_rates, enclose_initial_rates_on, sign_rate_on, Metric,
-    };
+) -> C5Search {
+    use super::counterexample::{sign_rate_on, Metric};
     use crate::spectral::rates::enclose_v_rate_on;
     use crate::spectral::transform::SpectralTransform;
     let tr = SpectralTransform::of_group(group);
     let k = group.order();
-    let mut row = C5GroupRow {
-        group: group.name(),
-        k,
-        metric,
+    let mut row = C5Search {
         samples: 0,
         start: None,
-        verdict: None,
         skipped: None,
     };
     if metric == Metric::M4 && (1..k).all(|m| tr.partner(m) != m) {
@@ -694,6 +698,32 @@ pub fn c5_group_row(
             break;
         }
     }
+    row.start = found;
+    row
+}
+
+/// [`c5_group_search`], then the rates certified at the exact start found on inari (pointwise
+/// only: the trajectory part of a C5 claim is left to the shipped claims).
+pub fn c5_group_row(
+    group: &AbelianGroup,
+    metric: super::counterexample::Metric,
+    samples: usize,
+    seed: u64,
+) -> C5GroupRow {
+    use super::counterexample::{decide_initial_rates, enclose_initial_rates_on};
+    use crate::spectral::transform::SpectralTransform;
+    let tr = SpectralTransform::of_group(group);
+    let search = c5_group_search(group, metric, samples, seed);
+    let mut row = C5GroupRow {
+        group: group.name(),
+        k: group.order(),
+        metric,
+        samples: search.samples,
+        start: None,
+        verdict: None,
+        skipped: search.skipped,
+    };
+    let found = search.start;
     if let Some(start) = found {
         let xi: Vec<crate::arith::Ival> = start
             .iter()

@@ -62,6 +62,7 @@ macro_rules! backends {
     };
 }
 
+pub mod c5_group;
 pub mod counterexample;
 pub mod critical;
 pub mod diagonalise;

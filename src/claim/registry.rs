@@ -18,8 +18,8 @@ use super::schema::{
     FieldHelp, Flow, Need, COMMON_FIELDS,
 };
 use super::{
-    counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope, lyapunov,
-    manifold, region, slowdown, trajectory, Evaluation, RunContext,
+    c5_group, counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope,
+    lyapunov, manifold, region, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;
@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 16] = [
+pub const KINDS: [KindEntry; 18] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -94,6 +94,8 @@ pub const KINDS: [KindEntry; 16] = [
     group::ENTRY,
     expression::ENTRY,
     hadamard_scope::ENTRY,
+    c5_group::ENTRY,
+    c5_group::ENTRY_SEARCH,
 ];
 
 const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
@@ -107,7 +109,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 16] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 18] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {
@@ -268,6 +270,8 @@ pub enum Params {
     },
     /// group-diagonalise (C1 for a finite abelian group).
     GroupDiagonalise(super::group::GroupParams),
+    /// C5-group and C5-group-search: a cell of the C5-by-group table.
+    C5Group(super::c5_group::C5GroupParams),
     /// expression: a relation in the claim language at one exact state.
     Expression(Box<super::expression::ExpressionParams>),
     /// hadamard-scope: does H diagonalise the softmax for every lambda?
@@ -330,16 +334,23 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
     if empirical && spec.backend != BackendKind::F64 {
         return Err(ctx.err(
             "backend",
-            "C8 is a simulation, not a certificate: backend must be `f64` (the MPFR comparison \
-             run uses `precision_bits`)",
+            format!(
+                "{} is a simulation, not a certificate: backend must be `f64`{}",
+                spec.kind,
+                if spec.kind == "C8" {
+                    " (the MPFR comparison run uses `precision_bits`)"
+                } else {
+                    ""
+                }
+            ),
         ));
     }
     if empirical && spec.expect != Verdict::Empirical {
         return Err(ctx.err(
             "expect",
             format!(
-                "C8 is simulated, never certified: expect must be `empirical`, not `{}`",
-                spec.expect
+                "{} is simulated, never certified: expect must be `empirical`, not `{}`",
+                spec.kind, spec.expect
             ),
         ));
     }
@@ -347,7 +358,8 @@ pub fn validate(spec: ClaimSpec, file: &Path) -> Result<Claim, ClaimError> {
         return Err(ctx.err(
             "expect",
             format!(
-                "only C8 claims are empirical: a {} claim expects proved, refuted or undecided",
+                "only C8 claims are empirical, and C5-group-search ones (both simulations): a \
+                 {} claim expects proved, refuted or undecided",
                 spec.kind
             ),
         ));
@@ -462,7 +474,12 @@ mod tests {
                 e.name
             );
             assert_eq!(entry(e.name).map(|f| f.name), Some(e.name));
-            assert_eq!(e.is_simulation(), e.name == "C8", "{}", e.name);
+            assert_eq!(
+                e.is_simulation(),
+                e.name == "C8" || e.name == "C5-group-search",
+                "{}",
+                e.name
+            );
         }
         assert!(entry("C9").is_none() && kind_fields("C9").is_none());
     }

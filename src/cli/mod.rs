@@ -474,7 +474,7 @@ fn apply_overrides(claims: &mut [Claim], args: &CertifyArgs) -> Result<(), Strin
                 return Err("--backend f64 cannot certify: use inari or mpfr".into());
             }
             // C8 is an f64 simulation whatever the backend asked for (its certificate says so).
-            if c.spec.kind != "C8" {
+            if !crate::claim::registry::entry(&c.spec.kind).is_some_and(|e| e.is_simulation()) {
                 c.spec.backend = b;
             }
         }
@@ -595,7 +595,8 @@ fn reusable(path: &Path, c: &Claim) -> Result<Certificate, String> {
             spec.backend.name()
         ));
     }
-    let mpfr = spec.backend == BackendKind::Mpfr && spec.kind != "C8";
+    let simulation = crate::claim::registry::entry(&spec.kind).is_some_and(|e| e.is_simulation());
+    let mpfr = spec.backend == BackendKind::Mpfr && !simulation;
     let start = if mpfr { spec.precision_bits } else { 53 };
     let max = if mpfr {
         spec.max_precision_bits.unwrap_or(start).max(start)
@@ -608,7 +609,7 @@ fn reusable(path: &Path, c: &Claim) -> Result<Certificate, String> {
     // C8 (a simulation) records no escalation; every other certificate starts at `start`.
     let first_ok = match first {
         Some(p) => p == start,
-        None => spec.kind == "C8",
+        None => simulation,
     };
     if !reached || !first_ok {
         return Err(format!(

@@ -155,8 +155,11 @@ pub fn validate(cert: &Certificate, path: &Path) -> Result<(), String> {
 pub fn check_verdict_consistency(cert: &Certificate) -> Result<(), String> {
     use crate::cert::Verdict;
     let bad = |why: &str| Err(format!("verdict `{}` inconsistent: {why}", cert.verdict));
-    if (cert.verdict == Verdict::Empirical) != (cert.claim == "C8") {
-        return bad("`empirical` is the verdict of C8 claims and only of them");
+    let simulation = crate::claim::registry::entry(&cert.claim).is_some_and(|e| e.is_simulation());
+    if (cert.verdict == Verdict::Empirical) != simulation {
+        return bad(
+            "`empirical` is the verdict of simulations (C8, C5-group-search) and only of them",
+        );
     }
     match cert.verdict {
         Verdict::Proved if cert.margin.is_none() => return bad("a proved claim records a margin"),

@@ -206,6 +206,8 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
         )
     });
     families.dedup();
+    // the cells of the C5-by-group table have their own table ([`c5_groups_table`])
+    families.retain(|f| !C5_GROUP_KINDS.contains(&f.as_str()));
     let mut tables: Vec<Table> = families
         .iter()
         .map(|f| {
@@ -228,7 +230,174 @@ pub fn family_tables(certs: &[Certificate], opts: &TableOptions) -> Vec<Table> {
     if let Some(t) = bases_table(certs, opts) {
         tables.push(t);
     }
+    if let Some(t) = c5_groups_table(certs) {
+        tables.push(t);
+    }
     tables
+}
+
+/// The kinds of the C5-by-group table: the pointwise certificate and the f64 search.
+const C5_GROUP_KINDS: [&str; 2] = [
+    crate::claim::c5_group::KIND,
+    crate::claim::c5_group::KIND_SEARCH,
+];
+
+/// What one certificate of [`C5_GROUP_KINDS`] says about its cell, in words (from the
+/// certificate only: its kind, verdict, margin and, for the search, its outcome check).
+pub fn c5_group_cell_words(c: &Certificate) -> String {
+    use crate::cert::Verdict;
+    let expected = if c.verdict == c.expect {
+        String::new()
+    } else {
+        format!(" (expected {})", c.expect)
+    };
+    if c.claim == crate::claim::c5_group::KIND_SEARCH {
+        let detail = c.checks.first().map_or("", |k| k.detail.as_str());
+        let what = if detail.starts_with("not searched") {
+            "not searched"
+        } else if detail.starts_with("no start found") {
+            "no start found (f64 search)"
+        } else if detail.starts_with("start found") {
+            "f64 start only"
+        } else {
+            "search: ?"
+        };
+        return format!("{what}{expected}");
+    }
+    let what = match c.verdict {
+        Verdict::Proved => match c
+            .margin
+            .as_deref()
+            .map(|m| round_bound_str(m, Direction::Down, 2))
+        {
+            Some(Ok(d)) => format!("grows, certified (rate >= {})", d.to_ascii()),
+            _ => "grows, certified".to_string(),
+        },
+        Verdict::Refuted => "does not grow at this start".to_string(),
+        Verdict::Undecided => "start found, undecided".to_string(),
+        Verdict::Empirical => "empirical".to_string(),
+    };
+    format!("{what}{expected}")
+}
+
+/// The C5-by-group table (docs/math.md section 12.5), drawn from the certificates of
+/// `C5-group` (pointwise at an exact start: proved = dM/dt(0) > 0, dV/dt(0) < 0, M(0) > 0
+/// certified) and `C5-group-search` (the seeded f64 search, empirical): one row per group
+/// (ordered by K, then name), one column per metric, each cell naming its certificate. `None`
+/// when there is none of them.
+pub fn c5_groups_table(certs: &[Certificate]) -> Option<Table> {
+    let members: Vec<&Certificate> = certs
+        .iter()
+        .filter(|c| C5_GROUP_KINDS.contains(&c.claim.as_str()))
+        .collect();
+    if members.is_empty() {
+        return None;
+    }
+    let group_of = |c: &Certificate| c.exact_inputs["group"].as_str().unwrap_or("?").to_string();
+    let metric_of = |c: &Certificate| {
+        c.exact_inputs["quantity"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    };
+    let mut groups: Vec<(u64, String)> = members
+        .iter()
+        .map(|c| (k_of(c).unwrap_or(u64::MAX), group_of(c)))
+        .collect();
+    groups.sort();
+    groups.dedup();
+    let metrics = ["M1", "M2", "M3", "M4"];
+    let mut columns = vec![
+        col("group", "group", "group", "l"),
+        col("K", "K", "$K$", "r"),
+    ];
+    for (key, tex) in [
+        ("M1", "$M_1$"),
+        ("M2", "$M_2$"),
+        ("M3", "$M_3$"),
+        ("M4", "$M_4$"),
+    ] {
+        columns.push(col(key, key, tex, "l"));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    let rows = groups
+        .iter()
+        .map(|(k, g)| {
+            let mut row = vec![
+                Cell {
+                    text: format!("`{g}`"),
+                    latex: basis_latex(g),
+                    csv: g.clone(),
+                    enclosure: None,
+                },
+                int_cell((*k != u64::MAX).then_some(*k)),
+            ];
+            for m in metrics {
+                let cell = members
+                    .iter()
+                    .filter(|c| group_of(c) == *g && metric_of(c) == m)
+                    .map(|c| {
+                        let words = c5_group_cell_words(c);
+                        ids.push(c.id.clone());
+                        // LaTeX: the first word or two (the certificates are listed below)
+                        let short = match words.split_once(" (") {
+                            Some((head, _)) if c.verdict == c.expect => head,
+                            _ => words.as_str(),
+                        };
+                        Cell {
+                            text: format!("{} `{}`", md_escape(&words), c.id),
+                            latex: format!("{} [{}]", latex_escape(short), ids.len()),
+                            csv: format!("{words} ({})", c.id),
+                            enclosure: None,
+                        }
+                    })
+                    .reduce(|a, b| Cell {
+                        text: format!("{}; {}", a.text, b.text),
+                        latex: format!("{}; {}", a.latex, b.latex),
+                        csv: format!("{}; {}", a.csv, b.csv),
+                        enclosure: None,
+                    })
+                    .unwrap_or_else(Cell::empty);
+                row.push(cell);
+            }
+            row
+        })
+        .collect();
+    let list: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("[{}]~\\texttt{{{}}}", i + 1, latex_id(id)))
+        .collect();
+    let caption = "C5 by group (docs/math.md section 12.5): does M grow at first while V falls? \
+                   \"grows, certified\" = a C5-group certificate at an exact paired start \
+                   (lambda_0 = 0): dM/dt(0) > 0, dV/dt(0) < 0 and M(0) > 0 on inari, closed form \
+                   and chain rule intersected, the rate's lower bound in brackets (pointwise at \
+                   t = 0 only); \"no start found\", \"f64 start only\" and \"not searched\" are \
+                   C5-group-search results, empirical, NOT certified: statements about the \
+                   seeded f64 search, not about the group.";
+    let latex_caption = "C5 by group (docs/math.md section 12.5): does $M$ grow at first while $V$ falls? \
+                         ``grows, certified'' = a C5-group certificate at an exact paired start \
+                         ($\\lambda_0 = 0$): $\\mathrm{d}M/\\mathrm{d}t(0) > 0$, \
+                         $\\mathrm{d}V/\\mathrm{d}t(0) < 0$ and $M(0) > 0$ on inari, closed form and \
+                         chain rule intersected, the rate's lower bound in brackets (pointwise at \
+                         $t = 0$ only); ``no start found'', ``f64 start only'' and ``not \
+                         searched'' are C5-group-search results, empirical, NOT certified: \
+                         statements about the seeded f64 search, not about the group.";
+    Some(Table {
+        family: "c5groups".into(),
+        stem: "c5groups".into(),
+        caption: caption.into(),
+        latex_caption: latex_caption.into(),
+        columns,
+        rows,
+        notes: vec![(
+            "Each cell names its certificate (`hadacert explain <id>`); the claims are \
+             proofs-data/groups/c5-table.toml."
+                .into(),
+            format!("Certificates: {}.", list.join("; ")),
+        )],
+        group_starts: Vec::new(),
+    })
 }
 
 /// A basis description in LaTeX: words with `^` (`(Z_2)^4`, `Z2^3`) as mathematics, the rest
@@ -1628,56 +1797,4 @@ mod tests {
             assert!(!t.contains("textasciicircum") && !t.contains("\\_"), "{t}");
         }
     }
-}
-
-/// The C5-by-group table (docs/math.md section 12.5) in Markdown: one row per group, one
-/// column per metric, each cell "certified at <start>" (the pointwise rates at the exact
-/// start), "found, not certified", "no start found in N f64 samples (not certified)" or the
-/// reason the metric was not searched.
-pub fn c5_group_table(rows: &[crate::claim::group::C5GroupRow]) -> String {
-    use crate::cert::Verdict;
-    let mut metrics: Vec<&'static str> = Vec::new();
-    let mut groups: Vec<(String, usize)> = Vec::new();
-    for r in rows {
-        if !metrics.contains(&r.metric.name()) {
-            metrics.push(r.metric.name());
-        }
-        if !groups.iter().any(|(g, _)| *g == r.group) {
-            groups.push((r.group.clone(), r.k));
-        }
-    }
-    let mut out = format!("| G | K | {} |\n", metrics.join(" | "));
-    out += &format!("|---|---|{}\n", "---|".repeat(metrics.len()));
-    for (g, k) in &groups {
-        let cells: Vec<String> = metrics
-            .iter()
-            .map(|m| {
-                let Some(r) = rows.iter().find(|r| r.group == *g && r.metric.name() == *m) else {
-                    return "-".into();
-                };
-                if let Some(why) = &r.skipped {
-                    return format!("not searched ({why})");
-                }
-                match (&r.start, &r.verdict) {
-                    (Some(s), Some((Verdict::Proved, margin))) => format!(
-                        "grows at first: certified at ({}), dM/dt(0) >= {}",
-                        s.iter()
-                            .map(|q| q.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        margin.as_deref().unwrap_or("?")
-                    ),
-                    (Some(_), Some((v, _))) => {
-                        format!("f64 start found, pointwise verdict {v:?} (not certified)")
-                    }
-                    _ => format!(
-                        "no start found in {} f64 samples (not certified)",
-                        r.samples
-                    ),
-                }
-            })
-            .collect();
-        out += &format!("| {g} | {k} | {} |\n", cells.join(" | "));
-    }
-    out
 }
