@@ -859,10 +859,13 @@ pub fn certify_all_marked(
             }
             let mut next = Duration::from_secs_f64(every);
             while !finished.load(std::sync::atomic::Ordering::SeqCst) {
-                if started.elapsed() >= next {
+                // Once every claim is done only the last line remains to come (printed after
+                // the workers are joined), so a periodic line never says "16/16 done, running -".
+                let done = state.done();
+                if started.elapsed() >= next && done < total {
                     eprintln!(
                         "{}",
-                        progress_line(state.done(), total, &state.running(), started.elapsed())
+                        progress_line(done, total, &state.running(), started.elapsed())
                     );
                     next += Duration::from_secs_f64(every);
                 }
