@@ -8,7 +8,6 @@ use crate::cert::{self, Certificate};
 use crate::claim::{self, Claim, ClaimError};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -728,6 +727,67 @@ fn install_interrupt_note(state: std::sync::Arc<RunState>, total: usize, out: Pa
     });
 }
 
+/// The order in which [`certify_all_marked`] starts the claims: indices into `claims`, largest
+/// [`expected_cost`] first (ties in claim order). Only the schedule depends on it, never a
+/// certificate.
+fn schedule_order(claims: &[Claim], out: &Path) -> Vec<usize> {
+    let costs: Vec<f64> = claims.iter().map(|c| expected_cost(c, out)).collect();
+    let mut order: Vec<usize> = (0..claims.len()).collect();
+    order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
+    order
+}
+
+/// A claim's expected cost (milliseconds, roughly): the `elapsed_ms` of a certificate for the
+/// same id already in `out` (a previous run of the same claims), otherwise a coarse estimate
+/// from its kind, size, horizon and precision fitted to the shipped claims (region provers
+/// largest; C1 about K^2; validated trajectories about sqrt(dimension * horizon); MPFR about
+/// 10-16x inari, growing with the precision through the Taylor order).
+fn expected_cost(c: &Claim, out: &Path) -> f64 {
+    let path = out.join(format!("{}.json", cert::file_stem(&c.spec.id)));
+    if let Some(ms) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .filter(|v| v.get("id").and_then(|x| x.as_str()) == Some(c.spec.id.as_str()))
+        .and_then(|v| v.get("elapsed_ms").and_then(|x| x.as_f64()))
+    {
+        return ms;
+    }
+    let spec = &c.spec;
+    let inputs = claim::registry::entry(&spec.kind).map(|e| (e.exact_inputs)(&c.params));
+    let field = |name: &str| inputs.as_ref().and_then(|v| v.get(name)).cloned();
+    let k = field("K")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(match &c.params {
+            claim::registry::Params::Diagonalise { lambda, .. } => lambda.len() as f64,
+            _ => 8.0,
+        });
+    let horizon = field("horizon").and_then(|v| {
+        v.as_str()
+            .and_then(|s| s.parse::<rug::Rational>().ok())
+            .map(|q| q.to_f64())
+            .or_else(|| v.as_f64())
+    });
+    let backend = if spec.backend == BackendKind::Mpfr && spec.kind != "C8" {
+        8.0 * (1.0 + f64::from(spec.precision_bits) / 128.0)
+    } else {
+        1.0
+    };
+    let size = match (spec.kind.as_str(), horizon) {
+        ("C4region" | "C5k4", _) => 90_000.0,
+        (_, Some(t)) => {
+            let dim = if spec.flow.as_deref().is_some_and(|f| f.contains("ray")) {
+                1.0
+            } else {
+                k
+            };
+            300.0 * (dim.max(1.0) * t.max(1.0)).sqrt()
+        }
+        _ if matches!(c.params, claim::registry::Params::Diagonalise { .. }) => k * k / 80.0,
+        _ => 500.0,
+    };
+    size * backend
+}
+
 /// Certify `claims` in parallel on `jobs` threads, writing each certificate atomically to
 /// `out` as soon as it is done. With `resume`, a certificate already in `out` is reused instead
 /// of recomputed only if it is what this build would write (see `reusable`; otherwise a
@@ -800,10 +860,13 @@ pub fn certify_all_marked(
             }
             let mut next = Duration::from_secs_f64(every);
             while !finished.load(std::sync::atomic::Ordering::SeqCst) {
-                if started.elapsed() >= next {
+                // Once every claim is done only the last line remains to come (printed after
+                // the workers are joined), so a periodic line never says "16/16 done, running -".
+                let done = state.done();
+                if started.elapsed() >= next && done < total {
                     eprintln!(
                         "{}",
-                        progress_line(state.done(), total, &state.running(), started.elapsed())
+                        progress_line(done, total, &state.running(), started.elapsed())
                     );
                     next += Duration::from_secs_f64(every);
                 }
@@ -811,50 +874,74 @@ pub fn certify_all_marked(
             }
         })
     };
-    let results: Vec<Result<(Certificate, bool), String>> = pool.install(|| {
-        claims
-            .par_iter()
-            .map(|c| {
-                let path = out.join(format!("{}.json", cert::file_stem(&c.spec.id)));
-                let reused = if resume && path.exists() {
-                    match reusable(&path, c) {
-                        Ok(old) => Some(old),
-                        Err(why) => {
-                            eprintln!(
-                                "hadacert: {} not reused ({why}); recomputing",
-                                path.display()
-                            );
-                            None
-                        }
-                    }
-                } else {
+    // Largest expected cost first (longest-processing-time-first greedy scheduling): each
+    // worker takes the next claim of `order` from a shared counter, so the long claims start
+    // at once and the short ones fill the gaps at the end. Each result goes into its claim's
+    // slot: the certificates and their order do not depend on the schedule.
+    let order = schedule_order(claims, out);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<(Certificate, bool), String>>>> =
+        claims.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let run_one = |c: &Claim| -> Result<(Certificate, bool), String> {
+        let path = out.join(format!("{}.json", cert::file_stem(&c.spec.id)));
+        let reused = if resume && path.exists() {
+            match reusable(&path, c) {
+                Ok(old) => Some(old),
+                Err(why) => {
+                    eprintln!(
+                        "hadacert: {} not reused ({why}); recomputing",
+                        path.display()
+                    );
                     None
+                }
+            }
+        } else {
+            None
+        };
+        let marked = match reused {
+            Some(old) => (old, true),
+            None => {
+                state.start(&c.spec.id);
+                let progress_bar = bar.clone();
+                let ctx = claim::RunContext {
+                    checkpoint_dir: Some(out.to_path_buf()),
+                    progress: Some(Box::new(move |msg: &str| {
+                        progress_bar.set_message(msg.to_string())
+                    })),
+                    resume,
                 };
-                let marked = match reused {
-                    Some(old) => (old, true),
-                    None => {
-                        state.start(&c.spec.id);
-                        let progress_bar = bar.clone();
-                        let ctx = claim::RunContext {
-                            checkpoint_dir: Some(out.to_path_buf()),
-                            progress: Some(Box::new(move |msg: &str| {
-                                progress_bar.set_message(msg.to_string())
-                            })),
-                            resume,
-                        };
-                        let fresh = claim::certify_in(c, &ctx);
-                        cert::write_atomic(out, &fresh)
-                            .map_err(|e| format!("{}: {e}", path.display()))?;
-                        (fresh, false)
-                    }
-                };
-                state.finish(&c.spec.id);
-                bar.inc(1);
-                bar.set_message(c.spec.id.clone());
-                Ok(marked)
-            })
-            .collect()
+                let fresh = claim::certify_in(c, &ctx);
+                cert::write_atomic(out, &fresh).map_err(|e| format!("{}: {e}", path.display()))?;
+                (fresh, false)
+            }
+        };
+        state.finish(&c.spec.id);
+        bar.inc(1);
+        bar.set_message(c.spec.id.clone());
+        Ok(marked)
+    };
+    pool.scope(|s| {
+        for _ in 0..pool.current_num_threads().min(total).max(1) {
+            s.spawn(|_| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&ci) = order.get(i) else { break };
+                let r = run_one(&claims[ci]);
+                if let Ok(mut slot) = slots[ci].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
     });
+    let results: Vec<Result<(Certificate, bool), String>> = slots
+        .into_iter()
+        .zip(claims)
+        .map(|(slot, c)| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(format!("{}: no result (a worker stopped)", c.spec.id)))
+        })
+        .collect();
     finished.store(true, std::sync::atomic::Ordering::SeqCst);
     bar.finish_and_clear();
     let _ = display.join();
