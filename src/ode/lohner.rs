@@ -36,6 +36,11 @@ pub struct SolverOptions {
     pub jacobian_order: usize,
     /// Local error target per step (default `2^(8 - bits)` times the state's scale).
     pub tolerance: Option<f64>,
+    /// The Lagrange remainder `h^p |x_p(B)|` over the a-priori box must be at most this
+    /// times the tolerance, else the step shrinks (default 4). `f64::INFINITY`: the step is
+    /// the one the last Taylor coefficients at the start box give (CAPD's rule), shrunk only
+    /// until the a-priori enclosure validates; the remainder is enclosed either way.
+    pub remainder_factor: f64,
     /// Smallest step before giving up.
     pub min_step: f64,
     /// Largest step.
@@ -54,6 +59,7 @@ impl Default for SolverOptions {
             order: None,
             jacobian_order: 10,
             tolerance: None,
+            remainder_factor: 4.0,
             min_step: 1e-10,
             max_step: f64::INFINITY,
             max_steps: 200_000,
@@ -305,7 +311,21 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             .collect();
         let at: Vec<f64> = x_box.iter().map(|x| x.approx_f64()).collect();
         let tape = record(&at, |v| field.eval(v));
-        let coefs_x = taylor_coefficients(&tape, &x_box, p, prec)?;
+        // With the Jacobian to full order (q = p, C^1 Lohner), the Taylor coefficients with
+        // their gradients over hull(X, c) are computed once: their values (enclosures over a
+        // box containing X) serve as the coefficients over X.
+        let jet = if q >= p && n <= opts.lohner_max_dim {
+            Some(taylor_coefficients(&tape, &jet_start(&x_box, &c), p, prec)?)
+        } else {
+            None
+        };
+        let coefs_x = match &jet {
+            Some(d) => d
+                .iter()
+                .map(|ci| ci.iter().map(|v| v.value.clone()).collect())
+                .collect(),
+            None => taylor_coefficients(&tape, &x_box, p, prec)?,
+        };
 
         // Step size from the last two coefficients.
         let scale = 1.0 + x_box.iter().map(|x| x.mag_upper()).fold(0.0, f64::max);
@@ -357,7 +377,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
                 .map(|ci| ci[p].mag_upper())
                 .fold(0.0, f64::max)
                 * hf.powi(p as i32);
-            if rem.is_finite() && rem <= 4.0 * tol {
+            if rem.is_finite() && rem <= opts.remainder_factor * tol {
                 break (h_rat, b_valid, b, coefs_b);
             }
             let shrink = if rem.is_finite() && rem > 0.0 {
@@ -384,7 +404,18 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             (end, c1, id, r1)
         } else {
             self::lohner_update(
-                &tape, &x_box, &c, &a, &r, &coefs_x, &coefs_b, &ht, p, q, prec,
+                &tape,
+                &x_box,
+                &c,
+                &a,
+                &r,
+                &coefs_x,
+                &coefs_b,
+                jet.as_deref(),
+                &ht,
+                p,
+                q,
+                prec,
             )?
         };
         if end.iter().any(|e| !e.is_finite()) {
@@ -423,6 +454,17 @@ pub fn integrate<T: Enclosure, F: VectorField>(
     })
 }
 
+/// The variables of the Jacobian: `hull(X_i, c_i)` with unit gradients.
+fn jet_start<T: Enclosure>(x_box: &[T], c: &[T]) -> Vec<Dual<T>> {
+    let n = x_box.len();
+    x_box
+        .iter()
+        .zip(c)
+        .enumerate()
+        .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
+        .collect()
+}
+
 /// Lohner's update (steps 3-4 of the module docs): returns the end box and the new `(c, A, r)`.
 #[allow(clippy::too_many_arguments)]
 fn lohner_update<T: Enclosure>(
@@ -433,6 +475,7 @@ fn lohner_update<T: Enclosure>(
     r: &[T],
     coefs_x: &[Vec<T>],
     coefs_b: &[Vec<T>],
+    jet: Option<&[Vec<Dual<T>>]>,
     ht: &T,
     p: usize,
     q: usize,
@@ -443,13 +486,14 @@ fn lohner_update<T: Enclosure>(
     let ht = &ht;
     let coefs_c = taylor_coefficients(tape, &c, q.saturating_sub(1), prec)?;
     // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
-    let duals: Vec<Dual<T>> = x_box
-        .iter()
-        .zip(c)
-        .enumerate()
-        .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
-        .collect();
-    let coefs_d = taylor_coefficients(tape, &duals, q.saturating_sub(1), prec)?;
+    let computed;
+    let coefs_d = match jet {
+        Some(d) => d,
+        None => {
+            computed = taylor_coefficients(tape, &jet_start(x_box, c), q.saturating_sub(1), prec)?;
+            &computed[..]
+        }
+    };
 
     let mut h_pow_q = T::one();
     for _ in 0..q {
