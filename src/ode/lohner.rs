@@ -16,8 +16,12 @@
 //! 5. the enclosure over the whole step is `(sum_{k<p} x_k(X) [0,h]^k + [0,h]^p x_p(B)) ∩ B`.
 //!
 //! The order p follows the precision and the step size the tolerance: `h` is chosen so that
-//! `|x_k| h^k <= tol` for the last two coefficients, then halved until the a-priori enclosure
-//! validates; below `min_step` the integrator stops with [`IntegrationError::StepTooSmall`].
+//! `|x_k| h^k <= tol` for the last two coefficients, then shrunk until the a-priori enclosure
+//! validates and the remainder `h^p |x_p(B)|` is at most `remainder_factor * tol` (CAPD's rule
+//! has only the first condition: `remainder_factor = inf`); below `min_step` the integrator
+//! stops with [`IntegrationError::StepTooSmall`]. With `jacobian_order >= p` the Jacobian is
+//! enclosed to full order (C^1 Lohner): one Taylor pass with gradients over `hull(X, c)` gives
+//! both J and the coefficients over X.
 
 use super::dual::Dual;
 use super::tape::record;
@@ -32,7 +36,7 @@ use rug::Rational;
 pub struct SolverOptions {
     /// Taylor order p (default: from the precision, `max(12, bits / 3 + 4)`, at most 100).
     pub order: Option<usize>,
-    /// Order q of the Jacobian (mean-value) part (default 10, at most p).
+    /// Order q of the Jacobian (mean-value) part (default 10, at most p; q >= p: full order).
     pub jacobian_order: usize,
     /// Local error target per step (default `2^(8 - bits)` times the state's scale).
     pub tolerance: Option<f64>,
