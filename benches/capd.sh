@@ -77,7 +77,7 @@ capd_double() { "$BIN/capd_double" "$@"; }
 capd_mp() { "$BIN/capd_mp" "$@"; }
 
 echo "# benches/capd.sh, $(date -u '+%Y-%m-%d %H:%M UTC'); uptime: $(uptime)"
-echo "# CAPD $(sed -n 's/.*CAPD_MAJOR_VERSION \([0-9]*\).*/\1/p;s/.*CAPD_MINOR_VERSION \([0-9]*\).*/\1/p;s/.*CAPD_PATCH_VERSION \([0-9]*\).*/\1/p' "$SRC/CAPDVersion.txt" | paste -sd.)," \
+echo "# CAPD $(sed -n 's/.*CAPD_MAJOR_VERSION \([0-9][0-9]*\).*/\1/p;s/.*CAPD_MINOR_VERSION \([0-9][0-9]*\).*/\1/p;s/.*CAPD_PATCH_VERSION \([0-9][0-9]*\).*/\1/p' "$SRC/CAPDVersion.txt" | paste -sd.)," \
   "IOdeSolver/MpIOdeSolver + ITimeMap; CAPD order p = degree p + remainder term p+1 (hadacert order p + 1);" \
   "time = median over the repetitions, solver construction included"
 if [[ "${1:-}" != capd ]]; then
