@@ -3,6 +3,10 @@
 //!
 //! Prints, per configuration: steps, Taylor order, wall time, final enclosure width, and the
 //! width against t (so the wrapping effect is visible).
+//!
+//! `HADACERT_BENCH_ONLY="<substring>|<substring>"` runs only the rows whose label contains one;
+//! `HADACERT_BENCH_OPTS="order=25,tol=1e-14,jac=25,rem=inf,reps=5"` overrides the options of every row
+//! run (for sweeps; `reps` runs each row that many times and reports the median time).
 
 use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval};
 use hadacert::ode::lohner::{integrate, SolverOptions, Trajectory};
@@ -24,9 +28,30 @@ fn run<T: Enclosure, F: VectorField>(
     opts: &SolverOptions,
     rows: &mut Vec<String>,
 ) -> Option<Trajectory<T>> {
-    let start = Instant::now();
-    let result = integrate(field, x0, &Rational::from(horizon), opts);
-    let elapsed = start.elapsed();
+    if let Ok(only) = std::env::var("HADACERT_BENCH_ONLY") {
+        if !only.split('|').any(|o| label.contains(o)) {
+            return None;
+        }
+    }
+    let (opts, reps, label) = match std::env::var("HADACERT_BENCH_OPTS") {
+        Ok(spec) => {
+            let (o, reps) = overrides(opts, &spec);
+            (o, reps, format!("{label} [{spec}]"))
+        }
+        Err(_) => (opts.clone(), 1, label.to_string()),
+    };
+    let label = label.as_str();
+    let mut times = Vec::new();
+    let mut result = None;
+    for _ in 0..reps {
+        let start = Instant::now();
+        let r = integrate(field, x0, &Rational::from(horizon), &opts);
+        times.push(start.elapsed());
+        result = Some(r);
+    }
+    times.sort();
+    let elapsed = times[times.len() / 2];
+    let result = result.expect("reps >= 1");
     match result {
         Ok(tr) => {
             let w = max_width(tr.end());
@@ -66,6 +91,26 @@ fn run<T: Enclosure, F: VectorField>(
             None
         }
     }
+}
+
+/// Options overridden from `order=..,tol=..,jac=..,reps=..`; returns them and the repetitions.
+fn overrides(base: &SolverOptions, spec: &str) -> (SolverOptions, usize) {
+    let mut o = base.clone();
+    let mut reps = 1;
+    for kv in spec.split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .expect("HADACERT_BENCH_OPTS: key=value pairs");
+        match k.trim() {
+            "order" => o.order = Some(v.parse().expect("order")),
+            "tol" => o.tolerance = Some(v.parse().expect("tol")),
+            "jac" => o.jacobian_order = v.parse().expect("jac"),
+            "rem" => o.remainder_factor = v.parse().expect("rem"),
+            "reps" => reps = v.parse::<usize>().expect("reps").max(1),
+            other => panic!("HADACERT_BENCH_OPTS: unknown key {other}"),
+        }
+    }
+    (o, reps)
 }
 
 fn secs(d: Duration) -> f64 {

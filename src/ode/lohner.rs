@@ -16,8 +16,12 @@
 //! 5. the enclosure over the whole step is `(sum_{k<p} x_k(X) [0,h]^k + [0,h]^p x_p(B)) ∩ B`.
 //!
 //! The order p follows the precision and the step size the tolerance: `h` is chosen so that
-//! `|x_k| h^k <= tol` for the last two coefficients, then halved until the a-priori enclosure
-//! validates; below `min_step` the integrator stops with [`IntegrationError::StepTooSmall`].
+//! `|x_k| h^k <= tol` for the last two coefficients, then shrunk until the a-priori enclosure
+//! validates and the remainder `h^p |x_p(B)|` is at most `remainder_factor * tol` (CAPD's rule
+//! has only the first condition: `remainder_factor = inf`); below `min_step` the integrator
+//! stops with [`IntegrationError::StepTooSmall`]. With `jacobian_order >= p` the Jacobian is
+//! enclosed to full order (C^1 Lohner): one Taylor pass with gradients over `hull(X, c)` gives
+//! both J and the coefficients over X.
 
 use super::dual::Dual;
 use super::tape::record;
@@ -32,10 +36,15 @@ use rug::Rational;
 pub struct SolverOptions {
     /// Taylor order p (default: from the precision, `max(12, bits / 3 + 4)`, at most 100).
     pub order: Option<usize>,
-    /// Order q of the Jacobian (mean-value) part (default 10, at most p).
+    /// Order q of the Jacobian (mean-value) part (default 10, at most p; q >= p: full order).
     pub jacobian_order: usize,
     /// Local error target per step (default `2^(8 - bits)` times the state's scale).
     pub tolerance: Option<f64>,
+    /// The Lagrange remainder `h^p |x_p(B)|` over the a-priori box must be at most this
+    /// times the tolerance, else the step shrinks (default 4). `f64::INFINITY`: the step is
+    /// the one the last Taylor coefficients at the start box give (CAPD's rule), shrunk only
+    /// until the a-priori enclosure validates; the remainder is enclosed either way.
+    pub remainder_factor: f64,
     /// Smallest step before giving up.
     pub min_step: f64,
     /// Largest step.
@@ -54,6 +63,7 @@ impl Default for SolverOptions {
             order: None,
             jacobian_order: 10,
             tolerance: None,
+            remainder_factor: 4.0,
             min_step: 1e-10,
             max_step: f64::INFINITY,
             max_steps: 200_000,
@@ -305,7 +315,21 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             .collect();
         let at: Vec<f64> = x_box.iter().map(|x| x.approx_f64()).collect();
         let tape = record(&at, |v| field.eval(v));
-        let coefs_x = taylor_coefficients(&tape, &x_box, p, prec)?;
+        // With the Jacobian to full order (q = p, C^1 Lohner), the Taylor coefficients with
+        // their gradients over hull(X, c) are computed once: their values (enclosures over a
+        // box containing X) serve as the coefficients over X.
+        let jet = if q >= p && n <= opts.lohner_max_dim {
+            Some(taylor_coefficients(&tape, &jet_start(&x_box, &c), p, prec)?)
+        } else {
+            None
+        };
+        let coefs_x = match &jet {
+            Some(d) => d
+                .iter()
+                .map(|ci| ci.iter().map(|v| v.value.clone()).collect())
+                .collect(),
+            None => taylor_coefficients(&tape, &x_box, p, prec)?,
+        };
 
         // Step size from the last two coefficients.
         let scale = 1.0 + x_box.iter().map(|x| x.mag_upper()).fold(0.0, f64::max);
@@ -357,7 +381,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
                 .map(|ci| ci[p].mag_upper())
                 .fold(0.0, f64::max)
                 * hf.powi(p as i32);
-            if rem.is_finite() && rem <= 4.0 * tol {
+            if rem.is_finite() && rem <= opts.remainder_factor * tol {
                 break (h_rat, b_valid, b, coefs_b);
             }
             let shrink = if rem.is_finite() && rem > 0.0 {
@@ -384,7 +408,18 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             (end, c1, id, r1)
         } else {
             self::lohner_update(
-                &tape, &x_box, &c, &a, &r, &coefs_x, &coefs_b, &ht, p, q, prec,
+                &tape,
+                &x_box,
+                &c,
+                &a,
+                &r,
+                &coefs_x,
+                &coefs_b,
+                jet.as_deref(),
+                &ht,
+                p,
+                q,
+                prec,
             )?
         };
         if end.iter().any(|e| !e.is_finite()) {
@@ -423,6 +458,17 @@ pub fn integrate<T: Enclosure, F: VectorField>(
     })
 }
 
+/// The variables of the Jacobian: `hull(X_i, c_i)` with unit gradients.
+fn jet_start<T: Enclosure>(x_box: &[T], c: &[T]) -> Vec<Dual<T>> {
+    let n = x_box.len();
+    x_box
+        .iter()
+        .zip(c)
+        .enumerate()
+        .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
+        .collect()
+}
+
 /// Lohner's update (steps 3-4 of the module docs): returns the end box and the new `(c, A, r)`.
 #[allow(clippy::too_many_arguments)]
 fn lohner_update<T: Enclosure>(
@@ -433,6 +479,7 @@ fn lohner_update<T: Enclosure>(
     r: &[T],
     coefs_x: &[Vec<T>],
     coefs_b: &[Vec<T>],
+    jet: Option<&[Vec<Dual<T>>]>,
     ht: &T,
     p: usize,
     q: usize,
@@ -443,13 +490,14 @@ fn lohner_update<T: Enclosure>(
     let ht = &ht;
     let coefs_c = taylor_coefficients(tape, &c, q.saturating_sub(1), prec)?;
     // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
-    let duals: Vec<Dual<T>> = x_box
-        .iter()
-        .zip(c)
-        .enumerate()
-        .map(|(i, (x, ci))| Dual::variable(x.hull(ci), i, n))
-        .collect();
-    let coefs_d = taylor_coefficients(tape, &duals, q.saturating_sub(1), prec)?;
+    let computed;
+    let coefs_d = match jet {
+        Some(d) => d,
+        None => {
+            computed = taylor_coefficients(tape, &jet_start(x_box, c), q.saturating_sub(1), prec)?;
+            &computed[..]
+        }
+    };
 
     let mut h_pow_q = T::one();
     for _ in 0..q {

@@ -52,6 +52,48 @@ fn quadratic_known_answer() {
 }
 
 #[test]
+fn full_order_jacobian_and_the_capd_step_rule_still_enclose() {
+    // The C^1 Lohner option (Jacobian to full order, one jet for X and J) and CAPD's step rule
+    // (no bound on the remainder over the a-priori box) take other steps, with the same
+    // guarantees: exact solutions inside every end and range, a 160-bit reference inside.
+    let variants = [
+        SolverOptions {
+            jacobian_order: usize::MAX,
+            ..SolverOptions::default()
+        },
+        SolverOptions {
+            remainder_factor: f64::INFINITY,
+            ..SolverOptions::default()
+        },
+    ];
+    let exact =
+        |t: &Rational| Rational::from(2) / (Rational::from(1) + Rational::from(2 * t.clone()));
+    let x0m: Vec<MpfrInterval> = (0..3)
+        .map(|_| MpfrInterval::from_rational(&q(1, 1), 160))
+        .collect();
+    let reference = integrate(&Lorenz, &x0m, &q(2, 1), &SolverOptions::default()).unwrap();
+    for opts in &variants {
+        let x0 = vec![Ival::from_rational(&q(2, 1), 53)];
+        let tr = integrate(&Quadratic, &x0, &q(10, 1), opts).unwrap();
+        assert!(tr.end()[0].width_upper() < 1e-9, "{opts:?}: {:?}", tr.end());
+        for s in &tr.steps {
+            assert!(s.end[0].contains_rational(&exact(&s.t1)), "{opts:?}");
+            for t in [&s.t0, &s.t1] {
+                assert!(s.range[0].contains_rational(&exact(t)), "{opts:?}");
+            }
+        }
+        let x0: Vec<Ival> = (0..3).map(|_| Ival::from_rational(&q(1, 1), 53)).collect();
+        let tr = integrate(&Lorenz, &x0, &q(2, 1), opts).unwrap();
+        for (a, b) in tr.end().iter().zip(reference.end()) {
+            assert!(b.width_upper() < 1e-25, "{}", b.width_upper());
+            assert!(a.width_upper() < 1e-4, "{opts:?}: {a:?}");
+            let mid = b.lower_exact().unwrap();
+            assert!(a.contains_rational(&mid), "{opts:?}: {a:?} misses {b:?}");
+        }
+    }
+}
+
+#[test]
 fn lorenz_contains_reference_and_stays_narrow() {
     let x0: Vec<Ival> = (0..3).map(|_| Ival::from_rational(&q(1, 1), 53)).collect();
     let start = Instant::now();
