@@ -1032,7 +1032,7 @@ pub fn enclose_m4_pairs<T: Enclosure>(
 /// ranges over the box): excluded if it lies in the NC ball; closed if every candidate pair of
 /// [`enclose_m4_pairs`] is certainly `< 0`; refuted if the centre is a region state with unique
 /// extremes and `dM4/dt` certainly `> 0` there; otherwise bisected along a candidate coordinate.
-fn evaluate_box_m4<T: Enclosure>(setup: &Setup, b: &RegionBox, x: &[[f64; 2]]) -> Outcome {
+fn evaluate_box_m4<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox, x: &[[f64; 2]]) -> Outcome {
     if let Some((lo, hi)) = setup.nc {
         if x.iter().all(|e| e[0] >= lo && e[1] <= hi) {
             return Outcome::Closed(Argument::Excluded, None);
