@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::{
     counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope, lyapunov,
-    manifold, region, slowdown, trajectory, Evaluation, RunContext,
+    manifold, ode, region, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;
@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 15] = [
+pub const KINDS: [KindEntry; 16] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -93,6 +93,7 @@ pub const KINDS: [KindEntry; 15] = [
     group::ENTRY,
     expression::ENTRY,
     hadamard_scope::ENTRY,
+    ode::ENTRY,
 ];
 
 const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
@@ -106,7 +107,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 15] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 16] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {
@@ -207,6 +208,8 @@ pub enum Params {
         /// the relation between times).
         extra: Box<super::trajectory::TrajectoryExtras>,
     },
+    /// ode: a user's vector field and what to certify along it.
+    Ode(Box<super::ode::OdeParams>),
     /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
     Region(crate::prove::region::Region),
     /// C5: a balanced start where a metric grows while V falls.
