@@ -153,7 +153,7 @@ fn rows<T: Enclosure + Scalar>(backend: &str, prec: u32, k: usize, out: &mut Vec
         // Now: DualN<T, 1>, the gradient inline.
         let mut ev = Evaluator::<DualN<T, 1>>::new(&prog);
         let after = ns_per_call(|| {
-            let seeded = seed_with_flow(&prog, black_box(&x));
+            let seeded = seed_with_flow(&prog, black_box(&x), prec).unwrap();
             ev.run(&prog, &seeded, prec).unwrap();
             black_box(ev.output(&prog, 0));
         });

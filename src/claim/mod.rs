@@ -16,7 +16,7 @@
 //!   matrices, bounds, common fields, did-you-mean, validation helpers). It knows no kind.
 //! * `<kind>.rs` (one per family: [`diagonalise`] C1/C1r, [`group`], [`manifold`] C2,
 //!   [`trajectory`], [`lyapunov`] C4/C4r, [`region`] C4region/C5k4, [`counterexample`] C5,
-//!   [`slowdown`] C6, [`critical`] C7, [`empirical`] C8, [`expression`]): the kind's field table
+//!   [`slowdown`] C6, [`critical`] C7, [`empirical`] C8, [`expression`], [`ode`]): the kind's field table
 //!   `FIELDS`, `validate` (into its [`Params`] variant), `evaluate::<T: Enclosure>`, its
 //!   certificate text (`STATEMENT`, `exact_inputs`) and its `ENTRY` for the registry. A kind
 //!   imports from [`schema`] and from this module ([`Claim`], [`Params`], [`Evaluation`]),
@@ -72,6 +72,7 @@ pub mod group;
 pub mod hadamard_scope;
 pub mod lyapunov;
 pub mod manifold;
+pub mod ode;
 pub mod region;
 pub mod registry;
 pub mod schema;

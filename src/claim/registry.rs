@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::{
     c5_group, counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope,
-    lyapunov, manifold, region, slowdown, trajectory, Evaluation, RunContext,
+    lyapunov, manifold, ode, region, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;
@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 18] = [
+pub const KINDS: [KindEntry; 19] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -96,6 +96,7 @@ pub const KINDS: [KindEntry; 18] = [
     hadamard_scope::ENTRY,
     c5_group::ENTRY,
     c5_group::ENTRY_SEARCH,
+    ode::ENTRY,
 ];
 
 const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
@@ -109,7 +110,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 18] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 19] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {
@@ -210,6 +211,8 @@ pub enum Params {
         /// the relation between times).
         extra: Box<super::trajectory::TrajectoryExtras>,
     },
+    /// ode: a user's vector field and what to certify along it.
+    Ode(Box<super::ode::OdeParams>),
     /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
     Region(crate::prove::region::Region),
     /// C5: a balanced start where a metric grows while V falls.

@@ -353,6 +353,12 @@ pub struct ClaimSpec {
     /// trajectory / expression: temperature tau on the logits, exact in [1/1000, 1000].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<String>,
+    /// ode: the names of the state components of a user's vector field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<String>,
+    /// ode: the vector field, one claim-language expression over the state names per name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field: Vec<String>,
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -223,7 +223,7 @@ fn compile_quantity(
 }
 
 /// Collect the `at( )` of `e` in pre-order (left to right), refusing state values outside them.
-fn collect_probes(e: &Expr, out: &mut Vec<(AtTime, Expr)>) -> Result<(), String> {
+pub(crate) fn collect_probes(e: &Expr, out: &mut Vec<(AtTime, Expr)>) -> Result<(), String> {
     match e {
         Expr::Num(_) => Ok(()),
         Expr::At(t, body, _) => {
@@ -367,7 +367,7 @@ pub fn validate_extras(
 }
 
 /// Encloses `e` (numbers and `at( )` only) with the `at( )` values `probes` taken in pre-order.
-fn eval_outer<T: Enclosure + expr::Scalar>(
+pub(crate) fn eval_outer<T: Enclosure + expr::Scalar>(
     e: &Expr,
     probes: &[T],
     next: &mut usize,

@@ -241,6 +241,9 @@ pub struct Program {
     /// The parameters of the flow `d/dt` follows (weight decay, label smoothing, temperature;
     /// docs/math.md section 13); the built-in flow by default.
     flow: FlowParams,
+    /// For a program over a user's state ([`compile_field`]): the user's vector field, which
+    /// seeds `d/dt` instead of the spectral flows.
+    user_field: Option<Box<Program>>,
 }
 
 // Register layout: lambda, a, b, f, p, s (K each), the loss, the constants, the instructions.
@@ -339,6 +342,9 @@ struct Compiler<'a> {
     needs_loss: bool,
     needs_tangent: bool,
     work: usize,
+    /// Compiling over a user's state ([`compile_field`]): `K` is the state's dimension and the
+    /// only variables are the state names.
+    user: bool,
 }
 
 impl Compiler<'_> {
@@ -436,9 +442,34 @@ impl Compiler<'_> {
         Ok(match e {
             Expr::Num(q) => Val::C(q.clone()),
             Expr::IndexVal(ix) => Val::C(Rational::from(self.index(ix)? as u64)),
+            Expr::Var(Var::State(i, name), col) => {
+                if !self.user || *i >= self.k {
+                    return Err(self.err(
+                        *col,
+                        format!("`{name}` is not a name of the spectral state"),
+                    ));
+                }
+                Val::R(*i as u32)
+            }
+            Expr::Var(v, col) if self.user => {
+                return Err(self.err(
+                    *col,
+                    match v {
+                        Var::T => "the vector field is autonomous and quantities are values of \
+                                   the state: `t` is not available (a value at a time is \
+                                   written `at(time, e)` in the claim's `expression`)"
+                            .to_string(),
+                        _ => format!(
+                            "`{}` is not a name of this claim's state",
+                            Expr::Var(v.clone(), 0)
+                        ),
+                    },
+                ))
+            }
             Expr::Var(v, col) => {
                 let block = |b: usize, i: usize, k: usize| Val::R((b * k + i) as u32);
                 match v {
+                    Var::State(..) => unreachable!("matched above"),
                     Var::K => Val::C(Rational::from(self.k as u64)),
                     Var::T => {
                         return Err(self.err(
@@ -658,6 +689,7 @@ impl Compiler<'_> {
             needs_loss: self.needs_loss,
             needs_tangent: self.needs_tangent,
             flow: FlowParams::default(),
+            user_field: None,
         }
     }
 }
@@ -692,6 +724,7 @@ pub fn compile(
         needs_loss: false,
         needs_tangent: false,
         work: 0,
+        user: false,
     };
     let mut outs = Vec::new();
     for e in exprs {
@@ -813,10 +846,18 @@ pub fn flow_velocity_with<T: Real>(kind: StateKind, state: &[T], params: &FlowPa
 }
 
 /// The state seeded for `d/dt`: each entry a fixed-size dual number whose one tangent component
-/// is the flow's vector field there ([`flow_velocity_with`] with the program's parameters).
-pub fn seed_with_flow<T: Scalar>(prog: &Program, state: &[T]) -> Vec<DualN<T, 1>> {
-    let v = flow_velocity_with(prog.kind, state, &prog.flow);
-    state
+/// is the flow's vector field there ([`flow_velocity_with`] with the program's parameters, or
+/// the user's field of an `ode` claim); an error only if a user field cannot be evaluated.
+pub fn seed_with_flow<T: Scalar>(
+    prog: &Program,
+    state: &[T],
+    prec: u32,
+) -> Result<Vec<DualN<T, 1>>, String> {
+    let v = match &prog.user_field {
+        Some(field) => eval_real(field, state, prec)?,
+        None => flow_velocity_with(prog.kind, state, &prog.flow),
+    };
+    Ok(state
         .iter()
         .zip(v)
         .map(|(x, d)| DualN {
@@ -824,7 +865,7 @@ pub fn seed_with_flow<T: Scalar>(prog: &Program, state: &[T]) -> Vec<DualN<T, 1>
             grad: [d],
             varies: true,
         })
-        .collect()
+        .collect())
 }
 
 /// Evaluate every output of `prog` at `state` on `T`: directly, or, when the program uses
@@ -841,7 +882,7 @@ pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Resu
         ));
     }
     if prog.needs_tangent {
-        let seeded = seed_with_flow(prog, state);
+        let seeded = seed_with_flow(prog, state, prec)?;
         let mut ev = Evaluator::<DualN<T, 1>>::new(prog);
         ev.run(prog, &seeded, prec)?;
         Ok((0..prog.outputs.len())
@@ -887,7 +928,7 @@ pub fn value_and_gradient<T: Scalar, const N: usize>(
             .map(|(i, e)| DualN::variable(e.clone(), i)),
     );
     let r = if prog.needs_tangent {
-        let seeded = seed_with_flow(prog, &lambda);
+        let seeded = seed_with_flow(prog, &lambda, prec)?;
         let mut ev = Evaluator::<DualN<DualN<T, N>, 1>>::new(prog);
         ev.run(prog, &seeded, prec)?;
         ev.output(prog, out).value.clone()
@@ -898,4 +939,157 @@ pub fn value_and_gradient<T: Scalar, const N: usize>(
     };
     let grad = std::array::from_fn(|i| r.partial(i));
     Ok((r.value, grad))
+}
+
+// ---- a user's vector field x' = F(x) (`ode` claims, docs/math.md section 13.7) ----
+
+/// Compile expressions over the state of a user's vector field (parsed by
+/// [`super::parse_expr_over`] over `n` state names, normalised): state name `i` is register
+/// `i`. The program is evaluated by [`Evaluator`] (quantities, with `d/dt` along the field
+/// set by [`Program::with_user_field`]) and, when [`Program::is_smooth`], by [`eval_real`] on
+/// every [`Real`] (the field itself: inari, MPFR, the tape recorder of the integrator).
+pub fn compile_field(exprs: &[&Expr], n: usize, text: &str) -> Result<Program, ExprError> {
+    if n == 0 || n > super::parse::MAX_STATE_NAMES {
+        return Err(ExprError::new(
+            text,
+            0,
+            format!(
+                "a state of dimension {n}: give 1 to {}",
+                super::parse::MAX_STATE_NAMES
+            ),
+        ));
+    }
+    let mut c = Compiler {
+        text,
+        k: n,
+        kind: StateKind::Balanced,
+        consts: Vec::new(),
+        ins: Vec::new(),
+        cse: HashMap::new(),
+        env: Vec::new(),
+        needs_spectral: false,
+        needs_loss: false,
+        needs_tangent: false,
+        work: 0,
+        user: true,
+    };
+    let mut outs = Vec::new();
+    for e in exprs {
+        outs.push(c.compile(e)?);
+    }
+    Ok(c.finish(outs))
+}
+
+impl Program {
+    /// The same program with `d/dt` along the user's vector field `field` (a smooth program of
+    /// [`compile_field`] with one output per state component).
+    pub fn with_user_field(mut self, field: Program) -> Self {
+        self.user_field = Some(Box::new(field));
+        self
+    }
+
+    /// No instruction is `abs`, `min`, `max` or `d/dt`: the program is a composition of
+    /// + - * /, exp, log, log1p, expm1 and sqrt, each of which has a Taylor recurrence, so it
+    /// can be recorded on the tape and integrated.
+    pub fn is_smooth(&self) -> bool {
+        self.ins.iter().all(|i| {
+            !matches!(
+                i,
+                Ins::Max(..) | Ins::Min(..) | Ins::Tangent(_) | Ins::Func(Func::Abs, _)
+            )
+        })
+    }
+}
+
+/// Evaluate every output of a smooth program ([`Program::is_smooth`]) of [`compile_field`] at
+/// `state` on any [`Real`]: enclosures on interval types, a recording on
+/// [`crate::ode::tape::Rec`] (constants stay exact rationals on the tape), Taylor or dual
+/// arithmetic inside the integrator. The instructions are those [`Evaluator::run`] runs; only
+/// the state and constant registers are materialised. An error for a wrong state length or an
+/// instruction without a smooth meaning.
+pub fn eval_real<T: Real>(prog: &Program, state: &[T], prec: u32) -> Result<Vec<T>, String> {
+    if state.len() != prog.state_len() {
+        return Err(format!(
+            "the state has {} entries, the program expects {}",
+            state.len(),
+            prog.state_len()
+        ));
+    }
+    let (k, cb, ib) = (prog.k, prog.const_base(), prog.ins_base());
+    let consts: Vec<T> = prog
+        .consts
+        .iter()
+        .map(|q| T::from_rational(q, prec))
+        .collect();
+    let mut vals: Vec<T> = Vec::with_capacity(prog.ins.len());
+    fn reg<'a, T>(
+        j: u32,
+        state: &'a [T],
+        consts: &'a [T],
+        vals: &'a [T],
+        (k, cb, ib): (usize, usize, usize),
+    ) -> Result<&'a T, String> {
+        let j = j as usize;
+        if j < k {
+            Ok(&state[j])
+        } else if (cb..ib).contains(&j) {
+            Ok(&consts[j - cb])
+        } else if j >= ib && j - ib < vals.len() {
+            Ok(&vals[j - ib])
+        } else {
+            Err(format!(
+                "register {j} is not a state, constant or earlier result"
+            ))
+        }
+    }
+    for ins in &prog.ins {
+        let g = |j: u32| reg(j, state, &consts, &vals, (k, cb, ib));
+        let v = match *ins {
+            Ins::Bin(BinOp::Add, a, b) => g(a)?.clone() + g(b)?,
+            Ins::Bin(BinOp::Sub, a, b) => g(a)?.clone() - g(b)?,
+            Ins::Bin(BinOp::Mul, a, b) => g(a)?.clone() * g(b)?,
+            Ins::Bin(BinOp::Div, a, b) => g(a)?.clone() / g(b)?,
+            Ins::Neg(a) => -g(a)?.clone(),
+            Ins::Recip(a) => g(a)?.recip(),
+            Ins::Func(Func::Exp, a) => g(a)?.exp(),
+            Ins::Func(Func::Log, a) => g(a)?.ln(),
+            Ins::Func(Func::Log1p, a) => g(a)?.ln_1p(),
+            Ins::Func(Func::Expm1, a) => g(a)?.exp_m1(),
+            Ins::Func(Func::Sqrt, a) => g(a)?.sqrt(),
+            Ins::Func(Func::Abs, _) | Ins::Max(..) | Ins::Min(..) | Ins::Tangent(_) => {
+                return Err(
+                    "abs, min, max and d/dt have no Taylor recurrence: a vector field \
+                            must be smooth"
+                        .into(),
+                )
+            }
+        };
+        vals.push(v);
+    }
+    prog.outputs
+        .iter()
+        .map(|&r| reg(r, state, &consts, &vals, (k, cb, ib)).cloned())
+        .collect()
+}
+
+/// A user's vector field `x' = F(x)` compiled once ([`compile_field`], smooth): the
+/// integrator's [`crate::ode::VectorField`], evaluated by [`eval_real`] on every scalar type
+/// (recorded on the tape, then Taylor coefficients by the recurrences).
+#[derive(Clone, Debug)]
+pub struct CompiledField(pub Program);
+
+impl crate::ode::VectorField for CompiledField {
+    fn dim(&self) -> usize {
+        self.0.state_len()
+    }
+    fn eval<S: Real>(&self, x: &[S]) -> Vec<S> {
+        let prec = x.first().map_or(53, |v| v.prec());
+        // A validated field never fails here; if it did, a not-finite value makes the
+        // integrator stop (undecided), never a wrong enclosure.
+        eval_real(&self.0, x, prec).unwrap_or_else(|_| {
+            (0..self.dim())
+                .map(|_| S::from_f64(f64::NAN, prec))
+                .collect()
+        })
+    }
 }

@@ -19,8 +19,11 @@
 pub mod eval;
 pub mod parse;
 
-pub use eval::{compile, Evaluator, Program, Scalar, StateKind};
-pub use parse::{parse_expr, parse_relation, parse_trajectory_relation};
+pub use eval::{compile, compile_field, Evaluator, Program, Scalar, StateKind};
+pub use parse::{
+    parse_expr, parse_expr_over, parse_relation, parse_trajectory_relation,
+    parse_trajectory_relation_over, validate_state_names,
+};
 
 use rug::Rational;
 use std::fmt;
@@ -106,6 +109,8 @@ pub enum Var {
     T,
     /// The mean cross-entropy loss on the manifold, `lse(f) - f(0)`.
     Loss,
+    /// Component `i` of the state of a user's vector field (`ode` claims), by its name.
+    State(usize, String),
 }
 
 /// Binary arithmetic.
@@ -410,6 +415,7 @@ impl fmt::Display for Expr {
                 Var::K => write!(f, "K"),
                 Var::T => write!(f, "t"),
                 Var::Loss => write!(f, "L"),
+                Var::State(_, name) => write!(f, "{name}"),
             },
             Expr::IndexVal(i) => write!(f, "{i}"),
             Expr::Neg(a) => {

@@ -189,6 +189,9 @@ struct Parser<'a> {
     allow_at: bool,
     /// Inside an `at( )`.
     in_at: bool,
+    /// The state names of a user's vector field (`ode` claims): when set, a name is a state
+    /// component or a function, and the spectral vocabulary and aggregates are not available.
+    names: Option<Vec<String>>,
 }
 
 /// `e` is built from numbers with + - * / and integer powers only (a time of `at`).
@@ -447,6 +450,35 @@ impl Parser<'_> {
             return Ok(Expr::IndexVal(Index::Bound(name)));
         }
         let call = matches!(self.peek(), Tok::Op("("));
+        if let Some(names) = &self.names {
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                return Ok(Expr::Var(Var::State(i, name), col));
+            }
+            let known_call = call && (USER_FUNCTIONS.contains(&name.as_str()) || name == "at");
+            if !known_call && name != "t" {
+                let lower = name.to_ascii_lowercase();
+                let near = names
+                    .iter()
+                    .map(String::as_str)
+                    .chain(USER_FUNCTIONS.iter().copied())
+                    .map(|v| (edit_distance(&lower, &v.to_ascii_lowercase()), v))
+                    .filter(|(d, v)| *d <= 2 && *d < v.len().max(2))
+                    .min_by_key(|(d, _)| *d)
+                    .map(|(_, v)| v.to_string());
+                let hint = match near {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => format!(
+                        " (the state is {}; functions {})",
+                        names.join(", "),
+                        USER_FUNCTIONS.join(", ")
+                    ),
+                };
+                return Err(self.err(
+                    col,
+                    format!("unknown name `{name}` in a user vector field's language{hint}"),
+                ));
+            }
+        }
         if name == "at" && call {
             return self.at(col);
         }
@@ -494,7 +526,11 @@ impl Parser<'_> {
                 self.bump();
                 // An aggregate over an index when the first argument is a fresh index name.
                 if let Tok::Ident(b) = self.peek().clone() {
-                    if is_binder_name(&b) && !self.scope.contains(&b) && self.next_is_range() {
+                    if is_binder_name(&b)
+                        && !self.scope.contains(&b)
+                        && self.names.is_none()
+                        && self.next_is_range()
+                    {
                         return self.aggregate(op, b, col);
                     }
                 }
@@ -503,6 +539,10 @@ impl Parser<'_> {
                     AggOp::Max | AggOp::Min if args.len() >= 2 => {
                         Ok(Expr::MinMax(op == AggOp::Max, args))
                     }
+                    _ if self.names.is_some() => Err(self.err(
+                        col,
+                        format!("`{name}` takes at least two arguments, e.g. `{name}(x, y)`"),
+                    )),
                     _ => Err(self.err(
                         col,
                         format!(
@@ -779,6 +819,7 @@ fn parser(text: &str) -> Result<Parser<'_>, ExprError> {
         in_ddt: false,
         allow_at: false,
         in_at: false,
+        names: None,
     })
 }
 
@@ -793,6 +834,78 @@ pub fn parse_expr(text: &str) -> Result<Expr, ExprError> {
         ));
     }
     Ok(e)
+}
+
+/// Functions of the language over a user's state (`ode` claims).
+pub const USER_FUNCTIONS: &[&str] = &[
+    "exp", "log", "ln", "log1p", "expm1", "sqrt", "abs", "min", "max",
+];
+
+/// Most components of a user's vector field.
+pub const MAX_STATE_NAMES: usize = 64;
+
+/// Check the state names of a user's vector field: 1 to [`MAX_STATE_NAMES`] distinct
+/// identifiers (a letter, then letters, digits, `_`; at most 32 characters), none a function
+/// or reserved word of the language (`t`, `T`, `d`, `at`, `K`, aggregates). The message names
+/// the offending entry.
+pub fn validate_state_names(names: &[String]) -> Result<(), String> {
+    if names.is_empty() || names.len() > MAX_STATE_NAMES {
+        return Err(format!(
+            "{} state names: give 1 to {MAX_STATE_NAMES}",
+            names.len()
+        ));
+    }
+    const RESERVED: &[&str] = &["t", "T", "d", "at", "K", "sum", "mean", "prod"];
+    for (i, n) in names.iter().enumerate() {
+        let ok = n.len() <= 32
+            && n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(format!(
+                "state[{i}] = `{}`: a state name is a letter followed by letters, digits or `_` \
+                 (at most 32 characters)",
+                n.escape_default()
+            ));
+        }
+        if RESERVED.contains(&n.as_str()) || USER_FUNCTIONS.contains(&n.as_str()) {
+            return Err(format!(
+                "state[{i}] = `{n}` is a reserved word or function of the language"
+            ));
+        }
+        if let Some(j) = names[..i].iter().position(|m| m == n) {
+            return Err(format!("state[{i}] = `{n}` repeats state[{j}]"));
+        }
+    }
+    Ok(())
+}
+
+fn parser_over<'a>(text: &'a str, names: &[String]) -> Result<Parser<'a>, ExprError> {
+    let mut p = parser(text)?;
+    p.names = Some(names.to_vec());
+    Ok(p)
+}
+
+/// Parse an expression over the state `names` of a user's vector field (`ode` claims): a name
+/// is a state component or a function of [`USER_FUNCTIONS`]; names must have passed
+/// [`validate_state_names`].
+pub fn parse_expr_over(text: &str, names: &[String]) -> Result<Expr, ExprError> {
+    let mut p = parser_over(text, names)?;
+    let e = p.expr()?;
+    if !matches!(p.peek(), Tok::End) {
+        return Err(p.err(
+            p.col(),
+            format!("unexpected {} after the expression", p.describe()),
+        ));
+    }
+    Ok(e)
+}
+
+/// Parse a relation between times over the state `names` of a user's vector field, as
+/// [`parse_trajectory_relation`] (`at(T, x) < at(0, x)`).
+pub fn parse_trajectory_relation_over(text: &str, names: &[String]) -> Result<Relation, ExprError> {
+    let mut p = parser_over(text, names)?;
+    p.allow_at = true;
+    relation(p)
 }
 
 /// Parse a relation `lhs REL rhs` with REL one of `<`, `>`, `<=`, `>=`.

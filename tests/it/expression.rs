@@ -811,7 +811,7 @@ fn inline_dual_numbers_give_the_vec_dual_enclosures() {
             let now = eval_pointwise(&prog, &x, prec).unwrap().remove(0);
             assert_eq!(now, by_vec, "{text}, K = {k}");
             // And the reused register file gives the same again.
-            let seeded_n = hadacert::expr::eval::seed_with_flow(&prog, &x);
+            let seeded_n = hadacert::expr::eval::seed_with_flow(&prog, &x, prec).unwrap();
             let mut evn = hadacert::expr::Evaluator::<DualN<T, 1>>::new(&prog);
             evn.run(&prog, &seeded_n, prec).unwrap();
             evn.run(&prog, &seeded_n, prec).unwrap();

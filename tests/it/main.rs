@@ -30,3 +30,4 @@ mod soundness;
 mod soundness_elementary;
 mod soundness_extreme;
 mod sweep;
+mod user_flow;
