@@ -17,8 +17,8 @@
 //! | [`spectral`] | the reduced spectral dynamics: one transform for every finite abelian group (WHT for `Z_2^n`), `f = Had lambda / K`, `p = softmax(f)`, `s = Had p`, balanced and unbalanced vector fields, loss on the manifold, Lyapunov V and metrics M1-M4 and the closed forms of their rates, the NC ray and its closed-form time, flows with weight decay, label smoothing and temperature |
 //! | [`prove`] | branch and bound over regions of balanced states: `rate <= 0` by interval and mean-value evaluation, sign arguments near NC, refuting witnesses, checkpoints and resume, `GL(n, 2)` fundamental domains with the invariance checked exactly |
 //! | [`ode`] | the validated integrator: tape-recorded vector fields, Taylor and dual arithmetic, a-priori enclosure, Lagrange remainder, Lohner QR set representation, step control |
-//! | [`claim`] | claim files and claims: [`claim::schema`] (what every kind shares: TOML, the claim table, vectors, bounds, common fields), [`claim::registry`] (the one list of kinds), one module per kind family owning its fields, validation, evaluation and certificate text (C1/C1r, group-diagonalise, hadamard-scope, C2, trajectory, C4/C4r, C4region/C5k4, C5, C6, C7, expression, and the non-validated C8 simulation), precision escalation |
-//! | [`expr`] | the claim language: parser (errors with column and suggestions), built-ins V, M1-M4 expanded, normalisation, compilation once into a flat instruction list evaluated generically (f64, inari, MPFR, dual numbers for `d/dt` along the flow) |
+//! | [`claim`] | claim files and claims: [`claim::schema`] (what every kind shares: TOML, the claim table, vectors, bounds, common fields), [`claim::registry`] (the one list of kinds), one module per kind family owning its fields, validation, evaluation and certificate text (C1/C1r, group-diagonalise, hadamard-scope, C2, trajectory, C4/C4r, C4region/C5k4/expression-region, C5, C5-group, C6, C7, expression, ode (a user's vector field), and the non-validated simulations C8 and C5-group-search), precision escalation |
+//! | [`expr`] | the claim language: parser (errors with column and suggestions), built-ins V, M1-M4 expanded, normalisation, compilation once into a flat instruction list evaluated generically (f64, inari, MPFR, fixed-size dual numbers for `d/dt` along the flow and for region gradients), and a user's vector field compiled for the tape of the integrator |
 //! | [`cert`] | certificates, verdicts, atomic writing |
 //! | [`report`] | made from certificates only: the verdict table, appendix tables (LaTeX, Markdown, CSV) with certified digits, SVG enclosure-band plots, regression checks against pinned certificates |
 //! | [`search`] | f64 search, deterministic for a seed, for balanced starts where a metric M1-M4 grows (`hadacert search`): proposes C5 claims with short exact decimals; certifies nothing |
@@ -36,8 +36,9 @@
 //! * *Proved* and *refuted* come only from types implementing [`arith::Enclosure`] (inari and
 //!   MPFR intervals, outward rounding on every operation, transcendental functions included).
 //!   f64 implements [`arith::Real`] but not `Enclosure`, so it cannot reach proved or refuted;
-//!   claim files asking for it are refused, except the empirical C8 simulation, whose only
-//!   possible verdict is `empirical` (never proved or refuted).
+//!   claim files asking for it are refused, except the simulation kinds (C8 and the seeded
+//!   search C5-group-search), whose only possible verdict is `empirical` (never proved or
+//!   refuted).
 //! * A not-finite enclosure (infinite end or NaN) answers every `certainly_*` question with
 //!   `false`, so it never proves or refutes anything.
 //! * Numerics alone prove strict inequalities and bounds `|x| <= b`; an equality (`x = 0`,
