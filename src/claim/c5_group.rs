@@ -294,7 +294,8 @@ fn common(spec: &ClaimSpec, file: &Path) -> Result<(AbelianGroup, Metric), Claim
 }
 
 /// Validate a `C5-group` claim: group, quantity, an exact paired start with `lambda_0 = 0`
-/// and `lambda_m > 0` (for M4, a unique largest and smallest `lambda_m`).
+/// and `lambda_m > 0` (for M4, a largest and a smallest `lambda_m` each attained by one mode and
+/// its conjugate partner only).
 pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     let ctx = &Ctx::new(spec, file);
     let (group, metric) = common(spec, file)?;
@@ -332,17 +333,21 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         ));
     }
     if metric == Metric::M4 {
+        // unique up to the conjugate partner: the start is paired (checked above) and the flow
+        // keeps the pairing (docs/math.md section 12.4), so one pair attains each extreme
+        let tr = SpectralTransform::of_group(&group);
         for (what, v) in [
             ("largest", start[1..].iter().max()),
             ("smallest", start[1..].iter().min()),
         ] {
             let v = v.expect("k >= 3");
-            if start[1..].iter().filter(|x| *x == v).count() > 1 {
+            let at: Vec<usize> = (1..k).filter(|&m| &start[m] == v).collect();
+            if at.iter().any(|&m| m != at[0] && m != tr.partner(at[0])) {
                 return Err(ctx.err(
                     "start",
                     format!(
-                        "the {what} lambda_m ({v}) is not unique: M4 = ln(max/min) has no \
-                         derivative there"
+                        "the {what} lambda_m ({v}) is attained by more than one mode and its \
+                         conjugate partner: M4 = ln(max/min) has no derivative there"
                     ),
                 ));
             }

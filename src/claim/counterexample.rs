@@ -111,11 +111,26 @@ pub fn enclose_metric<T: Enclosure>(metric: Metric, lambda: &[T]) -> T {
 /// The modes `(i_max, i_min)` (m != 0) whose enclosures are certainly above, respectively
 /// below, every other mode's; None when the enclosures do not single them out.
 pub fn certain_extremes<T: Enclosure>(lambda: &[T]) -> Option<(usize, usize)> {
+    certain_extremes_paired(lambda, |m| m)
+}
+
+/// [`certain_extremes`] up to a pairing of the modes: `i_max` is certainly above every mode
+/// other than itself and its partner `partner(i_max)`, likewise `i_min` below (the smallest
+/// index of such a pair is returned). For a paired state (`lambda_m = lambda_{partner(m)}`
+/// exactly, a property the reduced flow keeps, docs/math.md section 12.4) the largest and the
+/// smallest values are then attained by one pair each along the trajectory near `t = 0`, so
+/// `M4 = ln lambda_{i_max} - ln lambda_{i_min}` there and `dM4/dt` is defined by those two
+/// modes. With `partner(m) = m` (real characters, `Z_2^n`) this is [`certain_extremes`].
+pub fn certain_extremes_paired<T: Enclosure>(
+    lambda: &[T],
+    partner: impl Fn(usize) -> usize,
+) -> Option<(usize, usize)> {
     let k = lambda.len();
     let pick = |above: bool| {
         (1..k).find(|&i| {
             (1..k).all(|m| {
                 m == i
+                    || m == partner(i)
                     || if above {
                         lambda[m].certainly_lt(&lambda[i])
                     } else {
@@ -124,7 +139,8 @@ pub fn certain_extremes<T: Enclosure>(lambda: &[T]) -> Option<(usize, usize)> {
             })
         })
     };
-    Some((pick(true)?, pick(false)?))
+    let (imax, imin) = (pick(true)?, pick(false)?);
+    (imax != imin && partner(imax) != imin).then_some((imax, imin))
 }
 
 /// The rate whose sign decides (a) and the radius, by the closed forms: `d(M1^2)/dt` for M1,
@@ -215,10 +231,11 @@ pub fn enclose_initial_rates_on<T: Enclosure>(
     lambda: &[T],
 ) -> Result<InitialRates<T>, String> {
     let extremes = if metric == Metric::M4 {
-        let unique = decide_m4_uniqueness(lambda).verdict == Verdict::Proved;
-        Some(unique.then(|| certain_extremes(lambda)).flatten().ok_or(
-            "M4: the largest or the smallest lambda_m is not certainly unique, so dM4/dt is not \
-             defined by one pair of modes",
+        // unique up to the conjugate partner: `lambda` is paired (checked exactly where the
+        // claim is validated), and the flow keeps the pairing (docs/math.md section 12.4)
+        Some(certain_extremes_paired(lambda, |m| tr.partner(m)).ok_or(
+            "M4: the largest or the smallest lambda_m is not certainly unique (up to its \
+                 conjugate partner), so dM4/dt is not defined by one pair of modes",
         )?)
     } else {
         None

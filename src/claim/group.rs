@@ -557,8 +557,8 @@ pub struct C5GroupRow {
     /// The pointwise verdict at that start (inari: `dM/dt(0) > 0`, `dV/dt(0) < 0`, `M(0) > 0`,
     /// closed form and chain rule intersected), with its margin on `dM/dt(0)`.
     pub verdict: Option<(Verdict, Option<String>)>,
-    /// Why the metric was not searched (M4 with no real non-trivial character: its largest
-    /// and smallest modes are never unique on a paired state).
+    /// Why the metric was not searched (M4 on `Z3`, one conjugate pair: M4 = 0 on every paired
+    /// state).
     pub skipped: Option<String>,
 }
 
@@ -591,6 +591,28 @@ fn paired_start(y: &[f64], class: &[usize]) -> Vec<Rational> {
         .collect()
 }
 
+/// The largest and the smallest `lambda_m` (m != 0, f64) when each is attained only by one mode
+/// and its conjugate partner (the smaller index returned), else None: f64, for the search only
+/// (the certificate decides it again by enclosures,
+/// [`super::counterexample::certain_extremes_paired`]).
+fn extreme_modes_paired(
+    lambda: &[f64],
+    partner: impl Fn(usize) -> usize,
+) -> Option<(usize, usize)> {
+    let (mut imax, mut imin) = (1, 1);
+    for m in 2..lambda.len() {
+        if lambda[m] > lambda[imax] {
+            imax = m;
+        }
+        if lambda[m] < lambda[imin] {
+            imin = m;
+        }
+    }
+    let unique =
+        |i: usize| (1..lambda.len()).all(|m| m == i || m == partner(i) || lambda[m] != lambda[i]);
+    (unique(imax) && unique(imin) && imax != imin && partner(imax) != imin).then_some((imax, imin))
+}
+
 /// The outcome of the seeded f64 search of [`c5_group_search`]: a proposal, never a verdict.
 #[derive(Clone, Debug)]
 pub struct C5Search {
@@ -607,7 +629,9 @@ pub struct C5Search {
 /// search is that of `hadacert search` on the paired starts: restarts from a random log-scale
 /// and log-offsets (one per conjugate pair or real character), then a coordinate pattern search
 /// on the scale-free rate `(dM/dt) / M` among states with `dV/dt < 0`, `lambda_m` in `[0.05,
-/// 20]` rounded to 3 digits; at most `samples` f64 evaluations, seeded.
+/// 20]` rounded to 3 digits; at most `samples` f64 evaluations per pass (M4 on a group with a
+/// real non-trivial character: a pass with strictly unique extremes, then a pair-aware one),
+/// seeded.
 pub fn c5_group_search(
     group: &AbelianGroup,
     metric: super::counterexample::Metric,
@@ -624,20 +648,20 @@ pub fn c5_group_search(
         start: None,
         skipped: None,
     };
-    if metric == Metric::M4 && (1..k).all(|m| tr.partner(m) != m) {
-        row.skipped = Some(
-            "no real non-trivial character: the extreme modes of a paired state are a pair, \
-             never unique"
-                .into(),
-        );
+    if metric == Metric::M4 && k < 5 && (1..k).all(|m| tr.partner(m) != m) {
+        // Z3: the one pair is both the largest and the smallest mode, M4 = 0 identically
+        row.skipped = Some("one conjugate pair only: M4 = 0 on every paired state".into());
         return row;
     }
     let (n, class) = classes(&tr);
     // f64 score of an exact start: Some(rate) when dV/dt(0) < 0 (rate = the sign rate of M
     // divided by M, scale-free), None when V does not fall or M4's extremes are not unique
-    let score = |start: &[Rational]| -> Option<f64> {
+    let score = |start: &[Rational], pair_aware: bool| -> Option<f64> {
         let x: Vec<f64> = start.iter().map(|q| q.to_f64()).collect();
-        let extremes = if metric == Metric::M4 {
+        let extremes = if metric == Metric::M4 && pair_aware {
+            // unique up to the conjugate partner (a paired state, docs/math.md section 12.4)
+            extreme_modes_paired(&x, |m| tr.partner(m))
+        } else if metric == Metric::M4 {
             crate::search::extreme_modes(&x)
         } else {
             Some((0, 0))
@@ -659,42 +683,58 @@ pub fn c5_group_search(
     let mut rng = super::schema::SplitMix64(seed);
     let uniform =
         |rng: &mut super::schema::SplitMix64| (rng.next_u64() >> 11) as f64 / 2f64.powi(53);
+    // M4 on a group with a real non-trivial character: first a pass with strictly unique
+    // extremes (as before pairs were allowed), then, if it found nothing, a pair-aware pass;
+    // otherwise one pair-aware pass. Each pass has the budget `samples`.
+    let has_real = (1..k).any(|m| tr.partner(m) == m);
+    let passes: &[bool] = if metric == Metric::M4 && has_real {
+        &[false, true]
+    } else {
+        &[true]
+    };
     let mut found = None;
-    'restarts: while row.samples < samples {
-        // a random scale, then random log-offsets around it, then a coordinate pattern search
-        let centre = -1.0 + 4.0 * uniform(&mut rng);
-        let mut y: Vec<f64> = (0..n)
-            .map(|_| (centre + 6.0 * (uniform(&mut rng) - 0.5)).clamp(lo, hi))
-            .collect();
-        let mut best = score(&paired_start(&y, &class)).unwrap_or(f64::NEG_INFINITY);
-        row.samples += 1;
-        let mut step = 1.0;
-        while step >= 1.0 / 64.0 && row.samples < samples {
-            if best > 0.0 {
-                found = Some(paired_start(&y, &class));
-                break 'restarts;
-            }
-            let mut improved = false;
-            for c in 0..n {
-                for sign in [1.0, -1.0] {
-                    let mut trial = y.clone();
-                    trial[c] = (trial[c] + sign * step).clamp(lo, hi);
-                    row.samples += 1;
-                    if let Some(v) = score(&paired_start(&trial, &class)) {
-                        if v > best {
-                            best = v;
-                            y = trial;
-                            improved = true;
+    for &pair_aware in passes {
+        let end = row.samples + samples;
+        'restarts: while row.samples < end {
+            // a random scale, then random log-offsets around it, then a coordinate pattern search
+            let centre = -1.0 + 4.0 * uniform(&mut rng);
+            let mut y: Vec<f64> = (0..n)
+                .map(|_| (centre + 6.0 * (uniform(&mut rng) - 0.5)).clamp(lo, hi))
+                .collect();
+            let mut best =
+                score(&paired_start(&y, &class), pair_aware).unwrap_or(f64::NEG_INFINITY);
+            row.samples += 1;
+            let mut step = 1.0;
+            while step >= 1.0 / 64.0 && row.samples < end {
+                if best > 0.0 {
+                    found = Some(paired_start(&y, &class));
+                    break 'restarts;
+                }
+                let mut improved = false;
+                for c in 0..n {
+                    for sign in [1.0, -1.0] {
+                        let mut trial = y.clone();
+                        trial[c] = (trial[c] + sign * step).clamp(lo, hi);
+                        row.samples += 1;
+                        if let Some(v) = score(&paired_start(&trial, &class), pair_aware) {
+                            if v > best {
+                                best = v;
+                                y = trial;
+                                improved = true;
+                            }
                         }
                     }
                 }
+                if !improved {
+                    step *= 0.5;
+                }
             }
-            if !improved {
-                step *= 0.5;
+            if best > 0.0 {
+                found = Some(paired_start(&y, &class));
+                break;
             }
         }
-        if best > 0.0 {
-            found = Some(paired_start(&y, &class));
+        if found.is_some() {
             break;
         }
     }

@@ -815,9 +815,11 @@ fn c5_group_search_certifies_what_it_finds() {
             );
         }
     }
-    // M4 on an odd cyclic group: no real non-trivial character, not searched
-    let row = c5_group_row(&AbelianGroup::parse("Z7").unwrap(), Metric::M4, 10, 1);
+    // M4 on Z3 (one conjugate pair, M4 = 0): not searched; on Z7 searched up to the pairing
+    let row = c5_group_row(&AbelianGroup::parse("Z3").unwrap(), Metric::M4, 10, 1);
     assert!(row.skipped.is_some() && row.start.is_none());
+    let row = c5_group_row(&AbelianGroup::parse("Z7").unwrap(), Metric::M4, 10, 1);
+    assert!(row.skipped.is_none() && row.samples > 0, "{row:?}");
 }
 
 /// The groups of the C5-by-group table (docs/math.md section 12.5), in file order.
@@ -922,7 +924,7 @@ fn c5_groups_table_is_drawn_from_the_certificates() {
     use hadacert::report::tables::c5_groups_table;
     let path = crate::common::root().join("proofs-data/groups/c5-table.toml");
     let claims = hadacert::claim::load_file(&path).unwrap();
-    // Z4 (no start for any metric), Z7 (odd: M4 not searched), Z4xZ2 (K = 8)
+    // Z4 (no start for any metric), Z7 (odd: M4 searched up to the pairing), Z4xZ2 (K = 8)
     let wanted = ["Z4", "Z7", "Z4xZ2"];
     let certs: Vec<Certificate> = claims
         .iter()
@@ -988,9 +990,10 @@ fn c5_groups_table_is_drawn_from_the_certificates() {
         z4[2..].iter().all(|c| c.text.starts_with("no start found")),
         "{md}"
     );
+    // odd cyclic groups are searched for M4 too (extremes unique up to the conjugate partner)
     let z7 = table.rows.iter().find(|r| r[0].csv == "Z7").unwrap();
     assert!(
-        z7[metric_col("M4")].text.starts_with("not searched"),
+        !z7[metric_col("M4")].text.starts_with("not searched"),
         "{md}"
     );
     // the LaTeX table numbers the 12 certificates and lists them under it
@@ -1001,4 +1004,33 @@ fn c5_groups_table_is_drawn_from_the_certificates() {
         ),
         "{tex}"
     );
+}
+
+/// M4's extremes on a group are unique up to the conjugate partner (docs/math.md section 12.4):
+/// on `Z7` a paired state whose largest value sits on one pair singles out that pair, a tie
+/// between two different pairs does not, and on `Z_2^n` (every character real) the paired
+/// version is the strict one.
+#[test]
+fn m4_extremes_are_unique_up_to_the_conjugate_partner() {
+    use hadacert::claim::counterexample::{certain_extremes, certain_extremes_paired};
+    let tr = SpectralTransform::of_group(&AbelianGroup::parse("Z7").unwrap());
+    let iv = |v: &[i64]| -> Vec<Ival> { v.iter().map(|&x| Ival::from_i64(x, 53)).collect() };
+    // pairs (1, 6), (2, 5), (3, 4): largest on (2, 5), smallest on (3, 4)
+    let paired = iv(&[0, 3, 9, 1, 1, 9, 3]);
+    assert_eq!(certain_extremes(&paired), None);
+    assert_eq!(
+        certain_extremes_paired(&paired, |m| tr.partner(m)),
+        Some((2, 3))
+    );
+    // two different pairs tie at the top: no single pair, no derivative
+    let tied = iv(&[0, 9, 9, 1, 1, 9, 9]);
+    assert_eq!(certain_extremes_paired(&tied, |m| tr.partner(m)), None);
+    // Z_2^3: partner(m) = m, the same answer as the strict rule
+    let syl = SpectralTransform::of_group(&AbelianGroup::parse("Z2^3").unwrap());
+    let x = iv(&[0, 4, 7, 2, 5, 1, 3, 6]);
+    assert_eq!(
+        certain_extremes_paired(&x, |m| syl.partner(m)),
+        certain_extremes(&x)
+    );
+    assert_eq!(certain_extremes(&x), Some((2, 5)));
 }
