@@ -317,42 +317,8 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
     }
     // the order, the bound on K and the pairing, exactly (names the column and its partner)
     super::group::validate_flow_group(spec, file, k, &start, &["start"])?;
-    if start[0] != 0 {
-        return Err(ctx.err(
-            "start",
-            "lambda_0 must be 0 (mode 0 is frozen and the metrics ignore it)",
-        ));
-    }
-    if let Some(m) = (1..k).find(|&m| start[m] <= 0) {
-        return Err(ctx.err(
-            "start",
-            format!(
-                "lambda_{m} = {}: every lambda_m, m != 0, must be > 0",
-                start[m]
-            ),
-        ));
-    }
-    if metric == Metric::M4 {
-        // unique up to the conjugate partner: the start is paired (checked above) and the flow
-        // keeps the pairing (docs/math.md section 12.4), so one pair attains each extreme
-        let tr = SpectralTransform::of_group(&group);
-        for (what, v) in [
-            ("largest", start[1..].iter().max()),
-            ("smallest", start[1..].iter().min()),
-        ] {
-            let v = v.expect("k >= 3");
-            let at: Vec<usize> = (1..k).filter(|&m| &start[m] == v).collect();
-            if at.iter().any(|&m| m != at[0] && m != tr.partner(at[0])) {
-                return Err(ctx.err(
-                    "start",
-                    format!(
-                        "the {what} lambda_m ({v}) is attained by more than one mode and its \
-                         conjugate partner: M4 = ln(max/min) has no derivative there"
-                    ),
-                ));
-            }
-        }
-    }
+    let tr = SpectralTransform::of_group(&group);
+    super::counterexample::validate_c5_start(ctx, &start, metric, |m| tr.partner(m))?;
     Ok(Params::C5Group(C5GroupParams {
         group: group.name(),
         k,

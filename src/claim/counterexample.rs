@@ -914,7 +914,29 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         return Err(ctx.err("start", format!("has length {} but k = {k}", start.len())));
     }
     super::group::validate_flow_group(spec, file, k, &start, &["start"])?;
-    if start[0] != 0 {
+    validate_c5_start(ctx, &start, metric, |m| m)?;
+    Ok(Params::Counterexample {
+        metric,
+        k,
+        start,
+        horizon: horizon(spec, ctx)?,
+        tolerance: tolerance(spec, ctx)?,
+        seed: spec.seed,
+    })
+}
+
+/// The checks every C5 start shares, exactly: `lambda_0 = 0`, every other `lambda_m > 0`, and
+/// for M4 the largest and the smallest `lambda_m` each attained by one mode only, up to its
+/// `partner` (the identity on Z2^n; on a group the conjugate partner, whose mode stays equal to
+/// it along the flow, docs/math.md section 12.4), so that M4 = ln(max/min) has a derivative.
+pub(super) fn validate_c5_start(
+    ctx: &Ctx,
+    start: &[Rational],
+    metric: Metric,
+    partner: impl Fn(usize) -> usize,
+) -> Result<(), ClaimError> {
+    let k = start.len();
+    if start.first().is_some_and(|l| *l != 0) {
         return Err(ctx.err(
             "start",
             "a balanced start has lambda_0 = 0 (mode 0 is frozen and the metrics ignore it)",
@@ -929,29 +951,30 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
             ),
         ));
     }
-    if metric == Metric::M4 {
-        let max = start[1..].iter().max().expect("k >= 4");
-        let min = start[1..].iter().min().expect("k >= 4");
-        for (what, v) in [("largest", max), ("smallest", min)] {
-            if start[1..].iter().filter(|x| *x == v).count() > 1 {
-                return Err(ctx.err(
-                    "start",
-                    format!(
-                        "the {what} lambda_m ({v}) is not unique: M4 = ln(max/min) has no \
-                         derivative there"
-                    ),
-                ));
-            }
+    if metric != Metric::M4 {
+        return Ok(());
+    }
+    for (what, v) in [
+        ("largest", start[1..].iter().max()),
+        ("smallest", start[1..].iter().min()),
+    ] {
+        let Some(v) = v else { continue };
+        let at: Vec<usize> = (1..k).filter(|&m| &start[m] == v).collect();
+        if at.iter().any(|&m| m != at[0] && m != partner(at[0])) {
+            let how = if partner(at[0]) == at[0] {
+                "is not unique"
+            } else {
+                "is attained by more than one mode and its conjugate partner"
+            };
+            return Err(ctx.err(
+                "start",
+                format!(
+                    "the {what} lambda_m ({v}) {how}: M4 = ln(max/min) has no derivative there"
+                ),
+            ));
         }
     }
-    Ok(Params::Counterexample {
-        metric,
-        k,
-        start,
-        horizon: horizon(spec, ctx)?,
-        tolerance: tolerance(spec, ctx)?,
-        seed: spec.seed,
-    })
+    Ok(())
 }
 
 /// The exact inputs written into the certificate.

@@ -591,28 +591,6 @@ fn paired_start(y: &[f64], class: &[usize]) -> Vec<Rational> {
         .collect()
 }
 
-/// The largest and the smallest `lambda_m` (m != 0, f64) when each is attained only by one mode
-/// and its conjugate partner (the smaller index returned), else None: f64, for the search only
-/// (the certificate decides it again by enclosures,
-/// [`super::counterexample::certain_extremes_paired`]).
-fn extreme_modes_paired(
-    lambda: &[f64],
-    partner: impl Fn(usize) -> usize,
-) -> Option<(usize, usize)> {
-    let (mut imax, mut imin) = (1, 1);
-    for m in 2..lambda.len() {
-        if lambda[m] > lambda[imax] {
-            imax = m;
-        }
-        if lambda[m] < lambda[imin] {
-            imin = m;
-        }
-    }
-    let unique =
-        |i: usize| (1..lambda.len()).all(|m| m == i || m == partner(i) || lambda[m] != lambda[i]);
-    (unique(imax) && unique(imin) && imax != imin && partner(imax) != imin).then_some((imax, imin))
-}
-
 /// The outcome of the seeded f64 search of [`c5_group_search`]: a proposal, never a verdict.
 #[derive(Clone, Debug)]
 pub struct C5Search {
@@ -660,7 +638,7 @@ pub fn c5_group_search(
         let x: Vec<f64> = start.iter().map(|q| q.to_f64()).collect();
         let extremes = if metric == Metric::M4 && pair_aware {
             // unique up to the conjugate partner (a paired state, docs/math.md section 12.4)
-            extreme_modes_paired(&x, |m| tr.partner(m))
+            crate::search::extreme_modes_with(&x, |m| tr.partner(m))
         } else if metric == Metric::M4 {
             crate::search::extreme_modes(&x)
         } else {

@@ -25,11 +25,12 @@
 use super::exact_vector;
 use super::registry::KindEntry;
 use super::schema::{
-    exact, expand_vector, horizon, tolerance, Bound, ClaimError, ClaimSpec, Ctx, FieldHelp, Need,
+    expand_vector, horizon, tolerance, Bound, ClaimError, ClaimSpec, Ctx, FieldHelp, Need,
 };
 use super::trajectory::{
-    collect_probes, decide_bound_along, decide_decreasing, eval_outer, widths_within, Decision,
-    ExprQuantity, TimeRelation, MAX_BOUNDS, MAX_SERIES_POINTS, MODES_IN_SERIES_UP_TO,
+    bound_states, collect_probes, conclude, decide_bound_along, decision_detail, decreasing_check,
+    integration_failed, relation_check, widths_within, Decision, ExprQuantity, TimeRelation,
+    MAX_BOUNDS, MAX_SERIES_POINTS, MODES_IN_SERIES_UP_TO,
 };
 use super::Claim;
 use super::{Evaluation, Params};
@@ -295,30 +296,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
             },
         };
         bound_times.push(time);
-        let below = b
-            .below
-            .as_deref()
-            .map(|t| exact(ctx, &f("below"), t))
-            .transpose()?;
-        let above = b
-            .above
-            .as_deref()
-            .map(|t| exact(ctx, &f("above"), t))
-            .transpose()?;
-        if below.is_none() && above.is_none() {
-            return Err(ctx.err(
-                &f("below"),
-                "give `below` (certifies quantity < below), `above` (quantity > above) or both",
-            ));
-        }
-        bounds.push(Bound {
-            quantity: b.quantity.clone(),
-            everywhere,
-            below,
-            above,
-            below_text: b.below.as_deref().map(|t| t.trim().to_string()),
-            above_text: b.above.as_deref().map(|t| t.trim().to_string()),
-        });
+        bounds.push(Bound::from_spec(ctx, i, b, everywhere)?);
     }
     let decreasing = spec
         .decreasing
@@ -426,15 +404,6 @@ fn component_series<T: Enclosure>(name: &str, i: usize, tr: &Trajectory<T>) -> O
     })
 }
 
-fn detail_of(d: &Decision) -> String {
-    let margin = d.margin().unwrap_or_default();
-    match d.verdict {
-        Verdict::Proved => format!("margin {margin}"),
-        Verdict::Refuted => format!("certainly violated, by at least {margin}"),
-        _ => "undecided".into(),
-    }
-}
-
 /// Evaluate an `ode` claim on backend `T` at `prec` bits (decision rule: module docs).
 pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evaluation {
     let Params::Ode(p) = &claim.params else {
@@ -447,20 +416,7 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
     };
     let tr = match integrate(&CompiledField(p.field.clone()), &x0, &p.horizon, &opts) {
         Ok(tr) => tr,
-        Err(e) => {
-            return Evaluation {
-                verdict: Verdict::Undecided,
-                enclosures: vec![],
-                checks: vec![Check {
-                    name: "validated integration reached the horizon".into(),
-                    passed: false,
-                    detail: e.to_string(),
-                }],
-                margin: None,
-                max_width: f64::INFINITY,
-                series: vec![],
-            }
-        }
+        Err(e) => return integration_failed(&e),
     };
     let end = tr.end();
     let max_width = end.iter().map(|x| x.width_upper()).fold(0.0, f64::max);
@@ -484,19 +440,8 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
         .collect();
     let mut bound_decisions = Vec::new();
     for ((b, q), time) in p.bounds.iter().zip(&p.bound_programs).zip(&p.bound_times) {
-        let states: Option<Vec<&[T]>> = if let Some(t) = time {
-            tr.at(t).map(|x| vec![x])
-        } else if b.everywhere {
-            Some(
-                std::iter::once(tr.start.as_slice())
-                    .chain(tr.steps.iter().map(|s| s.range.as_slice()))
-                    .collect(),
-            )
-        } else {
-            Some(vec![end])
-        };
-        let values: Option<Vec<T>> =
-            states.and_then(|st| st.into_iter().map(|x| q.eval(x, prec)).collect());
+        let values: Option<Vec<T>> = bound_states(&tr, time.as_ref(), b.everywhere)
+            .and_then(|st| st.into_iter().map(|x| q.eval(x, prec)).collect());
         let decision = values.map_or_else(Decision::undecided, |v| {
             decide_bound_along(&v, b.above.as_ref(), b.below.as_ref())
         });
@@ -515,91 +460,32 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
                 None => format!("{bound_text} at T"),
             } + &format!(" (normalised: {})", q.normalised),
             passed: decision.verdict == Verdict::Proved,
-            detail: detail_of(&decision),
+            detail: decision_detail(&decision, "undecided"),
         });
         bound_decisions.push(decision);
     }
     if let Some(r) = &p.relation {
-        let values: Option<Vec<T>> = r
-            .probes
-            .iter()
-            .map(|(t, q)| tr.at(t).and_then(|x| q.eval(x, prec)))
-            .collect();
-        let diff = values.map(|v| eval_outer(&r.diff, &v, &mut 0, prec));
-        let decision = diff
-            .as_ref()
-            .map_or_else(Decision::undecided, |d| super::expression::decide(d, r.rel));
+        let (diff, check, decision) = relation_check(r, &tr, prec);
         if let Some(d) = &diff {
             enclosures.push(EnclosureRecord::from_enclosure("lhs - rhs (expression)", d));
         }
-        checks.push(Check {
-            name: format!(
-                "{} (normalised: {}; lhs - rhs {} 0, ends compared exactly)",
-                r.text,
-                r.normalised,
-                r.rel.symbol()
-            ),
-            passed: decision.verdict == Verdict::Proved,
-            detail: detail_of(&decision),
-        });
+        checks.push(check);
         bound_decisions.push(decision);
     }
     let mut decreasing_decisions = Vec::new();
     for q in &p.decreasing {
-        let values: Vec<T> = std::iter::once(tr.start.as_slice())
-            .chain(tr.steps.iter().map(|s| s.end.as_slice()))
-            .filter_map(|x| q.eval(x, prec))
-            .collect();
-        // a value that could not be evaluated leaves a gap: never proved then
-        let complete = values.len() == tr.steps.len() + 1;
-        let out = decide_decreasing(&values);
-        let decision = if complete || out.decision.verdict == Verdict::Refuted {
-            out.decision
-        } else {
-            Decision::undecided()
-        };
-        let n = out.pairs;
-        let detail = match (out.first_increase, out.first_unresolved) {
-            (Some(i), _) => format!(
-                "certainly increases over step {i} (t ~ {:.4} to {:.4}); largest certain \
-                 increase at least {}",
-                tr.steps[i].t0.to_f64(),
-                tr.steps[i].t1.to_f64(),
-                decision.margin().unwrap_or_default()
-            ),
-            (None, Some(i)) => format!(
-                "undecided: certified over the first {} of {n} steps; step {i} is the first \
-                 unresolved one",
-                out.certified_prefix
-            ),
-            (None, None) if n > 0 && complete => {
-                format!("certified over the first {n} of {n} steps, up to every step")
-            }
-            _ => "undecided".into(),
-        };
-        checks.push(Check {
-            name: format!(
+        let (check, decision) = decreasing_check(
+            &tr,
+            format!(
                 "{} strictly decreasing from step to step (normalised: {})",
                 q.text, q.normalised
             ),
-            passed: decision.verdict == Verdict::Proved,
-            detail,
-        });
+            |x| q.eval(x, prec),
+        );
+        checks.push(check);
         decreasing_decisions.push(decision);
     }
-    let has_bounds = !bound_decisions.is_empty();
-    let all = Decision::all(bound_decisions.iter().chain(&decreasing_decisions).cloned())
-        .unwrap_or_else(Decision::undecided);
-    let verdict = match all.verdict {
-        Verdict::Refuted => Verdict::Refuted,
-        Verdict::Proved if width_ok => Verdict::Proved,
-        _ => Verdict::Undecided,
-    };
-    let margin = match verdict {
-        Verdict::Proved if has_bounds => Decision::all(bound_decisions).and_then(|d| d.margin()),
-        Verdict::Proved | Verdict::Refuted => all.margin(),
-        Verdict::Undecided | Verdict::Empirical => None,
-    };
+    let (verdict, margin) = conclude(bound_decisions, &decreasing_decisions, width_ok);
     let series = p
         .names
         .iter()

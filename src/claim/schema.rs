@@ -398,6 +398,40 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// Bound `i` of a claim file, `everywhere` already decided from its `at`: `below` and `above`
+    /// parsed as exact decimals, with the error that names the field when neither is given.
+    pub(crate) fn from_spec(
+        ctx: &Ctx,
+        i: usize,
+        b: &BoundSpec,
+        everywhere: bool,
+    ) -> Result<Bound, ClaimError> {
+        let field = |name: &str| format!("bounds[{i}].{name}");
+        let limit = |name: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| exact(ctx, &field(name), t))
+                .transpose()
+        };
+        let below = limit("below", &b.below)?;
+        let above = limit("above", &b.above)?;
+        if below.is_none() && above.is_none() {
+            return Err(ctx.err(
+                &field("below"),
+                "give `below` (certifies quantity < below), `above` (quantity > above) or both",
+            ));
+        }
+        Ok(Bound {
+            quantity: b.quantity.clone(),
+            everywhere,
+            below,
+            above,
+            below_text: b.below.as_deref().map(|t| t.trim().to_string()),
+            above_text: b.above.as_deref().map(|t| t.trim().to_string()),
+        })
+    }
+}
+
+impl Bound {
     /// The bound as written: `a < V < b`, `V < b` or `a < V`, with the numbers as the claim
     /// file gave them.
     pub fn written(&self) -> String {

@@ -5,7 +5,7 @@ use super::exact_vector;
 use super::registry::KindEntry;
 use super::schema::Flow;
 use super::schema::{
-    append_b, did_you_mean, exact, expand_vector, horizon, tolerance, trajectory_k_message, Bound,
+    append_b, did_you_mean, expand_vector, horizon, tolerance, trajectory_k_message, Bound,
     ClaimError, ClaimSpec, Ctx, FieldHelp, Need, MAX_TRAJECTORY_K,
 };
 use super::Claim;
@@ -726,6 +726,176 @@ pub fn decide_bound_along<T: Enclosure>(
         .unwrap_or_else(Decision::undecided)
 }
 
+/// The evaluation of a trajectory-like claim whose validated integration failed: *undecided*,
+/// with the integrator's error as the one failing check.
+pub(super) fn integration_failed(e: &dyn std::fmt::Display) -> Evaluation {
+    Evaluation {
+        verdict: Verdict::Undecided,
+        enclosures: vec![],
+        checks: vec![Check {
+            name: "validated integration reached the horizon".into(),
+            passed: false,
+            detail: e.to_string(),
+        }],
+        margin: None,
+        max_width: f64::INFINITY,
+        series: vec![],
+    }
+}
+
+/// The enclosures a bound is decided on: at an exact time, the step end there or the range of
+/// the step containing it (`None` past the trajectory); everywhere, the start and the range of
+/// every step (together they cover [0, T]); otherwise the end state.
+pub(super) fn bound_states<'a, T: Enclosure>(
+    tr: &'a Trajectory<T>,
+    time: Option<&Rational>,
+    everywhere: bool,
+) -> Option<Vec<&'a [T]>> {
+    if let Some(t) = time {
+        tr.at(t).map(|x| vec![x])
+    } else if everywhere {
+        Some(
+            std::iter::once(tr.start.as_slice())
+                .chain(tr.steps.iter().map(|s| s.range.as_slice()))
+                .collect(),
+        )
+    } else {
+        Some(vec![tr.end()])
+    }
+}
+
+/// The detail text of a bound's or a relation's check: the margin of a proof, the certain
+/// violation of a refutation, else `undecided` (the text of `undecided`).
+pub(super) fn decision_detail(d: &Decision, undecided: &str) -> String {
+    let margin = d.margin().unwrap_or_default();
+    match d.verdict {
+        Verdict::Proved => format!("margin {margin}"),
+        Verdict::Refuted => format!("certainly violated, by at least {margin}"),
+        _ => undecided.into(),
+    }
+}
+
+/// The relation between times of a trajectory-like claim (`at(T, V) <= at(0, V) / 2`): each
+/// probe evaluated at its exact time on `tr`, `lhs - rhs` enclosed and decided by its sign.
+/// Returns the enclosure of `lhs - rhs` (when every probe could be evaluated), the check and
+/// the decision.
+pub(super) fn relation_check<T: Enclosure + expr::Scalar>(
+    r: &TimeRelation,
+    tr: &Trajectory<T>,
+    prec: u32,
+) -> (Option<T>, Check, Decision) {
+    let values: Option<Vec<T>> = r
+        .probes
+        .iter()
+        .map(|(t, q)| tr.at(t).and_then(|x| q.eval(x, prec)))
+        .collect();
+    let diff = values.map(|v| eval_outer(&r.diff, &v, &mut 0, prec));
+    let decision = diff
+        .as_ref()
+        .map_or_else(Decision::undecided, |d| super::expression::decide(d, r.rel));
+    let check = Check {
+        name: format!(
+            "{} (normalised: {}; lhs - rhs {} 0, ends compared exactly)",
+            r.text,
+            r.normalised,
+            r.rel.symbol()
+        ),
+        passed: decision.verdict == Verdict::Proved,
+        detail: decision_detail(
+            &decision,
+            "undecided: the enclosure of lhs - rhs straddles or touches 0",
+        ),
+    };
+    (diff, check, decision)
+}
+
+/// The `decreasing` rule for one quantity along `tr`: its value at the start and at every step
+/// end (`value_at`), decided pair by pair ([`decide_decreasing`]). A value that cannot be
+/// enclosed (`None`) leaves its two pairs unresolved: the rule is then decided on the steps
+/// before it only, and can be refuted there but never proved. Returns the check (named `name`)
+/// and the decision.
+pub(super) fn decreasing_check<T: Enclosure>(
+    tr: &Trajectory<T>,
+    name: String,
+    value_at: impl Fn(&[T]) -> Option<T>,
+) -> (Check, Decision) {
+    let all: Vec<Option<T>> = std::iter::once(tr.start.as_slice())
+        .chain(tr.steps.iter().map(|s| s.end.as_slice()))
+        .map(value_at)
+        .collect();
+    let gap = all.iter().position(Option::is_none);
+    let values: Vec<T> = all.into_iter().map_while(|v| v).collect();
+    let out = decide_decreasing(&values);
+    let decision = match gap {
+        Some(_) if out.decision.verdict != Verdict::Refuted => Decision::undecided(),
+        _ => out.decision.clone(),
+    };
+    let n = tr.steps.len();
+    let detail = match (out.first_increase, out.first_unresolved, gap) {
+        (Some(i), _, _) => format!(
+            "certainly increases over step {i} (t ~ {:.4} to {:.4}), the first such step; \
+             largest certain increase at least {}",
+            tr.steps[i].t0.to_f64(),
+            tr.steps[i].t1.to_f64(),
+            out.decision.margin().unwrap_or_default()
+        ),
+        (None, Some(i), _) => format!(
+            "undecided: certified over the first {} of {n} steps, up to t ~ {:.4} \
+             (exact {}); step {i} (t ~ {:.4} to {:.4}) is the first unresolved one (the \
+             change is below the enclosure width), and no step certainly increases",
+            out.certified_prefix,
+            tr.steps[i].t0.to_f64(),
+            tr.steps[i].t0,
+            tr.steps[i].t0.to_f64(),
+            tr.steps[i].t1.to_f64()
+        ),
+        (None, None, Some(j)) => format!(
+            "undecided: certified over the first {} of {n} steps; the quantity could not be \
+             enclosed at {}, and no step before it certainly increases",
+            out.certified_prefix,
+            match j.checked_sub(1) {
+                None => "the start".to_string(),
+                Some(i) => format!("the end of step {i} (t ~ {:.4})", tr.steps[i].t1.to_f64()),
+            },
+        ),
+        (None, None, None) if n > 0 => {
+            format!("certified over the first {n} of {n} steps, up to every step")
+        }
+        (None, None, None) => "undecided: no step".into(),
+    };
+    let check = Check {
+        name,
+        passed: decision.verdict == Verdict::Proved,
+        detail,
+    };
+    (check, decision)
+}
+
+/// The verdict and margin of a trajectory-like claim from its conjuncts: *refuted* when any
+/// conjunct is; *proved* when all are and the final width is within `width_bound`; else
+/// *undecided*. Margin: for a proof, the smallest slack of the stated bounds (of the decreasing
+/// rules when there is no bound); for a refutation, the largest certain violation.
+pub(super) fn conclude(
+    bound_decisions: Vec<Decision>,
+    decreasing_decisions: &[Decision],
+    width_ok: bool,
+) -> (Verdict, Option<String>) {
+    let has_bounds = !bound_decisions.is_empty();
+    let all = Decision::all(bound_decisions.iter().chain(decreasing_decisions).cloned())
+        .unwrap_or_else(Decision::undecided);
+    let verdict = match all.verdict {
+        Verdict::Refuted => Verdict::Refuted,
+        Verdict::Proved if width_ok => Verdict::Proved,
+        _ => Verdict::Undecided,
+    };
+    let margin = match verdict {
+        Verdict::Proved if has_bounds => Decision::all(bound_decisions).and_then(|d| d.margin()),
+        Verdict::Proved | Verdict::Refuted => all.margin(),
+        Verdict::Undecided | Verdict::Empirical => None,
+    };
+    (verdict, margin)
+}
+
 /// The outcome of the `decreasing` rule along a sequence of step-end enclosures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DecreasingOutcome {
@@ -838,20 +1008,7 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
     };
     let tr = match integrate_claim_flow(claim, *flow, *k, &x0, horizon, &opts, &extra.params) {
         Ok(tr) => tr,
-        Err(e) => {
-            return Evaluation {
-                verdict: Verdict::Undecided,
-                enclosures: vec![],
-                checks: vec![Check {
-                    name: "validated integration reached the horizon".into(),
-                    passed: false,
-                    detail: e.to_string(),
-                }],
-                margin: None,
-                max_width: f64::INFINITY,
-                series: vec![],
-            }
-        }
+        Err(e) => return integration_failed(&e),
     };
     let end = tr.end();
     let max_width = end.iter().map(|x| x.width_upper()).fold(0.0, f64::max);
@@ -884,19 +1041,8 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
             Some(p) => p.eval(x, prec),
             None => quantity(&b.quantity, *flow, *k, x),
         };
-        // at a time: the step end there, else the range of the step containing it
-        let states: Option<Vec<&[T]>> = if let Some(t) = time {
-            tr.at(t).map(|x| vec![x])
-        } else if b.everywhere {
-            Some(
-                std::iter::once(tr.start.as_slice())
-                    .chain(tr.steps.iter().map(|s| s.range.as_slice()))
-                    .collect(),
-            )
-        } else {
-            Some(vec![end])
-        };
-        let values: Option<Vec<T>> = states.and_then(|st| st.into_iter().map(value_at).collect());
+        let values: Option<Vec<T>> = bound_states(&tr, time, b.everywhere)
+            .and_then(|st| st.into_iter().map(value_at).collect());
         let decision = values.map_or_else(Decision::undecided, |v| {
             decide_bound_along(&v, b.above.as_ref(), b.below.as_ref())
         });
@@ -909,7 +1055,6 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
         }
         // As the claim file wrote it (`V < 0.1741942569823`); the exact rationals decide.
         let bound_text = b.written();
-        let margin_text = decision.margin().unwrap_or_default();
         checks.push(Check {
             name: match (time, program) {
                 (Some(t), _) => format!("{bound_text} at t = {t}"),
@@ -919,100 +1064,32 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
                 format!(" (expression; normalised: {})", p.normalised)
             }),
             passed: decision.verdict == Verdict::Proved,
-            detail: match decision.verdict {
-                Verdict::Proved => format!("margin {margin_text}"),
-                Verdict::Refuted => format!("certainly violated, by at least {margin_text}"),
-                _ => "undecided".into(),
-            },
+            detail: decision_detail(&decision, "undecided"),
         });
         bound_decisions.push(decision);
     }
     if let Some(r) = &extra.relation {
-        let values: Option<Vec<T>> = r
-            .probes
-            .iter()
-            .map(|(t, q)| tr.at(t).and_then(|x| q.eval(x, prec)))
-            .collect();
-        let diff = values.map(|v| eval_outer(&r.diff, &v, &mut 0, prec));
-        let decision = diff
-            .as_ref()
-            .map_or_else(Decision::undecided, |d| super::expression::decide(d, r.rel));
+        let (diff, check, decision) = relation_check(r, &tr, prec);
         if let Some(d) = &diff {
             enclosures.push(EnclosureRecord::from_enclosure("lhs - rhs (expression)", d));
         }
-        let margin_text = decision.margin().unwrap_or_default();
-        checks.push(Check {
-            name: format!(
-                "{} (normalised: {}; lhs - rhs {} 0, ends compared exactly)",
-                r.text,
-                r.normalised,
-                r.rel.symbol()
-            ),
-            passed: decision.verdict == Verdict::Proved,
-            detail: match decision.verdict {
-                Verdict::Proved => format!("margin {margin_text}"),
-                Verdict::Refuted => format!("certainly violated, by at least {margin_text}"),
-                _ => "undecided: the enclosure of lhs - rhs straddles or touches 0".into(),
-            },
-        });
+        checks.push(check);
         bound_decisions.push(decision);
     }
     for (i, q) in decreasing.iter().enumerate() {
         let program = extra.decreasing_programs.get(i).and_then(Option::as_ref);
-        let values: Vec<T> = std::iter::once(tr.start.as_slice())
-            .chain(tr.steps.iter().map(|s| s.end.as_slice()))
-            .filter_map(|x| match program {
+        let (check, decision) = decreasing_check(
+            &tr,
+            format!("{q} strictly decreasing from step to step"),
+            |x| match program {
                 Some(p) => p.eval(x, prec),
                 None => quantity(q, *flow, *k, x),
-            })
-            .collect();
-        let out = decide_decreasing(&values);
-        let n = out.pairs;
-        let detail = match (out.first_increase, out.first_unresolved) {
-            (Some(i), _) => format!(
-                "certainly increases over step {i} (t ~ {:.4} to {:.4}), the first such step; \
-                 largest certain increase at least {}",
-                tr.steps[i].t0.to_f64(),
-                tr.steps[i].t1.to_f64(),
-                out.decision.margin().unwrap_or_default()
-            ),
-            (None, Some(i)) => format!(
-                "undecided: certified over the first {} of {n} steps, up to t ~ {:.4} \
-                 (exact {}); step {i} (t ~ {:.4} to {:.4}) is the first unresolved one (the \
-                 change is below the enclosure width), and no step certainly increases",
-                out.certified_prefix,
-                tr.steps[i].t0.to_f64(),
-                tr.steps[i].t0,
-                tr.steps[i].t0.to_f64(),
-                tr.steps[i].t1.to_f64()
-            ),
-            (None, None) if n > 0 => {
-                format!("certified over the first {n} of {n} steps, up to every step")
-            }
-            (None, None) => "undecided: no step".into(),
-        };
-        checks.push(Check {
-            name: format!("{q} strictly decreasing from step to step"),
-            passed: out.decision.verdict == Verdict::Proved,
-            detail,
-        });
-        decreasing_decisions.push(out.decision);
+            },
+        );
+        checks.push(check);
+        decreasing_decisions.push(decision);
     }
-    let has_bounds = !bound_decisions.is_empty();
-    let all = Decision::all(bound_decisions.iter().chain(&decreasing_decisions).cloned())
-        .unwrap_or_else(Decision::undecided);
-    let verdict = match all.verdict {
-        Verdict::Refuted => Verdict::Refuted,
-        Verdict::Proved if width_ok => Verdict::Proved,
-        _ => Verdict::Undecided,
-    };
-    // Margin: for a proof, the smallest slack of the stated bounds (of the decreasing rules
-    // when there is no bound); for a refutation, the largest certain violation.
-    let margin = match verdict {
-        Verdict::Proved if has_bounds => Decision::all(bound_decisions).and_then(|d| d.margin()),
-        Verdict::Proved | Verdict::Refuted => all.margin(),
-        Verdict::Undecided | Verdict::Empirical => None,
-    };
+    let (verdict, margin) = conclude(bound_decisions, &decreasing_decisions, width_ok);
     let series = series_names(*flow, *k, start)
         .iter()
         // the spectral loss is written for Z2^n
@@ -1291,30 +1368,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
                 ))
             }
         };
-        let below = b
-            .below
-            .as_deref()
-            .map(|t| exact(ctx, &f("below"), t))
-            .transpose()?;
-        let above = b
-            .above
-            .as_deref()
-            .map(|t| exact(ctx, &f("above"), t))
-            .transpose()?;
-        if below.is_none() && above.is_none() {
-            return Err(ctx.err(
-                &f("below"),
-                "give `below` (certifies quantity < below), `above` (quantity > above) or both",
-            ));
-        }
-        bounds.push(Bound {
-            quantity: b.quantity.clone(),
-            everywhere,
-            below,
-            above,
-            below_text: b.below.as_deref().map(|t| t.trim().to_string()),
-            above_text: b.above.as_deref().map(|t| t.trim().to_string()),
-        });
+        bounds.push(Bound::from_spec(ctx, i, b, everywhere)?);
     }
     let extra = super::trajectory::validate_extras(spec, file, flow, k, &horizon, &bounds)?;
     if spec.group.is_some() && extra.uses_sylvester_field() {
@@ -1366,3 +1420,63 @@ pub const ENTRY: KindEntry = KindEntry {
     },
     exact_inputs,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arith::{Field, Ival, Ring};
+    use crate::ode::lohner::Step;
+
+    /// A trajectory of one component with the given step-end values at t = 1, 2, ...
+    fn steps(values: &[i64]) -> Trajectory<Ival> {
+        let point = |v: i64| vec![Ival::from_rational(&Rational::from(v), 53)];
+        Trajectory {
+            start: point(values[0]),
+            steps: (1..values.len())
+                .map(|i| Step {
+                    t0: Rational::from(i as i64 - 1),
+                    t1: Rational::from(i as i64),
+                    end: point(values[i]),
+                    range: point(values[i]),
+                    start_box: point(values[i - 1]),
+                    apriori: point(values[i]),
+                })
+                .collect(),
+            order: 1,
+        }
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_enclosed_is_never_skipped() {
+        // 5 > 4 > (no enclosure) > 2 > 1: comparing 4 with 2 across the gap would prove the
+        // rule; it must stay undecided, with the gap named
+        let tr = steps(&[5, 4, 3, 2, 1]);
+        let gap_at_3 = |x: &[Ival]| (x[0].approx_f64() != 3.0).then(|| x[0].clone());
+        let (check, d) = decreasing_check(&tr, "x".into(), gap_at_3);
+        assert_eq!(d.verdict, Verdict::Undecided, "{check:?}");
+        assert!(!check.passed);
+        assert!(
+            check
+                .detail
+                .contains("could not be enclosed at the end of step 1"),
+            "{}",
+            check.detail
+        );
+        // without the gap it is proved; a certain increase before a gap still refutes
+        let (_, d) = decreasing_check(&tr, "x".into(), |x: &[Ival]| Some(x[0].clone()));
+        assert_eq!(d.verdict, Verdict::Proved);
+        let tr = steps(&[5, 6, 3, 2]);
+        let (check, d) = decreasing_check(&tr, "x".into(), gap_at_3);
+        assert_eq!(d.verdict, Verdict::Refuted, "{check:?}");
+        assert!(check.detail.contains("certainly increases over step 0"));
+        // a gap at the start
+        let tr = steps(&[3, 2, 1]);
+        let (check, d) = decreasing_check(&tr, "x".into(), gap_at_3);
+        assert_eq!(d.verdict, Verdict::Undecided);
+        assert!(
+            check.detail.contains("enclosed at the start"),
+            "{}",
+            check.detail
+        );
+    }
+}

@@ -72,6 +72,19 @@ pub fn restarts(k: usize) -> usize {
 /// The index of the largest and of the smallest `lambda_m`, m != 0, or None when either is
 /// not unique (M4 has no derivative there).
 pub fn extreme_modes(lambda: &[f64]) -> Option<(usize, usize)> {
+    extreme_modes_with(lambda, |m| m)
+}
+
+/// The largest and the smallest `lambda_m` (m != 0, f64) when each is attained only by one mode
+/// and its partner `partner(m)` (the identity: strictly unique; on a group, the conjugate
+/// partner, whose mode stays equal along the flow, docs/math.md section 12.4), and the two
+/// extremes are not partners of each other; else None. The first index attaining each extreme
+/// is returned. f64, for the search only: a certificate decides it again by enclosures
+/// ([`crate::claim::counterexample::certain_extremes_paired`]).
+pub fn extreme_modes_with(
+    lambda: &[f64],
+    partner: impl Fn(usize) -> usize,
+) -> Option<(usize, usize)> {
     let (mut imax, mut imin) = (1, 1);
     for m in 2..lambda.len() {
         if lambda[m] > lambda[imax] {
@@ -81,8 +94,9 @@ pub fn extreme_modes(lambda: &[f64]) -> Option<(usize, usize)> {
             imin = m;
         }
     }
-    let unique = |i: usize| (1..lambda.len()).all(|m| m == i || lambda[m] != lambda[i]);
-    (unique(imax) && unique(imin) && imax != imin).then_some((imax, imin))
+    let unique =
+        |i: usize| (1..lambda.len()).all(|m| m == i || m == partner(i) || lambda[m] != lambda[i]);
+    (unique(imax) && unique(imin) && imax != imin && partner(imax) != imin).then_some((imax, imin))
 }
 
 /// The metric at `lambda` (f64, approximate).

@@ -1261,13 +1261,21 @@ fn valid_claim(kind: &'static str) -> BoxedStrategy<Fields> {
                 )
             })
             .boxed(),
-        // C4region and C5k4.
-        _ => (
+        "C4region" | "C5k4" | "expression-region" => (
             head(kind, false),
-            prop::sample::select(if kind == "C4region" {
-                vec!["V"]
-            } else {
-                vec!["M1", "M2", "M3"]
+            prop::sample::select(match kind {
+                "C4region" => vec!["V"],
+                "C5k4" => vec!["M1", "M2", "M3"],
+                // relations in the claim language, some with d/dt, one unknown name
+                _ => vec![
+                    "d/dt V <= 0",
+                    "d/dt M3 < 0",
+                    "d/dt (V + M3/10) <= 0",
+                    "M2 <= 1",
+                    "log(lambda_1) - log(lambda_2) < 3",
+                    "max over m != 0 of lambda~_m <= 1",
+                    "d/dt W <= 0",
+                ],
             }),
             prop::collection::vec((1u32..30, 0u32..60), 3),
             (1u32..100, 1u32..100),
@@ -1275,7 +1283,7 @@ fn valid_claim(kind: &'static str) -> BoxedStrategy<Fields> {
             prop::option::of(1u32..300),
             prop::option::of(1u64..1_000_000),
         )
-            .prop_map(|(h, quantity, corners, (s0, s1), nc, depth, boxes)| {
+            .prop_map(move |(h, quantity, corners, (s0, s1), nc, depth, boxes)| {
                 let lo: Vec<String> = corners
                     .iter()
                     .map(|(a, _)| format!("\"{a}/100\""))
@@ -1285,7 +1293,11 @@ fn valid_claim(kind: &'static str) -> BoxedStrategy<Fields> {
                     .map(|(a, b)| format!("\"{}/100\"", a + b))
                     .collect();
                 let mut f = h;
-                f.push(field("quantity", toml_str(quantity)));
+                if kind == "expression-region" {
+                    f.push(field("expression", toml_str(quantity)));
+                } else {
+                    f.push(field("quantity", toml_str(quantity)));
+                }
                 f.push(field("k", "4"));
                 f.push(field(
                     "normalised_lo",
@@ -1311,6 +1323,65 @@ fn valid_claim(kind: &'static str) -> BoxedStrategy<Fields> {
                 f
             })
             .boxed(),
+        // A user's vector field: two or three named components, the field in the claim
+        // language (some entries ill-formed or naming an unknown variable), bounds on the names.
+        "ode" => (
+            head(kind, true),
+            prop::sample::select(vec![2usize, 3]),
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "-x",
+                    "y - x",
+                    "x*(1 - y)",
+                    "exp(-y) - 1/2",
+                    "10*(y - x)",
+                    "x*y - 8/3*z",
+                    "log(1 + x^2)",
+                    "sqrt(x",
+                    "w + 1",
+                    "",
+                ]),
+                3,
+            ),
+            q(number(false)),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec!["x", "y", "z", "x + y", "d/dt x", "q"]),
+                    prop::sample::select(vec!["end", "all", "1/2", "-1"]),
+                    q(number(true)),
+                ),
+                0..3,
+            ),
+            prop::sample::select(vec!["[]", "[\"x^2 + y^2\"]", "[\"x\"]"]),
+        )
+            .prop_flat_map(|(h, n, field_text, horizon, bounds, decreasing)| {
+                (Just(h), vector(n, false)).prop_map(move |(h, start)| {
+                    let names = ["x", "y", "z"];
+                    let mut f = h;
+                    f.push(field(
+                        "state",
+                        list(names[..n].iter().map(|s| toml_str(s)).collect()),
+                    ));
+                    f.push(field(
+                        "field",
+                        list(field_text[..n].iter().map(|s| toml_str(s)).collect()),
+                    ));
+                    f.push(field("start", start));
+                    f.push(field("horizon", horizon.clone()));
+                    let bs: Vec<String> = bounds
+                        .iter()
+                        .map(|(qn, at, v)| {
+                            format!("{{ quantity = \"{qn}\", at = \"{at}\", below = {v} }}")
+                        })
+                        .collect();
+                    f.push(field("bounds", list(bs)));
+                    f.push(field("decreasing", decreasing));
+                    f
+                })
+            })
+            .boxed(),
+        // A kind without a generator of its own: the head only (the perturbations add fields).
+        _ => head(kind, false),
     }
 }
 
