@@ -49,8 +49,9 @@
 //!
 //! # Range
 //!
-//! `0 < x <= X_MAX` (the series has about `e x + p ln 2 / ln(...)` terms on integers of
-//! `F + 1.45 x` bits: measured faster than MPFR's `eint` at 128 bits up to `X_MAX`); every other
+//! `0 < x <= X_MAX = 256` (the series has about `e x` terms on integers of `F + 1.45 x` bits;
+//! the C6 arguments are at most 100; the cut was not tuned by measurement, see
+//! `benches/results/ei-2026-12-01.txt` for the C6 timings); every other
 //! argument (`x > X_MAX`, infinities) uses MPFR's `eint` with directed rounding.
 
 use rug::float::{Constant, Round};
