@@ -23,6 +23,7 @@
 
 mod cr_elementary;
 mod decimal;
+mod ei;
 mod exact;
 mod f64_backend;
 mod inari_backend;

@@ -626,7 +626,9 @@ impl Real for MpfrInterval {
             return nan(p);
         }
         if self.lo.cmp0() == Some(Ordering::Greater) {
-            self.monotone_up(|x, r| x.eint_round(r))
+            // The series of `src/arith/ei.rs` (MPFR's eint outside its range).
+            let (lo, hi) = super::ei::ei_increasing(&self.lo, &self.hi, p);
+            MpfrInterval { lo, hi }
         } else if self.hi.cmp0() == Some(Ordering::Less) {
             let mut lo = self.hi.clone();
             if lo.eint_round(Round::Down) == Ordering::Greater {

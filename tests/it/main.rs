@@ -27,6 +27,7 @@ mod references;
 mod region;
 mod report;
 mod soundness;
+mod soundness_ei;
 mod soundness_elementary;
 mod soundness_extreme;
 mod sweep;
