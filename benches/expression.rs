@@ -4,20 +4,23 @@
 //! variables) for `(dV/dt) / (1 - p(0))` at K = 4 and 8. Run: `cargo bench --bench expression`.
 //!
 //! The expression path is the compiled program with a register file reused across evaluations
-//! ([`hadacert::expr::Evaluator`]). For `d/dt V` the state is seeded as dual numbers with the
-//! balanced field, which both paths compute: `Dual` (gradient in a `Vec`, one allocation per
-//! operation: the path before 2026-12-01) and `DualN<_, 1>` (gradient inline, what
-//! `eval_pointwise` uses now). Prints a Markdown table: ns of this thread's CPU time per
-//! evaluation (best of 5 runs of about 0.2 s wall each; CPU time, so that the other processes of
-//! a shared machine do not count) and the ratio expression / built-in.
+//! ([`hadacert::expr::Evaluator`]). `d/dt V` and `d/dt M2` along the built-in flow compile to
+//! the closed forms of `spectral::rates` (identical enclosures, asserted here); the general path
+//! (other flows, compound expressions) seeds the state as dual numbers `DualN<_, 1>` with the
+//! balanced field, measured on `d/dt V` with the closed form switched off and on the chain rule
+//! written out, against the built-in chain rule with the field. Prints a Markdown table: ns of
+//! this thread's CPU time per evaluation (best of 5 runs of about 0.2 s wall each; CPU time, so
+//! that the other processes of a shared machine do not count) and the ratio expression /
+//! built-in.
 
 use hadacert::arith::{Enclosure, Ival, MpfrInterval};
 use hadacert::expr::eval::{seed_with_flow, value_and_gradient};
 use hadacert::expr::{compile, normalise, parse_expr, Evaluator, Program, Scalar, StateKind};
-use hadacert::ode::dual::{Dual, DualN};
+use hadacert::ode::dual::DualN;
 use hadacert::prove::region::{gradient_on_box, RateQuantity};
 use hadacert::spectral::field::enclose_balanced_field;
 use hadacert::spectral::lyapunov::{enclose_lyapunov, enclose_lyapunov_rate, enclose_m2};
+use hadacert::spectral::rates::{enclose_m2_rate, enclose_v_rate};
 use rug::Rational;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -58,19 +61,10 @@ fn program(text: &str, k: usize) -> Program {
     compile(&[&e], k, StateKind::Balanced, text).unwrap()
 }
 
-fn vec_dual_seed<T: Enclosure + Scalar>(x: &[T]) -> Vec<Dual<T>> {
-    let v = enclose_balanced_field(x);
-    x.iter()
-        .zip(v)
-        .map(|(x, d)| Dual {
-            value: x.clone(),
-            grad: vec![d],
-        })
-        .collect()
-}
-
 /// The region prover's per-box work at K = N + 1: the built-in `gradient_on_box` against the
-/// language's `value_and_gradient` for the same quantity, on a box around the state.
+/// language's `value_and_gradient` for the same quantity, on a box around the state: `d/dt V`
+/// by dual numbers (before: `DualN<DualN<T, N>, 1>`) and by its closed form (now:
+/// `DualN<T, N>` over `enclose_v_rate`).
 fn region_row<T: Enclosure + Scalar, const N: usize>(
     backend: &str,
     prec: u32,
@@ -79,6 +73,8 @@ fn region_row<T: Enclosure + Scalar, const N: usize>(
 ) {
     let k = N + 1;
     let prog = program("d/dt V / (1 - p(0))", k);
+    assert_eq!(prog.closed_forms(), 1);
+    let dual = prog.clone().without_closed_forms();
     let spectrum: Vec<T> = x[1..]
         .iter()
         .map(|e| {
@@ -88,17 +84,30 @@ fn region_row<T: Enclosure + Scalar, const N: usize>(
         .collect();
     let (bv, _) = gradient_on_box(RateQuantity::V, &spectrum);
     let (ev, _) = value_and_gradient::<T, N>(&prog, &spectrum, 0, prec).unwrap();
+    let (dv, _) = value_and_gradient::<T, N>(&dual, &spectrum, 0, prec).unwrap();
     assert!(
-        bv.is_finite() && ev.is_finite(),
+        bv.is_finite() && ev.is_finite() && dv.is_finite(),
         "{backend}: finite box values"
     );
     let b = ns_per_call(|| {
         black_box(gradient_on_box(RateQuantity::V, black_box(&spectrum)));
     });
-    let e = ns_per_call(|| {
+    let before = ns_per_call(|| {
+        black_box(value_and_gradient::<T, N>(&dual, black_box(&spectrum), 0, prec).unwrap());
+    });
+    let now = ns_per_call(|| {
         black_box(value_and_gradient::<T, N>(&prog, black_box(&spectrum), 0, prec).unwrap());
     });
-    row("region box: value + gradient of (dV/dt)/(1 - p(0))", b, e);
+    row(
+        "region box: value + gradient of (dV/dt)/(1 - p(0)), d/dt V by duals: before",
+        b,
+        before,
+    );
+    row(
+        "region box: value + gradient of (dV/dt)/(1 - p(0)), closed form: now",
+        b,
+        now,
+    );
 }
 
 fn rows<T: Enclosure + Scalar>(backend: &str, prec: u32, k: usize, out: &mut Vec<String>) {
@@ -129,37 +138,56 @@ fn rows<T: Enclosure + Scalar>(backend: &str, prec: u32, k: usize, out: &mut Vec
         });
         row(name, b, e);
     }
+    // d/dt of a built-in along the built-in flow: its closed form (identical enclosures).
+    for (name, text, builtin) in [
+        (
+            "dV/dt (d/dt V, closed form)",
+            "d/dt V",
+            enclose_v_rate::<T> as fn(&[T]) -> T,
+        ),
+        (
+            "dM2/dt (d/dt M2, closed form)",
+            "d/dt M2",
+            enclose_m2_rate::<T> as fn(&[T]) -> T,
+        ),
+    ] {
+        let prog = program(text, k);
+        assert_eq!(prog.closed_forms(), 1);
+        let mut ev = Evaluator::<T>::new(&prog);
+        ev.run(&prog, &x, prec).unwrap();
+        assert_eq!(*ev.output(&prog, 0), builtin(&x), "identical enclosures");
+        let b = ns_per_call(|| {
+            black_box(builtin(black_box(&x)));
+        });
+        let e = ns_per_call(|| {
+            ev.run(&prog, black_box(&x), prec).unwrap();
+            black_box(ev.output(&prog, 0));
+        });
+        row(name, b, e);
+    }
+    // The general dual path (other flows, compound expressions): against the built-in chain
+    // rule of V with the balanced field, both including the field.
     let builtin_rate = ns_per_call(|| {
         let v = enclose_balanced_field(black_box(&x));
         black_box(enclose_lyapunov_rate(&x, &v));
     });
     for (label, text) in [
-        ("dV/dt (d/dt V", "d/dt V"),
+        ("dV/dt (d/dt V by dual numbers)", "d/dt V"),
         (
-            "dV/dt (chain rule written out",
+            "dV/dt (chain rule written out, dual numbers)",
             "sum(m != 0, d/dt(lambda_m)) / sum(m != 0, lambda_m) \
              - mean(m != 0, d/dt(lambda_m) / lambda_m)",
         ),
     ] {
-        let prog = program(text, k);
-        // Before: Dual with a Vec gradient (one allocation per operation).
-        let mut ev = Evaluator::<Dual<T>>::new(&prog);
-        let before = ns_per_call(|| {
-            let seeded = vec_dual_seed(black_box(&x));
-            ev.run(&prog, &seeded, prec).unwrap();
-            black_box(ev.output(&prog, 0));
-        });
-        let vec_value = ev.output(&prog, 0).value.clone();
-        // Now: DualN<T, 1>, the gradient inline.
+        let prog = program(text, k).without_closed_forms();
+        assert!(prog.needs_tangent() && prog.closed_forms() == 0);
         let mut ev = Evaluator::<DualN<T, 1>>::new(&prog);
-        let after = ns_per_call(|| {
+        let dual = ns_per_call(|| {
             let seeded = seed_with_flow(&prog, black_box(&x), prec).unwrap();
             ev.run(&prog, &seeded, prec).unwrap();
             black_box(ev.output(&prog, 0));
         });
-        assert_eq!(ev.output(&prog, 0).value, vec_value, "Dual and DualN agree");
-        row(&format!("{label}, Vec dual: before)"), builtin_rate, before);
-        row(&format!("{label}, inline dual: now)"), builtin_rate, after);
+        row(label, builtin_rate, dual);
     }
     match k {
         4 => region_row::<T, 3>(backend, prec, &x, &mut row),

@@ -67,10 +67,9 @@ impl ExpressionParams {
                 )
             }
         };
-        let ddt = if self.program.needs_tangent() {
-            format!(", d/dt along {flow} (dual numbers seeded with the vector field)")
-        } else {
-            String::new()
+        let ddt = match self.program.ddt_method() {
+            Some(method) => format!(", d/dt along {flow} ({method})"),
+            None => String::new(),
         };
         format!(
             "{} at the exact state (K = {}){ddt}; normalised: {}",
@@ -228,11 +227,9 @@ pub fn evaluate<T: Enclosure + expr::Scalar>(claim: &Claim, prec: u32) -> Evalua
             detail: format!(
                 "{} instructions{}, width {:.3e}",
                 p.program.len(),
-                if p.program.needs_tangent() {
-                    ", on dual numbers seeded with the vector field"
-                } else {
-                    ""
-                },
+                p.program
+                    .ddt_method()
+                    .map_or(String::new(), |m| format!(", on {m}")),
                 diff.width_upper()
             ),
         },

@@ -712,11 +712,15 @@ fn statement_expr(claim: &Claim) -> String {
     let Some(e) = &r.expression else {
         return String::new();
     };
-    let ddt = if e.program.needs_tangent() {
-        ", d/dt along the balanced flow (docs/math.md (4.2)) by dual numbers seeded with its \
-         vector field"
-    } else {
-        ""
+    let ddt = match (e.program.needs_tangent(), e.program.closed_forms()) {
+        (false, 0) => String::new(),
+        (true, 0) => ", d/dt along the balanced flow (docs/math.md (4.2)) by dual numbers seeded \
+                      with its vector field"
+            .to_string(),
+        _ => format!(
+            ", d/dt along the balanced flow (docs/math.md (4.2)) by {}",
+            e.program.ddt_method().unwrap_or_default()
+        ),
     };
     let excluded = if r.nc_radius > 0 {
         format!(

@@ -13,11 +13,22 @@
 //! differentiation. A program containing `d/dt` is evaluated on dual numbers only
 //! ([`eval_pointwise`] chooses): fixed-size ones ([`DualN`], the gradient inline), so an
 //! evaluation allocates nothing per operation; the register file is reused across evaluations.
+//!
+//! Compile-time rule (docs/math.md section 11): on balanced states, `d/dt Q` with `Q` one of the
+//! built-ins V, M2, M3 or `M1^2` (as expanded by the parser) compiles to one instruction, the
+//! closed-form rate of [`crate::spectral::rates`] along the built-in balanced flow (identical
+//! enclosures to the built-in, no dual numbers), and `d/dt M1` to `d(M1^2)/dt / (2 M1)`. Such a
+//! program keeps the dual-number compilation of the same expressions and switches to it for any
+//! other flow ([`Program::with_flow_params`], [`Program::with_user_field`]); M4, the loss and
+//! every other expression are differentiated by dual numbers.
 
 use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Var};
 use crate::arith::{Enclosure, Ival, MpfrInterval, Real};
 use crate::ode::dual::{Dual, DualN};
 use crate::spectral::field::enclose_spectral_softmax;
+use crate::spectral::rates::{
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_v_rate,
+};
 use crate::spectral::variants::{
     enclose_balanced_field_with, enclose_unbalanced_field_with, FlowParams,
 };
@@ -43,6 +54,20 @@ pub trait Scalar: Real {
     fn tangent(&self) -> Self;
     /// `Some(1)` if certainly > 0, `Some(-1)` if certainly < 0, else `None`.
     fn certain_sign(&self) -> Option<i8>;
+    /// `*self = a op b`: exactly the enclosure of `a.clone() op b`, written into `self` (a
+    /// register of the [`Evaluator`]) without a temporary where the type allows.
+    fn set_bin(&mut self, op: BinOp, a: &Self, b: &Self) {
+        *self = match op {
+            BinOp::Add => a.clone() + b,
+            BinOp::Sub => a.clone() - b,
+            BinOp::Mul => a.clone() * b,
+            BinOp::Div => a.clone() / b,
+        };
+    }
+    /// `*self = -a` (exactly the enclosure of `-a.clone()`).
+    fn set_neg(&mut self, a: &Self) {
+        *self = -a.clone();
+    }
 }
 
 impl Scalar for f64 {
@@ -78,8 +103,31 @@ impl Scalar for f64 {
 }
 
 macro_rules! scalar_for_enclosure {
-    ($($t:ty),*) => {$(
+    // `clone_from` then the in-place operation: the same enclosure as `a.clone() op b` (the
+    // operators of `src/arith/mpfr.rs` are `clone` then `op=`), reusing the register's limbs as
+    // far as `clone_from` does.
+    (@in_place) => {
+        fn set_bin(&mut self, op: BinOp, a: &Self, b: &Self) {
+            match op {
+                BinOp::Add => {
+                    self.clone_from(a);
+                    *self += b;
+                }
+                BinOp::Sub => {
+                    self.clone_from(a);
+                    *self -= b;
+                }
+                BinOp::Mul => {
+                    self.clone_from(a);
+                    *self *= b;
+                }
+                BinOp::Div => *self = a.clone() / b,
+            }
+        }
+    };
+    ($t:ty $(, $in_place:ident)?) => {
         impl Scalar for $t {
+            $(scalar_for_enclosure!(@$in_place);)?
             fn abs_s(&self) -> Self {
                 Enclosure::abs(self)
             }
@@ -102,10 +150,11 @@ macro_rules! scalar_for_enclosure {
                 }
             }
         }
-    )*};
+    };
 }
 
-scalar_for_enclosure!(Ival, MpfrInterval);
+scalar_for_enclosure!(Ival);
+scalar_for_enclosure!(MpfrInterval, in_place);
 
 fn unknown_grad<T: Scalar>(len: usize, prec: u32) -> Vec<T> {
     (0..len).map(|_| T::from_f64(f64::NAN, prec)).collect()
@@ -202,6 +251,61 @@ impl<T: Scalar, const N: usize> Scalar for DualN<T, N> {
     fn certain_sign(&self) -> Option<i8> {
         self.value.certain_sign()
     }
+    /// Component-wise into the register: the same interval operations in the same order as the
+    /// operators of [`DualN`] (`src/ode/dual.rs`), so the same enclosures, without cloning the
+    /// left operand whole or building the gradient in a temporary array.
+    fn set_bin(&mut self, op: BinOp, a: &Self, b: &Self) {
+        self.value.set_bin(op, &a.value, &b.value);
+        let (av, bv) = (&a.value, &b.value);
+        match (a.varies, b.varies) {
+            (false, false) => {
+                for g in &mut self.grad {
+                    *g = T::zero();
+                }
+            }
+            (true, false) => {
+                for (g, x) in self.grad.iter_mut().zip(&a.grad) {
+                    match op {
+                        BinOp::Add | BinOp::Sub => g.clone_from(x),
+                        BinOp::Mul => g.set_bin(BinOp::Mul, x, bv),
+                        BinOp::Div => g.set_bin(BinOp::Div, x, bv),
+                    }
+                }
+            }
+            (false, true) => {
+                let q = &self.value;
+                for (g, y) in self.grad.iter_mut().zip(&b.grad) {
+                    match op {
+                        BinOp::Add => g.clone_from(y),
+                        BinOp::Sub => g.set_neg(y),
+                        BinOp::Mul => g.set_bin(BinOp::Mul, y, av),
+                        BinOp::Div => *g = -(q.clone() * y) / bv,
+                    }
+                }
+            }
+            (true, true) => {
+                let q = &self.value;
+                for ((g, x), y) in self.grad.iter_mut().zip(&a.grad).zip(&b.grad) {
+                    match op {
+                        BinOp::Add | BinOp::Sub => g.set_bin(op, x, y),
+                        BinOp::Mul => {
+                            g.set_bin(BinOp::Mul, x, bv);
+                            g.add_product(y, av);
+                        }
+                        BinOp::Div => *g = (x.clone() - &(q.clone() * y)) / bv,
+                    }
+                }
+            }
+        }
+        self.varies = a.varies || b.varies;
+    }
+    fn set_neg(&mut self, a: &Self) {
+        self.value.set_neg(&a.value);
+        for (g, x) in self.grad.iter_mut().zip(&a.grad) {
+            g.set_neg(x);
+        }
+        self.varies = a.varies;
+    }
 }
 
 /// What the state vector of a program holds.
@@ -213,6 +317,40 @@ pub enum StateKind {
     Unbalanced,
 }
 
+/// A closed-form rate of a built-in along the built-in balanced flow
+/// ([`crate::spectral::rates`], docs/math.md sections 6-7), read from the `lambda` registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ClosedRate {
+    /// dV/dt ([`enclose_v_rate`]).
+    V,
+    /// d(M1^2)/dt ([`enclose_m1_sq_rate`]).
+    M1Squared,
+    /// dM2/dt ([`enclose_m2_rate`]).
+    M2,
+    /// dM3/dt ([`enclose_m3_rate`]).
+    M3,
+}
+
+/// The closed-form rate `c` at the balanced state `lambda` (length K). V and M3 take logarithms
+/// of `lambda_m` (m != 0): where some `lambda_m` is not certainly positive the quantity itself
+/// may be undefined, so the rate is made not finite there (it decides nothing) instead of
+/// returning the closed form's value, which exists on a larger set. M1^2 and M2 are defined
+/// wherever their closed forms are finite (`sum_{m!=0} lambda_m != 0`, `||lambda|| > 0`).
+fn closed_rate<T: Scalar>(c: ClosedRate, lambda: &[T]) -> T {
+    let r = match c {
+        ClosedRate::V => enclose_v_rate(lambda),
+        ClosedRate::M1Squared => enclose_m1_sq_rate(lambda),
+        ClosedRate::M2 => enclose_m2_rate(lambda),
+        ClosedRate::M3 => enclose_m3_rate(lambda),
+    };
+    let logs = matches!(c, ClosedRate::V | ClosedRate::M3);
+    if logs && !lambda[1..].iter().all(|l| l.certain_sign() == Some(1)) {
+        let prec = crate::arith::working_prec(lambda);
+        return r * T::from_f64(f64::NAN, prec);
+    }
+    r
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Ins {
     Bin(BinOp, u32, u32),
@@ -222,6 +360,8 @@ enum Ins {
     Max(u32, u32),
     Min(u32, u32),
     Tangent(u32),
+    /// `d/dt Q` of a built-in Q along the built-in balanced flow, by its closed form.
+    Rate(ClosedRate),
 }
 
 /// A compiled expression (or several sharing one register file).
@@ -244,6 +384,11 @@ pub struct Program {
     /// For a program over a user's state ([`compile_field`]): the user's vector field, which
     /// seeds `d/dt` instead of the spectral flows.
     user_field: Option<Box<Program>>,
+    /// When some `d/dt` of a built-in was compiled to its closed form (valid along the
+    /// built-in balanced flow only): the same expressions compiled with every `d/dt` by dual
+    /// numbers, used instead as soon as the flow is another one ([`Program::with_flow_params`],
+    /// [`Program::with_user_field`]).
+    dual_form: Option<Box<Program>>,
 }
 
 // Register layout: lambda, a, b, f, p, s (K each), the loss, the constants, the instructions.
@@ -288,9 +433,50 @@ impl Program {
     }
     /// The same program with `d/dt` along the flow with parameters `params` (docs/math.md
     /// section 13). The instructions do not change: only the seed of the dual numbers does.
+    ///
+    /// A `d/dt` of a built-in compiled to its closed form ([`compile`]) holds along the
+    /// built-in flow only: for any other parameters the program becomes the one with every
+    /// `d/dt` by dual numbers.
     pub fn with_flow_params(mut self, params: FlowParams) -> Self {
+        if params != FlowParams::default() {
+            self = self.without_closed_forms();
+        }
         self.flow = params;
         self
+    }
+    /// The same expressions with every `d/dt` by dual numbers (no closed-form rate); the
+    /// program itself when it has none.
+    pub fn without_closed_forms(mut self) -> Self {
+        match self.dual_form.take() {
+            Some(d) => {
+                let mut d = *d;
+                d.flow = self.flow;
+                d.user_field = self.user_field;
+                d
+            }
+            None => self,
+        }
+    }
+    /// How `d/dt` is computed, for certificates (`None`: the program has no `d/dt`).
+    pub fn ddt_method(&self) -> Option<&'static str> {
+        const CLOSED: &str = "the closed-form rates of docs/math.md sections 6-7";
+        const DUAL: &str = "dual numbers seeded with the vector field";
+        match (self.closed_forms() > 0, self.needs_tangent) {
+            (false, false) => None,
+            (false, true) => Some(DUAL),
+            (true, false) => Some(CLOSED),
+            (true, true) => Some(
+                "the closed-form rates of docs/math.md sections 6-7 and dual numbers seeded \
+                 with the vector field",
+            ),
+        }
+    }
+    /// Number of `d/dt` of built-ins compiled to their closed forms ([`compile`]).
+    pub fn closed_forms(&self) -> usize {
+        self.ins
+            .iter()
+            .filter(|i| matches!(i, Ins::Rate(_)))
+            .count()
     }
     /// The parameters of the flow `d/dt` follows.
     pub fn flow_params(&self) -> &FlowParams {
@@ -345,6 +531,8 @@ struct Compiler<'a> {
     /// Compiling over a user's state ([`compile_field`]): `K` is the state's dimension and the
     /// only variables are the state names.
     user: bool,
+    /// Compile `d/dt` of a built-in to its closed form ([`compile`], balanced states).
+    closed_forms: bool,
 }
 
 impl Compiler<'_> {
@@ -643,6 +831,9 @@ impl Compiler<'_> {
                      field of a trajectory claim, outside any other at()",
                 ))
             }
+            Expr::Ddt(a) if self.closed_forms && self.is_closed_form(a) => {
+                self.closed_form_of(a)?
+            }
             Expr::Ddt(a) => match self.compile(a)? {
                 Val::C(_) => Val::C(Rational::new()),
                 v => {
@@ -652,6 +843,46 @@ impl Compiler<'_> {
                 }
             },
         })
+    }
+
+    /// The closed-form rate of `d/dt a` when `a` is (the normalised expansion of) V, M2, M3 or
+    /// M1^2 (or M1, with one more step).
+    fn closed_rate_of(&self, a: &Expr) -> Option<ClosedRate> {
+        use super::parse::{builtin_m1, builtin_m2, builtin_m3, builtin_v};
+        let is = |f: fn() -> Expr, e: &Expr| *e == super::normalise(&f(), self.k);
+        if is(builtin_v, a) {
+            Some(ClosedRate::V)
+        } else if is(builtin_m2, a) {
+            Some(ClosedRate::M2)
+        } else if is(builtin_m3, a) {
+            Some(ClosedRate::M3)
+        } else if matches!(a, Expr::Pow(b, 2) if is(builtin_m1, b)) || is(builtin_m1, a) {
+            Some(ClosedRate::M1Squared)
+        } else {
+            None
+        }
+    }
+
+    fn is_closed_form(&self, a: &Expr) -> bool {
+        self.closed_rate_of(a).is_some()
+    }
+
+    /// `d/dt a` by a closed form, `a` (the normalised expansion of) V, M1, M1^2, M2 or M3
+    /// (compile-time rules, docs/math.md section 11): `d/dt V`, `d/dt (M1^2)`, `d/dt M2`,
+    /// `d/dt M3` are the rates of [`crate::spectral::rates`]; `d/dt M1 = d(M1^2)/dt / (2 M1)`
+    /// (the chain rule of sqrt).
+    fn closed_form_of(&mut self, a: &Expr) -> Result<Val, ExprError> {
+        let Some(rate) = self.closed_rate_of(a) else {
+            return Err(self.err(0, "internal: no closed form"));
+        };
+        let r = self.emit(Ins::Rate(rate))?;
+        if rate == ClosedRate::M1Squared && !matches!(a, Expr::Pow(..)) {
+            // a is M1 = sqrt(M1^2).
+            let m1 = self.compile(a)?;
+            let twice = self.bin(BinOp::Mul, Val::C(Rational::from(2)), m1, 0)?;
+            return self.bin(BinOp::Div, r, twice, 0);
+        }
+        Ok(r)
     }
 
     fn finish(mut self, outs: Vec<Val>) -> Program {
@@ -675,6 +906,7 @@ impl Compiler<'_> {
                 Ins::Max(a, b) => Ins::Max(reloc(a), reloc(b)),
                 Ins::Min(a, b) => Ins::Min(reloc(a), reloc(b)),
                 Ins::Tangent(a) => Ins::Tangent(reloc(a)),
+                Ins::Rate(c) => Ins::Rate(c),
             })
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -690,6 +922,7 @@ impl Compiler<'_> {
             needs_tangent: self.needs_tangent,
             flow: FlowParams::default(),
             user_field: None,
+            dual_form: None,
         }
     }
 }
@@ -725,12 +958,36 @@ pub fn compile(
         needs_tangent: false,
         work: 0,
         user: false,
+        closed_forms: kind == StateKind::Balanced,
     };
     let mut outs = Vec::new();
     for e in exprs {
         outs.push(c.compile(e)?);
     }
-    Ok(c.finish(outs))
+    let mut prog = c.finish(outs);
+    if prog.closed_forms() > 0 {
+        let mut c = Compiler {
+            text,
+            k,
+            kind,
+            consts: Vec::new(),
+            ins: Vec::new(),
+            cse: HashMap::new(),
+            env: Vec::new(),
+            needs_spectral: false,
+            needs_loss: false,
+            needs_tangent: false,
+            work: 0,
+            user: false,
+            closed_forms: false,
+        };
+        let mut outs = Vec::new();
+        for e in exprs {
+            outs.push(c.compile(e)?);
+        }
+        prog.dual_form = Some(Box::new(c.finish(outs)));
+    }
+    Ok(prog)
 }
 
 /// A reusable register file for one program on one number type.
@@ -796,14 +1053,20 @@ impl<T: Scalar> Evaluator<T> {
         }
         let base = prog.ins_base();
         for (i, ins) in prog.ins.iter().enumerate() {
-            let r = &self.regs;
+            // Operands are state, constant or earlier registers (below base + i); the result is
+            // written in place into its register, whose storage is reused from the last run.
+            let (r, rest) = self.regs.split_at_mut(base + i);
+            let dst = &mut rest[0];
             let g = |j: u32| &r[j as usize];
             let v = match *ins {
-                Ins::Bin(BinOp::Add, a, b) => g(a).clone() + g(b),
-                Ins::Bin(BinOp::Sub, a, b) => g(a).clone() - g(b),
-                Ins::Bin(BinOp::Mul, a, b) => g(a).clone() * g(b),
-                Ins::Bin(BinOp::Div, a, b) => g(a).clone() / g(b),
-                Ins::Neg(a) => -g(a).clone(),
+                Ins::Bin(op, a, b) => {
+                    dst.set_bin(op, g(a), g(b));
+                    continue;
+                }
+                Ins::Neg(a) => {
+                    dst.set_neg(g(a));
+                    continue;
+                }
                 Ins::Recip(a) => g(a).recip(),
                 Ins::Func(Func::Exp, a) => g(a).exp(),
                 Ins::Func(Func::Log, a) => g(a).ln(),
@@ -814,8 +1077,9 @@ impl<T: Scalar> Evaluator<T> {
                 Ins::Max(a, b) => g(a).max_s(g(b)),
                 Ins::Min(a, b) => g(a).min_s(g(b)),
                 Ins::Tangent(a) => g(a).tangent(),
+                Ins::Rate(c) => closed_rate(c, &r[..k]),
             };
-            self.regs[base + i] = v;
+            *dst = v;
         }
         Ok(())
     }
@@ -972,6 +1236,7 @@ pub fn compile_field(exprs: &[&Expr], n: usize, text: &str) -> Result<Program, E
         needs_tangent: false,
         work: 0,
         user: true,
+        closed_forms: false,
     };
     let mut outs = Vec::new();
     for e in exprs {
@@ -983,9 +1248,12 @@ pub fn compile_field(exprs: &[&Expr], n: usize, text: &str) -> Result<Program, E
 impl Program {
     /// The same program with `d/dt` along the user's vector field `field` (a smooth program of
     /// [`compile_field`] with one output per state component).
-    pub fn with_user_field(mut self, field: Program) -> Self {
-        self.user_field = Some(Box::new(field));
-        self
+    /// (A closed-form rate holds along the built-in flow only: the program becomes the one
+    /// with every `d/dt` by dual numbers.)
+    pub fn with_user_field(self, field: Program) -> Self {
+        let mut prog = self.without_closed_forms();
+        prog.user_field = Some(Box::new(field));
+        prog
     }
 
     /// No instruction is `abs`, `min`, `max` or `d/dt`: the program is a composition of
@@ -995,7 +1263,11 @@ impl Program {
         self.ins.iter().all(|i| {
             !matches!(
                 i,
-                Ins::Max(..) | Ins::Min(..) | Ins::Tangent(_) | Ins::Func(Func::Abs, _)
+                Ins::Max(..)
+                    | Ins::Min(..)
+                    | Ins::Tangent(_)
+                    | Ins::Rate(_)
+                    | Ins::Func(Func::Abs, _)
             )
         })
     }
@@ -1056,7 +1328,11 @@ pub fn eval_real<T: Real>(prog: &Program, state: &[T], prec: u32) -> Result<Vec<
             Ins::Func(Func::Log1p, a) => g(a)?.ln_1p(),
             Ins::Func(Func::Expm1, a) => g(a)?.exp_m1(),
             Ins::Func(Func::Sqrt, a) => g(a)?.sqrt(),
-            Ins::Func(Func::Abs, _) | Ins::Max(..) | Ins::Min(..) | Ins::Tangent(_) => {
+            Ins::Func(Func::Abs, _)
+            | Ins::Max(..)
+            | Ins::Min(..)
+            | Ins::Tangent(_)
+            | Ins::Rate(_) => {
                 return Err(
                     "abs, min, max and d/dt have no Taylor recurrence: a vector field \
                             must be smooth"

@@ -7,7 +7,9 @@
 //! * [`eval`]: the normalised expression compiled once, for one `K` and one flow, into a flat
 //!   instruction list ([`eval::Program`]) evaluated generically over [`eval::Scalar`] (f64,
 //!   inari, MPFR, dual numbers). `d/dt` comes from dual numbers seeded with the flow's vector
-//!   field (forward-mode automatic differentiation, never finite differences).
+//!   field (forward-mode automatic differentiation, never finite differences), except `d/dt` of
+//!   the built-ins V, M1, M1^2, M2, M3 along the built-in balanced flow, compiled to the closed
+//!   forms of [`crate::spectral::rates`] (docs/math.md section 11).
 //!
 //! Vocabulary (index `m`, `g`: an integer or an index bound by an aggregate):
 //! `lambda_m`, `a_m`, `b_m` (unbalanced flow), `s_m`, `x_m = lambda_m / sum(j != 0, lambda_j)`,

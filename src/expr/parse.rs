@@ -734,7 +734,7 @@ fn normalised_spectrum(ix: Index) -> Expr {
 }
 
 /// V = log(mean_{m!=0} lambda_m) - mean_{m!=0} log lambda_m (docs/math.md section 6.1).
-fn builtin_v() -> Expr {
+pub(crate) fn builtin_v() -> Expr {
     bin(
         BinOp::Sub,
         func(Func::Log, agg(AggOp::Mean, "m", true, lam("m"))),
@@ -743,7 +743,7 @@ fn builtin_v() -> Expr {
 }
 
 /// M1 = sqrt(sum_{m!=0} (x_m - 1/(K-1))^2) (docs/math.md section 7.1).
-fn builtin_m1() -> Expr {
+pub(crate) fn builtin_m1() -> Expr {
     let d = bin(
         BinOp::Sub,
         normalised_spectrum(bound("m")),
@@ -756,7 +756,7 @@ fn builtin_m1() -> Expr {
 }
 
 /// M2 = 1 - sum_{m!=0} lambda_m / (sqrt(K-1) sqrt(sum_m lambda_m^2)) (docs/math.md section 7.1).
-fn builtin_m2() -> Expr {
+pub(crate) fn builtin_m2() -> Expr {
     let norm = func(
         Func::Sqrt,
         agg(AggOp::Sum, "m", false, Expr::Pow(Box::new(lam("m")), 2)),
@@ -773,7 +773,7 @@ fn builtin_m2() -> Expr {
 }
 
 /// M3 = sum_{m!=0} x_m log((K-1) x_m) (docs/math.md section 7.1).
-fn builtin_m3() -> Expr {
+pub(crate) fn builtin_m3() -> Expr {
     let x = || normalised_spectrum(bound("m"));
     agg(
         AggOp::Sum,

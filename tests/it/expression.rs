@@ -828,10 +828,11 @@ fn inline_dual_numbers_give_the_vec_dual_enclosures() {
     }
 }
 
-/// V and M2 restated: identical enclosures (the same operations in the same order); dV/dt by
-/// automatic differentiation (other operations): the language and the built-in enclosure both
-/// contain the built-in enclosure at 256 bits, and their widths are within a factor 4 of each
-/// other, at K = 4, 8, 16 on inari and MPFR-128.
+/// V and M2 restated: identical enclosures (the same operations in the same order); `d/dt V`
+/// is the closed form (identical to `enclose_v_rate`) and contains the 256-bit reference; by
+/// automatic differentiation (other operations, the path of other flows) the language and the
+/// built-in chain-rule enclosure both contain the reference and their widths are within a factor
+/// 4 of each other, at K = 4, 8, 16 on inari and MPFR-128.
 #[test]
 fn language_and_builtin_enclosures_agree_with_a_256_bit_reference() {
     fn check<T: Enclosure + Scalar>(k: usize, prec: u32) {
@@ -847,7 +848,15 @@ fn language_and_builtin_enclosures_agree_with_a_256_bit_reference() {
         let reference = enclose_lyapunov_rate(&r, &enclose_balanced_field(&r));
         assert!(reference.width_upper() < 1e-60, "K = {k}");
         let builtin = enclose_lyapunov_rate(&x, &enclose_balanced_field(&x));
-        let ad = eval("d/dt V", &x, prec);
+        // `d/dt V` is compiled to the closed form of spectral::rates (identical to it); the
+        // dual-number path (other flows) is checked on the same expression without it.
+        let closed = eval("d/dt V", &x, prec);
+        assert_eq!(closed, enclose_v_rate(&x), "closed form, K = {k}");
+        let e = normalise(&parse_expr("d/dt V").unwrap(), k);
+        let dual = compile(&[&e], k, StateKind::Balanced, "d/dt V")
+            .unwrap()
+            .without_closed_forms();
+        let ad = eval_pointwise(&dual, &x, prec).unwrap().remove(0);
         // Compare at the reference's precision: exact ends of both.
         let lift = |e: &T| {
             let (lo, hi) = (e.lower_exact().unwrap(), e.upper_exact().unwrap());
@@ -856,6 +865,10 @@ fn language_and_builtin_enclosures_agree_with_a_256_bit_reference() {
         assert!(
             contains(&lift(&ad), &reference),
             "d/dt V contains the reference, K = {k}"
+        );
+        assert!(
+            contains(&lift(&closed), &reference),
+            "the closed form contains it, K = {k}"
         );
         assert!(
             contains(&lift(&builtin), &reference),
@@ -1041,4 +1054,141 @@ fn language_region_claims_refuse_symmetry_and_unsupported_k() {
         parse_claims(&eq, Path::new("t.toml")).unwrap_err().field,
         "expression"
     );
+}
+
+// ---- d/dt of a built-in along the built-in flow: the closed form (docs/math.md section 11) ----
+
+use hadacert::spectral::rates::{
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_v_rate,
+};
+
+/// Exact balanced states at K: the C4 progression `m / 2`, a state with `lambda_0 != 0`, and two
+/// from a seeded xorshift (numerators 1..=997 over 61 and 7).
+fn exact_states(k: usize) -> Vec<Vec<Rational>> {
+    let mut seed = 0x2545_f491_4f6c_dd1du64 ^ k as u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % 997 + 1) as i64
+    };
+    let mut out = vec![
+        (0..k).map(|m| Rational::from((m as i64, 2))).collect(),
+        (0..k)
+            .map(|m| Rational::from((2 * m as i64 + 3, 5)))
+            .collect(),
+    ];
+    for den in [61, 7] {
+        out.push((0..k).map(|_| Rational::from((next(), den))).collect());
+    }
+    out
+}
+
+fn compiled(text: &str, k: usize) -> hadacert::expr::Program {
+    let e = normalise(&parse_expr(text).unwrap(), k);
+    compile(&[&e], k, StateKind::Balanced, text).unwrap()
+}
+
+/// `d/dt V`, `d/dt M2`, `d/dt M3`, `d/dt (M1^2)` along the built-in balanced flow compile to the
+/// closed forms of `spectral::rates` (no dual numbers): bitwise the built-in enclosures, on inari
+/// and MPFR-128, at K = 4, 8, 16 and several exact states; `d/dt M1` is `d(M1^2)/dt / (2 M1)`.
+/// Each meets the enclosure by dual numbers of the same expression (another enclosure of the same
+/// number).
+#[test]
+fn ddt_of_a_builtin_along_the_builtin_flow_is_its_closed_form() {
+    fn check<T: Enclosure + Scalar>(k: usize, prec: u32) {
+        type Rate<T> = fn(&[T]) -> T;
+        let rates: [(&str, Rate<T>); 4] = [
+            ("d/dt V", enclose_v_rate::<T>),
+            ("d/dt M2", enclose_m2_rate::<T>),
+            ("d/dt M3", enclose_m3_rate::<T>),
+            ("d/dt (M1^2)", enclose_m1_sq_rate::<T>),
+        ];
+        for exact in exact_states(k) {
+            let x: Vec<T> = exact.iter().map(|q| T::from_rational(q, prec)).collect();
+            for (text, builtin) in rates {
+                let prog = compiled(text, k);
+                assert_eq!(prog.closed_forms(), 1, "{text}");
+                assert!(!prog.needs_tangent(), "{text}: no dual numbers");
+                let now = eval_pointwise(&prog, &x, prec).unwrap().remove(0);
+                let want = builtin(&x);
+                assert!(want.is_finite(), "{text}, K = {k}");
+                assert_eq!(now, want, "{text}, K = {k}, {exact:?}");
+                let dual = prog.without_closed_forms();
+                assert!(dual.needs_tangent() && dual.closed_forms() == 0);
+                let by_duals = eval_pointwise(&dual, &x, prec).unwrap().remove(0);
+                assert!(by_duals.is_finite(), "{text}");
+                assert!(
+                    by_duals.intersect(&now).is_some(),
+                    "{text}: duals meet the closed form, K = {k}"
+                );
+            }
+            let prog = compiled("d/dt M1", k);
+            assert_eq!(prog.closed_forms(), 1);
+            let two = T::from_rational(&Rational::from(2), prec);
+            let want = enclose_m1_sq_rate(&x) / &(two * &enclose_m1(&x));
+            assert_eq!(eval_pointwise(&prog, &x, prec).unwrap().remove(0), want);
+        }
+    }
+    for k in [4, 8, 16] {
+        check::<Ival>(k, 53);
+        check::<MpfrInterval>(k, 128);
+    }
+}
+
+/// The closed forms hold along the built-in balanced flow only: with weight decay, label
+/// smoothing or a temperature, on the unbalanced state, and for a compound expression, `d/dt`
+/// stays by dual numbers (and then gives what the program compiled without closed forms gives).
+/// Where V or M3 may be undefined (some `lambda_m`, m != 0, not certainly positive) the closed
+/// form decides nothing (not finite).
+#[test]
+fn closed_forms_only_along_the_builtin_flow_and_where_the_quantity_is_defined() {
+    let x: Vec<MpfrInterval> = state(8, 128);
+    for p in [
+        params("1/10", "0", "1"),
+        params("0", "1/10", "1"),
+        params("0", "0", "2"),
+    ] {
+        let prog = compiled("d/dt V + d/dt M2", 8);
+        assert_eq!(prog.closed_forms(), 2);
+        let flowed = prog.clone().with_flow_params(p.clone());
+        assert_eq!(flowed.closed_forms(), 0);
+        assert!(flowed.needs_tangent());
+        assert_eq!(flowed.flow_params(), &p);
+        let by_duals = prog.without_closed_forms().with_flow_params(p);
+        assert_eq!(
+            eval_pointwise(&flowed, &x, 128).unwrap(),
+            eval_pointwise(&by_duals, &x, 128).unwrap()
+        );
+    }
+    // The default parameters keep the closed forms.
+    let prog = compiled("d/dt V", 8).with_flow_params(FlowParams::default());
+    assert_eq!(prog.closed_forms(), 1);
+    for text in [
+        "d/dt (V + M2)",
+        "d/dt (2 * V)",
+        "d/dt M4",
+        "d/dt L",
+        "d/dt lambda_1",
+    ] {
+        assert_eq!(compiled(text, 8).closed_forms(), 0, "{text}");
+    }
+    let e = normalise(&parse_expr("d/dt V").unwrap(), 4);
+    let unbalanced = compile(&[&e], 4, StateKind::Unbalanced, "d/dt V").unwrap();
+    assert_eq!(unbalanced.closed_forms(), 0);
+    assert!(unbalanced.needs_tangent());
+    // lambda_2 = 0: V and M3 are undefined (log 0), their rates decide nothing; M2 is defined.
+    let mut z: Vec<MpfrInterval> = state(8, 128);
+    z[2] = MpfrInterval::from_i64(0, 128);
+    for text in ["d/dt V", "d/dt M3"] {
+        let r = eval_pointwise(&compiled(text, 8), &z, 128)
+            .unwrap()
+            .remove(0);
+        assert!(!r.is_finite(), "{text}: {r:?}");
+    }
+    let m2 = eval_pointwise(&compiled("d/dt M2", 8), &z, 128)
+        .unwrap()
+        .remove(0);
+    assert_eq!(m2, enclose_m2_rate(&z));
+    assert!(m2.is_finite());
 }
