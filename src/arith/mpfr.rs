@@ -313,12 +313,53 @@ fn product_into(dst: &mut MpfrInterval, a: &MpfrInterval, b: &MpfrInterval) {
     } else if nonpos(b) {
         ((a2, b1), (a1, b1))
     } else {
-        // both straddle 0: four products (rare), as in `product`
-        *dst = product(a, b);
+        // both straddle 0: four products, as in `product` (the same roundings and the same
+        // choice between equal candidates), the second candidate of each end in a scratch float
+        straddle_into(dst, a, b);
         return;
     };
     mul_down_into(&mut dst.lo, lo_pair.0, lo_pair.1);
     mul_up_into(&mut dst.hi, hi_pair.0, hi_pair.1);
+}
+
+thread_local! {
+    /// Scratch float of [`straddle_into`] (its storage kept from call to call).
+    static STRADDLE: std::cell::RefCell<Float> = std::cell::RefCell::new(Float::new(64));
+}
+
+/// `dst <- a * b` for finite factors that both straddle 0, at `dst`'s precision (which must
+/// be `a.pair_prec(b)`): `[min_nan(a_lo b_hi, a_hi b_lo) rounded down, max_nan(a_lo b_lo,
+/// a_hi b_hi) rounded up]`, exactly as [`product`] computes it (including which of two equal
+/// candidates is kept, and the `MpfrMulStraddleLower` mutant), without allocating.
+fn straddle_into(dst: &mut MpfrInterval, a: &MpfrInterval, b: &MpfrInterval) {
+    let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+    STRADDLE.with(|cell| {
+        let mut t = cell.borrow_mut();
+        let p = dst.lo.prec();
+        if t.prec() != p {
+            t.set_prec(p);
+        }
+        // lower end: min_nan(round_down(a1 b2), round_down(a2 b1))
+        assign_down(&mut dst.lo, a1 * b2);
+        assign_down(&mut t, a2 * b1);
+        if dst.lo.is_nan() || t.is_nan() {
+            dst.lo = Float::with_val(p, Special::Nan);
+        } else if *t < dst.lo {
+            std::mem::swap(&mut dst.lo, &mut t);
+        }
+        if crate::mutation::active(crate::mutation::Mutant::MpfrMulStraddleLower) {
+            // mutant (as in `product`): the lower end taken from the pair (a_lo, b_lo)
+            assign_down(&mut dst.lo, a1 * b1);
+        }
+        // upper end: max_nan(round_up(a1 b1), round_up(a2 b2))
+        assign_up(&mut dst.hi, a1 * b1);
+        assign_up(&mut t, a2 * b2);
+        if dst.hi.is_nan() || t.is_nan() {
+            dst.hi = Float::with_val(p, Special::Nan);
+        } else if *t > dst.hi {
+            std::mem::swap(&mut dst.hi, &mut t);
+        }
+    });
 }
 
 impl num_traits::Zero for MpfrInterval {

@@ -176,11 +176,28 @@ fn matvec<T: Enclosure>(a: &DMatrix<T>, r: &[T]) -> Vec<T> {
         .map(|i| {
             let mut acc = a[(i, 0)].clone() * &r[0];
             for j in 1..r.len() {
-                acc += a[(i, j)].clone() * &r[j];
+                // the same enclosure as `acc += a_ij.clone() * r_j`, without the temporary
+                acc.add_product(&a[(i, j)], &r[j]);
             }
             acc
         })
         .collect()
+}
+
+/// `a b`, the same enclosures as nalgebra's `a * b` on these types: entry `(i, j)` is the
+/// products `a_ik b_kj` rounded outward and summed in the order k = 0, 1, ... (nalgebra's
+/// generic product accumulates column by column in that order; its factors `alpha = 1` and
+/// `beta = 1` are exact), the sum fused with [`crate::arith::Ring::add_product`] instead of a
+/// clone per term.
+fn mat_mul<T: Enclosure>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    assert_eq!(a.ncols(), b.nrows(), "matrix product: dimensions mismatch");
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        let mut acc = a[(i, 0)].clone() * &b[(0, j)];
+        for k in 1..a.ncols() {
+            acc.add_product(&a[(i, k)], &b[(k, j)]);
+        }
+        acc
+    })
 }
 
 fn describe<T: Enclosure>(x: &[T]) -> Vec<(String, String)> {
@@ -242,7 +259,7 @@ fn apriori<T: Enclosure, F: VectorField>(
 fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> Option<DMatrix<T>> {
     let n = q.nrows();
     let p = q.transpose();
-    let mut e = &p * q;
+    let mut e = mat_mul(&p, q);
     for i in 0..n {
         e[(i, i)] -= T::one();
     }
@@ -266,7 +283,7 @@ fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> O
         let id = if i == j { T::one() } else { T::zero() };
         id - &e[(i, j)] + &band
     });
-    Some(inv_ie * p)
+    Some(mat_mul(&inv_ie, &p))
 }
 
 /// Integrate `x' = F(x)` from the initial enclosure `x0` over `[0, t_end]`.
@@ -424,12 +441,12 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             return Err(IntegrationError::NotFinite { t: t.to_f64() });
         }
         // Range over [t, t + h].
+        let mut hp = T::one();
+        for _ in 0..p {
+            hp = hp * &hbox;
+        }
         let range: Vec<T> = (0..n)
             .map(|i| {
-                let mut hp = T::one();
-                for _ in 0..p {
-                    hp = hp * &hbox;
-                }
                 let poly = horner(&coefs_x[i][..p], &hbox) + &(coefs_b[i][p].clone() * &hp);
                 poly.intersect(&b[i]).unwrap_or_else(|| b[i].clone())
             })
@@ -523,12 +540,21 @@ fn lohner_update<T: Enclosure>(
             low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
         })
         .collect();
-    // J = sum_{k<q} D x_k(X) h^k
+    // J = sum_{k<q} D x_k(X) h^k, by Horner's rule on the partials (as `horner` on the
+    // column of partials, each read in place when it exists)
     let jac = DMatrix::from_fn(n, n, |i, j| {
-        let col: Vec<T> = coefs_d.coefs(i)[..q].iter().map(|d| d.partial(j)).collect();
-        horner(&col, ht)
+        let d = &coefs_d.coefs(i)[..q];
+        let mut acc = d[q - 1].partial(j);
+        for dk in d[..q - 1].iter().rev() {
+            acc = acc * ht;
+            match dk.grad.get(j) {
+                Some(g) => acc += g,
+                None => acc += &dk.partial(j),
+            }
+        }
+        acc
     });
-    let m = &jac * a;
+    let m = mat_mul(&jac, a);
     let direct: Vec<T> = matvec(&m, r)
         .into_iter()
         .zip(&y)
@@ -562,7 +588,7 @@ fn lohner_update<T: Enclosure>(
     let q_t = DMatrix::from_fn(n, n, |i, j| T::from_f64(qf[(i, j)], prec));
     let (new_a, new_r) = match enclose_inverse_near_orthogonal(&q_t, prec) {
         Some(inv) => {
-            let b_m = &inv * &m_sorted;
+            let b_m = mat_mul(&inv, &m_sorted);
             let shift: Vec<T> = y.iter().zip(&c1).map(|(yi, ci)| yi.clone() - ci).collect();
             let r1: Vec<T> = matvec(&b_m, &r_sorted)
                 .into_iter()
