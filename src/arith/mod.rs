@@ -85,6 +85,41 @@ pub trait Ring:
         *a += &*b;
         *b = diff;
     }
+    /// `self += a * b + c * d`, enclosing: the same enclosure as
+    /// `{ let mut t = a.clone() * b; t.add_product(c, d); *self += &t }` (the two products
+    /// rounded outward and summed, then the sum added). Backends override it to avoid the
+    /// temporary.
+    fn add_product_pair(&mut self, a: &Self, b: &Self, c: &Self, d: &Self) {
+        let mut t = a.clone() * b;
+        t.add_product(c, d);
+        *self += &t;
+    }
+    /// `out <- src`, an exact copy (the same value and precision as `src.clone()`); backends
+    /// override it to reuse `out`'s storage. The previous value of `out` is never read.
+    fn assign(out: &mut Self, src: &Self) {
+        out.clone_from(src);
+    }
+    /// `out <- a + b`, enclosing: the same enclosure as `a.clone() + b`, written into `out`
+    /// (whose previous value is never read); backends override it to reuse `out`'s storage.
+    fn add_into(out: &mut Self, a: &Self, b: &Self) {
+        *out = a.clone() + b;
+    }
+    /// `out <- a - b`, enclosing: the same enclosure as `a.clone() - b` (see [`Ring::add_into`]).
+    fn sub_into(out: &mut Self, a: &Self, b: &Self) {
+        *out = a.clone() - b;
+    }
+    /// `out <- a * b`, enclosing: the same enclosure as `a.clone() * b` (see [`Ring::add_into`]).
+    fn mul_into(out: &mut Self, a: &Self, b: &Self) {
+        *out = a.clone() * b;
+    }
+    /// `out <- -a`, exact on every backend here: the same value as `-a.clone()`.
+    fn neg_into(out: &mut Self, a: &Self) {
+        *out = -a.clone();
+    }
+    /// `out <- a * 2^k`, enclosing: the same enclosure as `a.mul_pow2(k)`.
+    fn mul_pow2_into(out: &mut Self, a: &Self, k: i32) {
+        *out = a.mul_pow2(k);
+    }
 }
 
 /// The working precision of a computation on `xs`: the largest precision among them (53 when
@@ -109,6 +144,11 @@ pub trait Field:
     fn from_rational(q: &Rational, prec: u32) -> Self;
     /// `1 / self`, enclosing (an interval containing 0 gives an unbounded enclosure).
     fn recip(&self) -> Self;
+    /// `out <- a / b`, enclosing: the same enclosure as `a.clone() / b`, written into `out`
+    /// (whose previous value is never read); backends override it to reuse `out`'s storage.
+    fn div_into(out: &mut Self, a: &Self, b: &Self) {
+        *out = a.clone() / b;
+    }
 }
 
 /// Real functions needed by the model. Interval backends enclose every result; f64 approximates.

@@ -7,7 +7,7 @@
 
 use super::{Enclosure, Field, Real, Ring};
 use rug::float::{Round, Special};
-use rug::ops::{AddAssignRound, AssignRound, MulAssignRound, SubAssignRound};
+use rug::ops::{AddAssignRound, AssignRound, MulAssignRound, NegAssign, SubAssignRound};
 use rug::{Float, Rational};
 use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -211,6 +211,59 @@ fn with_scratch<R>(p: u32, f: impl FnOnce(&mut MpfrInterval) -> R) -> R {
     })
 }
 
+thread_local! {
+    /// A second per-thread scratch interval, for [`Ring::add_product_pair`] (which needs two
+    /// products alive at once); see [`SCRATCH`].
+    static SCRATCH2: std::cell::RefCell<MpfrInterval> = std::cell::RefCell::new(MpfrInterval {
+        lo: Float::new(64),
+        hi: Float::new(64),
+    });
+}
+
+/// As [`with_scratch`], on the second scratch interval. `f` must not call `with_scratch2`.
+fn with_scratch2<R>(p: u32, f: impl FnOnce(&mut MpfrInterval) -> R) -> R {
+    SCRATCH2.with(|cell| {
+        let mut s = cell.borrow_mut();
+        set_ends_prec(&mut s, p);
+        f(&mut s)
+    })
+}
+
+/// Set both ends of `x` to precision `p` (their values become unspecified; no allocation when
+/// the precision is unchanged or the storage is large enough).
+fn set_ends_prec(x: &mut MpfrInterval, p: u32) {
+    if x.lo.prec() != p {
+        x.lo.set_prec(p);
+    }
+    if x.hi.prec() != p {
+        x.hi.set_prec(p);
+    }
+}
+
+/// `dst <- expr` rounded down to `dst`'s precision, in place: the same value as
+/// [`round_down`] at that precision (ternary value checked; the same mutant).
+fn assign_down<T>(dst: &mut Float, expr: T)
+where
+    Float: AssignRound<T, Round = Round, Ordering = Ordering>,
+{
+    if crate::mutation::active(crate::mutation::Mutant::LowerBoundRoundedUp) {
+        // mutant (as in `round_down`): the lower end rounded towards +inf, ternary value ignored
+        dst.assign_round(expr, Round::Up);
+        return;
+    }
+    let d = dst.assign_round(expr, Round::Down);
+    fix_down(dst, d);
+}
+
+/// `dst <- expr` rounded up to `dst`'s precision, in place: the same value as [`round_up`].
+fn assign_up<T>(dst: &mut Float, expr: T)
+where
+    Float: AssignRound<T, Round = Round, Ordering = Ordering>,
+{
+    let u = dst.assign_round(expr, Round::Up);
+    fix_up(dst, u);
+}
+
 /// `dst <- x * y` rounded down to `dst`'s precision (ternary value checked), in place.
 fn mul_down_into(dst: &mut Float, x: &Float, y: &Float) {
     if crate::mutation::active(crate::mutation::Mutant::LowerBoundRoundedUp) {
@@ -260,12 +313,53 @@ fn product_into(dst: &mut MpfrInterval, a: &MpfrInterval, b: &MpfrInterval) {
     } else if nonpos(b) {
         ((a2, b1), (a1, b1))
     } else {
-        // both straddle 0: four products (rare), as in `product`
-        *dst = product(a, b);
+        // both straddle 0: four products, as in `product` (the same roundings and the same
+        // choice between equal candidates), the second candidate of each end in a scratch float
+        straddle_into(dst, a, b);
         return;
     };
     mul_down_into(&mut dst.lo, lo_pair.0, lo_pair.1);
     mul_up_into(&mut dst.hi, hi_pair.0, hi_pair.1);
+}
+
+thread_local! {
+    /// Scratch float of [`straddle_into`] (its storage kept from call to call).
+    static STRADDLE: std::cell::RefCell<Float> = std::cell::RefCell::new(Float::new(64));
+}
+
+/// `dst <- a * b` for finite factors that both straddle 0, at `dst`'s precision (which must
+/// be `a.pair_prec(b)`): `[min_nan(a_lo b_hi, a_hi b_lo) rounded down, max_nan(a_lo b_lo,
+/// a_hi b_hi) rounded up]`, exactly as [`product`] computes it (including which of two equal
+/// candidates is kept, and the `MpfrMulStraddleLower` mutant), without allocating.
+fn straddle_into(dst: &mut MpfrInterval, a: &MpfrInterval, b: &MpfrInterval) {
+    let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+    STRADDLE.with(|cell| {
+        let mut t = cell.borrow_mut();
+        let p = dst.lo.prec();
+        if t.prec() != p {
+            t.set_prec(p);
+        }
+        // lower end: min_nan(round_down(a1 b2), round_down(a2 b1))
+        assign_down(&mut dst.lo, a1 * b2);
+        assign_down(&mut t, a2 * b1);
+        if dst.lo.is_nan() || t.is_nan() {
+            dst.lo = Float::with_val(p, Special::Nan);
+        } else if *t < dst.lo {
+            std::mem::swap(&mut dst.lo, &mut t);
+        }
+        if crate::mutation::active(crate::mutation::Mutant::MpfrMulStraddleLower) {
+            // mutant (as in `product`): the lower end taken from the pair (a_lo, b_lo)
+            assign_down(&mut dst.lo, a1 * b1);
+        }
+        // upper end: max_nan(round_up(a1 b1), round_up(a2 b2))
+        assign_up(&mut dst.hi, a1 * b1);
+        assign_up(&mut t, a2 * b2);
+        if dst.hi.is_nan() || t.is_nan() {
+            dst.hi = Float::with_val(p, Special::Nan);
+        } else if *t > dst.hi {
+            std::mem::swap(&mut dst.hi, &mut t);
+        }
+    });
 }
 
 impl num_traits::Zero for MpfrInterval {
@@ -531,6 +625,72 @@ impl Ring for MpfrInterval {
             std::mem::swap(b, s);
         });
     }
+    /// Both products into the two thread scratches (each exactly as `a.clone() * b`), their
+    /// sum rounded outward in the first, then added in place: the same enclosure as the
+    /// default body, without allocating.
+    fn add_product_pair(&mut self, a: &Self, b: &Self, c: &Self, d: &Self) {
+        with_scratch(a.pair_prec(b), |t| {
+            product_into(t, a, b);
+            with_scratch2(c.pair_prec(d), |s| {
+                product_into(s, c, d);
+                *t += &*s;
+            });
+            *self += &*t;
+        });
+    }
+    /// Copies both ends (their precision included) into `out`'s storage.
+    fn assign(out: &mut Self, src: &Self) {
+        out.lo.clone_from(&src.lo);
+        out.hi.clone_from(&src.hi);
+    }
+    /// `[a_lo + b_lo rounded down, a_hi + b_hi rounded up]` at the larger precision, in place:
+    /// the same roundings as `a.clone() + b` (`AddAssign`).
+    fn add_into(out: &mut Self, a: &Self, b: &Self) {
+        set_ends_prec(out, a.pair_prec(b));
+        let d = out.lo.assign_round(&a.lo + &b.lo, Round::Down);
+        fix_down(&mut out.lo, d);
+        let u = out.hi.assign_round(&a.hi + &b.hi, Round::Up);
+        fix_up(&mut out.hi, u);
+    }
+    /// `[a_lo - b_hi rounded down, a_hi - b_lo rounded up]` at the larger precision, in place:
+    /// the same roundings as `a.clone() - b` (`SubAssign`).
+    fn sub_into(out: &mut Self, a: &Self, b: &Self) {
+        set_ends_prec(out, a.pair_prec(b));
+        let d = out.lo.assign_round(&a.lo - &b.hi, Round::Down);
+        fix_down(&mut out.lo, d);
+        let u = out.hi.assign_round(&a.hi - &b.lo, Round::Up);
+        fix_up(&mut out.hi, u);
+    }
+    /// The same case split and roundings as `a.clone() * b` (`MulAssign`: two directed
+    /// products for non-negative finite factors, else the sign-case product), into `out`.
+    fn mul_into(out: &mut Self, a: &Self, b: &Self) {
+        set_ends_prec(out, a.pair_prec(b));
+        let both_nonneg = a.lo.cmp0().is_some_and(|o| o != Ordering::Less)
+            && b.lo.cmp0().is_some_and(|o| o != Ordering::Less)
+            && a.hi.is_finite()
+            && b.hi.is_finite();
+        if both_nonneg {
+            let d = out.lo.assign_round(&a.lo * &b.lo, Round::Down);
+            fix_down(&mut out.lo, d);
+            let u = out.hi.assign_round(&a.hi * &b.hi, Round::Up);
+            fix_up(&mut out.hi, u);
+        } else {
+            product_into(out, a, b);
+        }
+    }
+    /// Exact: `[-a_hi, -a_lo]`, each end keeping its precision, as `-a.clone()`.
+    fn neg_into(out: &mut Self, a: &Self) {
+        out.lo.clone_from(&a.hi);
+        out.lo.neg_assign();
+        out.hi.clone_from(&a.lo);
+        out.hi.neg_assign();
+    }
+    /// `[a_lo 2^k rounded down, a_hi 2^k rounded up]` at `a`'s precision, as `a.mul_pow2(k)`.
+    fn mul_pow2_into(out: &mut Self, a: &Self, k: i32) {
+        set_ends_prec(out, a.prec());
+        assign_down(&mut out.lo, &a.lo << k);
+        assign_up(&mut out.hi, &a.hi << k);
+    }
     fn prec(&self) -> u32 {
         self.lo.prec().max(self.hi.prec())
     }
@@ -562,6 +722,38 @@ impl Field for MpfrInterval {
     fn recip(&self) -> Self {
         let p = self.prec();
         MpfrInterval::point(Float::with_val(p, 1)) / self
+    }
+    /// For finite operands and a divisor excluding 0: the two directed quotients of the sign
+    /// cases of `a.clone() / b`, into `out`'s storage; every other case is `a.clone() / b`.
+    fn div_into(out: &mut Self, a: &Self, b: &Self) {
+        let divisor_excludes_zero =
+            b.lo.cmp0() == Some(Ordering::Greater) || b.hi.cmp0() == Some(Ordering::Less);
+        if !(a.is_finite() && b.is_finite() && divisor_excludes_zero) {
+            *out = a.clone() / b;
+            return;
+        }
+        // The sign cases of `Div` (the divisor excludes 0 here).
+        let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+        let a_nonneg = a1.cmp0() != Some(Ordering::Less);
+        let a_nonpos = a2.cmp0() != Some(Ordering::Greater);
+        let (lo_pair, hi_pair) = if b1.cmp0() == Some(Ordering::Greater) {
+            if a_nonneg {
+                ((a1, b2), (a2, b1))
+            } else if a_nonpos {
+                ((a1, b1), (a2, b2))
+            } else {
+                ((a1, b1), (a2, b1))
+            }
+        } else if a_nonneg {
+            ((a2, b2), (a1, b1))
+        } else if a_nonpos {
+            ((a2, b1), (a1, b2))
+        } else {
+            ((a2, b2), (a1, b2))
+        };
+        set_ends_prec(out, a.pair_prec(b));
+        assign_down(&mut out.lo, lo_pair.0 / lo_pair.1);
+        assign_up(&mut out.hi, hi_pair.0 / hi_pair.1);
     }
 }
 

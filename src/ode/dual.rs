@@ -76,52 +76,103 @@ impl<T: Real> num_traits::One for Dual<T> {
     }
 }
 
-impl<'a, T: Real> Add<&'a Dual<T>> for Dual<T> {
-    type Output = Dual<T>;
-    fn add(self, rhs: &'a Dual<T>) -> Dual<T> {
-        let grad = combine(
-            &self.grad,
-            &rhs.grad,
-            |x, y| x.clone() + y,
-            |x, _| x.clone(),
-        );
-        Dual {
-            value: self.value + &rhs.value,
-            grad,
+// The binary operations work in place on `self` (the assignments below); each computes the
+// same enclosures, in the same order, as the value-and-gradient formulas written in its
+// comment, which are those of `combine`: an empty gradient is a constant's, a one-sided
+// gradient is copied, scaled or negated, never added to zeros.
+
+impl<'a, T: Real> AddAssign<&'a Dual<T>> for Dual<T> {
+    /// `value + rhs.value`; gradient `x + y` (one-sided: the varying side's gradient).
+    fn add_assign(&mut self, rhs: &'a Dual<T>) {
+        match (self.grad.is_empty(), rhs.grad.is_empty()) {
+            (_, true) => {}
+            (true, false) => self.grad = rhs.grad.clone(),
+            (false, false) => {
+                self.grad.truncate(rhs.grad.len());
+                for (x, y) in self.grad.iter_mut().zip(&rhs.grad) {
+                    *x += y;
+                }
+            }
         }
+        self.value += &rhs.value;
     }
 }
 
-impl<'a, T: Real> Sub<&'a Dual<T>> for Dual<T> {
-    type Output = Dual<T>;
-    fn sub(self, rhs: &'a Dual<T>) -> Dual<T> {
-        let grad = combine(
-            &self.grad,
-            &rhs.grad,
-            |x, y| x.clone() - y,
-            |x, left| if left { x.clone() } else { -x.clone() },
-        );
-        Dual {
-            value: self.value - &rhs.value,
-            grad,
+impl<'a, T: Real> SubAssign<&'a Dual<T>> for Dual<T> {
+    /// `value - rhs.value`; gradient `x - y` (one-sided: `x`, or `-y`).
+    fn sub_assign(&mut self, rhs: &'a Dual<T>) {
+        match (self.grad.is_empty(), rhs.grad.is_empty()) {
+            (_, true) => {}
+            (true, false) => self.grad = rhs.grad.iter().map(|y| -y.clone()).collect(),
+            (false, false) => {
+                self.grad.truncate(rhs.grad.len());
+                for (x, y) in self.grad.iter_mut().zip(&rhs.grad) {
+                    *x -= y;
+                }
+            }
         }
+        self.value -= &rhs.value;
     }
 }
 
-impl<'a, T: Real> Mul<&'a Dual<T>> for Dual<T> {
-    type Output = Dual<T>;
-    fn mul(self, rhs: &'a Dual<T>) -> Dual<T> {
+impl<'a, T: Real> MulAssign<&'a Dual<T>> for Dual<T> {
+    /// `a b` with `a = self.value`, `b = rhs.value`; gradient `x b + y a` (one-sided: `x b`,
+    /// or `y a`), every term with the old `a`.
+    fn mul_assign(&mut self, rhs: &'a Dual<T>) {
         let (a, b) = (&self.value, &rhs.value);
-        let grad = combine(
-            &self.grad,
-            &rhs.grad,
-            |x, y| x.clone() * b + &(y.clone() * a),
-            |x, left| if left { x.clone() * b } else { x.clone() * a },
-        );
-        Dual {
-            value: self.value.clone() * &rhs.value,
-            grad,
+        match (self.grad.is_empty(), rhs.grad.is_empty()) {
+            (true, true) => {}
+            (false, true) => {
+                for x in self.grad.iter_mut() {
+                    *x *= b;
+                }
+            }
+            (true, false) => self.grad = rhs.grad.iter().map(|y| y.clone() * a).collect(),
+            (false, false) => {
+                self.grad.truncate(rhs.grad.len());
+                for (x, y) in self.grad.iter_mut().zip(&rhs.grad) {
+                    *x *= b;
+                    x.add_product(y, a);
+                }
+            }
         }
+        self.value *= &rhs.value;
+    }
+}
+
+macro_rules! by_assign {
+    ($($tr:ident $f:ident $tra:ident $fa:ident;)*) => {$(
+        impl<'a, T: Real> $tr<&'a Dual<T>> for Dual<T> {
+            type Output = Dual<T>;
+            fn $f(mut self, rhs: &'a Dual<T>) -> Dual<T> {
+                $tra::$fa(&mut self, rhs);
+                self
+            }
+        }
+    )*};
+}
+
+by_assign! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+}
+
+/// `out` resized to `n` entries (new entries cloned from `proto`; their values are then
+/// overwritten by the caller).
+fn fit<T: Clone>(out: &mut Vec<T>, n: usize, proto: &T) {
+    if out.len() > n {
+        out.truncate(n);
+    } else if out.len() < n {
+        out.resize(n, proto.clone());
+    }
+}
+
+/// `out <- src` entry by entry, in `out`'s storage.
+fn grad_assign<T: Real>(out: &mut Vec<T>, src: &[T]) {
+    fit(out, src.len(), &src[0]);
+    for (o, g) in out.iter_mut().zip(src) {
+        T::assign(o, g);
     }
 }
 
@@ -153,10 +204,7 @@ macro_rules! owned_forwarding {
             fn $f(self, rhs: Dual<T>) -> Dual<T> { $tr::$f(self, &rhs) }
         }
         impl<T: Real> $tra<Dual<T>> for Dual<T> {
-            fn $fa(&mut self, rhs: Dual<T>) { *self = $tr::$f(self.clone(), &rhs); }
-        }
-        impl<'a, T: Real> $tra<&'a Dual<T>> for Dual<T> {
-            fn $fa(&mut self, rhs: &'a Dual<T>) { *self = $tr::$f(self.clone(), rhs); }
+            fn $fa(&mut self, rhs: Dual<T>) { $tra::$fa(self, &rhs); }
         }
     )*};
 }
@@ -185,6 +233,115 @@ impl<T: Real> Neg for Dual<T> {
 }
 
 impl<T: Real> Ring for Dual<T> {
+    /// The same enclosures as `*self += a.clone() * b`: the product's gradient terms (`x b +
+    /// y a` as [`Ring::add_product_pair`], one-sided `x b` or `y a` as [`Ring::add_product`])
+    /// added into `self`'s gradient in place (copied when `self` is a constant), then
+    /// `value += a.value b.value`.
+    fn add_product(&mut self, a: &Self, b: &Self) {
+        let (av, bv) = (&a.value, &b.value);
+        match (a.grad.is_empty(), b.grad.is_empty()) {
+            (true, true) => {}
+            _ if self.grad.is_empty() => {
+                self.grad = combine(
+                    &a.grad,
+                    &b.grad,
+                    |x, y| x.clone() * bv + &(y.clone() * av),
+                    |x, left| if left { x.clone() * bv } else { x.clone() * av },
+                );
+            }
+            (false, true) => {
+                self.grad.truncate(a.grad.len());
+                for (g, x) in self.grad.iter_mut().zip(&a.grad) {
+                    g.add_product(x, bv);
+                }
+            }
+            (true, false) => {
+                self.grad.truncate(b.grad.len());
+                for (g, y) in self.grad.iter_mut().zip(&b.grad) {
+                    g.add_product(y, av);
+                }
+            }
+            (false, false) => {
+                let n = a.grad.len().min(b.grad.len());
+                self.grad.truncate(n);
+                for ((g, x), y) in self.grad.iter_mut().zip(&a.grad).zip(&b.grad) {
+                    g.add_product_pair(x, bv, y, av);
+                }
+            }
+        }
+        self.value.add_product(av, bv);
+    }
+    /// Value and gradient entries copied into `out`'s storage.
+    fn assign(out: &mut Self, src: &Self) {
+        T::assign(&mut out.value, &src.value);
+        fit(&mut out.grad, src.grad.len(), &src.value);
+        for (o, g) in out.grad.iter_mut().zip(&src.grad) {
+            T::assign(o, g);
+        }
+    }
+    /// The same enclosures as `a.clone() + b`, into `out`'s storage.
+    fn add_into(out: &mut Self, a: &Self, b: &Self) {
+        T::add_into(&mut out.value, &a.value, &b.value);
+        match (a.grad.is_empty(), b.grad.is_empty()) {
+            (true, true) => out.grad.clear(),
+            (false, true) => grad_assign(&mut out.grad, &a.grad),
+            (true, false) => grad_assign(&mut out.grad, &b.grad),
+            (false, false) => {
+                fit(&mut out.grad, a.grad.len().min(b.grad.len()), &a.value);
+                for ((o, x), y) in out.grad.iter_mut().zip(&a.grad).zip(&b.grad) {
+                    T::add_into(o, x, y);
+                }
+            }
+        }
+    }
+    /// The same enclosures as `a.clone() - b`, into `out`'s storage.
+    fn sub_into(out: &mut Self, a: &Self, b: &Self) {
+        T::sub_into(&mut out.value, &a.value, &b.value);
+        match (a.grad.is_empty(), b.grad.is_empty()) {
+            (true, true) => out.grad.clear(),
+            (false, true) => grad_assign(&mut out.grad, &a.grad),
+            (true, false) => {
+                fit(&mut out.grad, b.grad.len(), &b.value);
+                for (o, y) in out.grad.iter_mut().zip(&b.grad) {
+                    T::neg_into(o, y);
+                }
+            }
+            (false, false) => {
+                fit(&mut out.grad, a.grad.len().min(b.grad.len()), &a.value);
+                for ((o, x), y) in out.grad.iter_mut().zip(&a.grad).zip(&b.grad) {
+                    T::sub_into(o, x, y);
+                }
+            }
+        }
+    }
+    /// The same enclosures as `a.clone() * b` (gradient `x b + y a`, one-sided `x b` or
+    /// `y a`), into `out`'s storage.
+    fn mul_into(out: &mut Self, a: &Self, b: &Self) {
+        let (av, bv) = (&a.value, &b.value);
+        match (a.grad.is_empty(), b.grad.is_empty()) {
+            (true, true) => out.grad.clear(),
+            (false, true) => {
+                fit(&mut out.grad, a.grad.len(), av);
+                for (o, x) in out.grad.iter_mut().zip(&a.grad) {
+                    T::mul_into(o, x, bv);
+                }
+            }
+            (true, false) => {
+                fit(&mut out.grad, b.grad.len(), av);
+                for (o, y) in out.grad.iter_mut().zip(&b.grad) {
+                    T::mul_into(o, y, av);
+                }
+            }
+            (false, false) => {
+                fit(&mut out.grad, a.grad.len().min(b.grad.len()), av);
+                for ((o, x), y) in out.grad.iter_mut().zip(&a.grad).zip(&b.grad) {
+                    T::mul_into(o, x, bv);
+                    o.add_product(y, av);
+                }
+            }
+        }
+        T::mul_into(&mut out.value, av, bv);
+    }
     fn prec(&self) -> u32 {
         self.value.prec()
     }

@@ -25,7 +25,7 @@
 
 use super::dual::Dual;
 use super::tape::record;
-use super::taylor::{horner, taylor_coefficients, TaylorError};
+use super::taylor::{horner, TaylorError, TaylorWorkspace};
 use super::VectorField;
 use crate::arith::Enclosure;
 use nalgebra::DMatrix;
@@ -176,11 +176,28 @@ fn matvec<T: Enclosure>(a: &DMatrix<T>, r: &[T]) -> Vec<T> {
         .map(|i| {
             let mut acc = a[(i, 0)].clone() * &r[0];
             for j in 1..r.len() {
-                acc += a[(i, j)].clone() * &r[j];
+                // the same enclosure as `acc += a_ij.clone() * r_j`, without the temporary
+                acc.add_product(&a[(i, j)], &r[j]);
             }
             acc
         })
         .collect()
+}
+
+/// `a b`, the same enclosures as nalgebra's `a * b` on these types: entry `(i, j)` is the
+/// products `a_ik b_kj` rounded outward and summed in the order k = 0, 1, ... (nalgebra's
+/// generic product accumulates column by column in that order; its factors `alpha = 1` and
+/// `beta = 1` are exact), the sum fused with [`crate::arith::Ring::add_product`] instead of a
+/// clone per term.
+fn mat_mul<T: Enclosure>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    assert_eq!(a.ncols(), b.nrows(), "matrix product: dimensions mismatch");
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        let mut acc = a[(i, 0)].clone() * &b[(0, j)];
+        for k in 1..a.ncols() {
+            acc.add_product(&a[(i, k)], &b[(k, j)]);
+        }
+        acc
+    })
 }
 
 fn describe<T: Enclosure>(x: &[T]) -> Vec<(String, String)> {
@@ -242,7 +259,7 @@ fn apriori<T: Enclosure, F: VectorField>(
 fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> Option<DMatrix<T>> {
     let n = q.nrows();
     let p = q.transpose();
-    let mut e = &p * q;
+    let mut e = mat_mul(&p, q);
     for i in 0..n {
         e[(i, i)] -= T::one();
     }
@@ -266,7 +283,7 @@ fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> O
         let id = if i == j { T::one() } else { T::zero() };
         id - &e[(i, j)] + &band
     });
-    Some(inv_ie * p)
+    Some(mat_mul(&inv_ie, &p))
 }
 
 /// Integrate `x' = F(x)` from the initial enclosure `x0` over `[0, t_end]`.
@@ -293,6 +310,13 @@ pub fn integrate<T: Enclosure, F: VectorField>(
     let mut box_now: Vec<T> = x0.to_vec();
     let mut t = Rational::new();
     let mut steps: Vec<Step<T>> = Vec::new();
+    // Taylor buffers reused from step to step: over X (or the jet over hull(X, c)), over B,
+    // at c and the Jacobian's jet.
+    let mut ws_x: TaylorWorkspace<T> = TaylorWorkspace::new();
+    let mut ws_jet: TaylorWorkspace<Dual<T>> = TaylorWorkspace::new();
+    let mut ws_b: TaylorWorkspace<T> = TaylorWorkspace::new();
+    let mut ws_c: TaylorWorkspace<T> = TaylorWorkspace::new();
+    let mut ws_d: TaylorWorkspace<Dual<T>> = TaylorWorkspace::new();
     if x0.iter().any(|x| !x.is_finite()) {
         return Err(IntegrationError::NotFinite { t: 0.0 });
     }
@@ -318,18 +342,19 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         // With the Jacobian to full order (q = p, C^1 Lohner), the Taylor coefficients with
         // their gradients over hull(X, c) are computed once: their values (enclosures over a
         // box containing X) serve as the coefficients over X.
-        let jet = if q >= p && n <= opts.lohner_max_dim {
-            Some(taylor_coefficients(&tape, &jet_start(&x_box, &c), p, prec)?)
+        let use_jet = q >= p && n <= opts.lohner_max_dim;
+        let jet_values: Vec<Vec<T>>;
+        let coefs_x: Vec<&[T]> = if use_jet {
+            ws_jet.compute(&tape, &jet_start(&x_box, &c), p, prec)?;
+            jet_values = (0..n)
+                .map(|i| ws_jet.coefs(i).iter().map(|v| v.value.clone()).collect())
+                .collect();
+            jet_values.iter().map(|v| v.as_slice()).collect()
         } else {
-            None
+            ws_x.compute(&tape, &x_box, p, prec)?;
+            (0..n).map(|i| ws_x.coefs(i)).collect()
         };
-        let coefs_x = match &jet {
-            Some(d) => d
-                .iter()
-                .map(|ci| ci.iter().map(|v| v.value.clone()).collect())
-                .collect(),
-            None => taylor_coefficients(&tape, &x_box, p, prec)?,
-        };
+        let jet = if use_jet { Some(&ws_jet) } else { None };
 
         // Step size from the last two coefficients.
         let scale = 1.0 + x_box.iter().map(|x| x.mag_upper()).fold(0.0, f64::max);
@@ -352,7 +377,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         let remaining = Rational::from(t_end - &t);
         // Find h: the a-priori enclosure B must validate and the Lagrange remainder
         // h^p x_p(B) must be within the tolerance (x_p over the wide box B is what limits h).
-        let (h_rat, b_valid, b, coefs_b) = loop {
+        let (h_rat, b_valid, b) = loop {
             if h < opts.min_step {
                 return Err(IntegrationError::StepTooSmall {
                     t: t.to_f64(),
@@ -374,15 +399,14 @@ pub fn integrate<T: Enclosure, F: VectorField>(
                 h /= 2.0;
                 continue;
             };
-            let coefs_b = taylor_coefficients(&tape, &b, p, prec)?;
+            ws_b.compute(&tape, &b, p, prec)?;
             let hf = h_rat.to_f64();
-            let rem = coefs_b
-                .iter()
-                .map(|ci| ci[p].mag_upper())
+            let rem = (0..n)
+                .map(|i| ws_b.coefs(i)[p].mag_upper())
                 .fold(0.0, f64::max)
                 * hf.powi(p as i32);
             if rem.is_finite() && rem <= opts.remainder_factor * tol {
-                break (h_rat, b_valid, b, coefs_b);
+                break (h_rat, b_valid, b);
             }
             let shrink = if rem.is_finite() && rem > 0.0 {
                 0.9 * (tol / rem).powf(1.0 / p as f64)
@@ -391,6 +415,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             };
             h = hf * shrink.clamp(0.1, 0.9);
         };
+        let coefs_b: Vec<&[T]> = (0..n).map(|i| ws_b.coefs(i)).collect();
         let ht = T::from_rational(&h_rat, prec);
         let hbox = T::zero().hull(&ht);
         let mut h_pow_p = T::one();
@@ -408,30 +433,20 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             (end, c1, id, r1)
         } else {
             self::lohner_update(
-                &tape,
-                &x_box,
-                &c,
-                &a,
-                &r,
-                &coefs_x,
-                &coefs_b,
-                jet.as_deref(),
-                &ht,
-                p,
-                q,
-                prec,
+                &tape, &x_box, &c, &a, &r, &coefs_x, &coefs_b, jet, &mut ws_c, &mut ws_d, &ht, p,
+                q, prec,
             )?
         };
         if end.iter().any(|e| !e.is_finite()) {
             return Err(IntegrationError::NotFinite { t: t.to_f64() });
         }
         // Range over [t, t + h].
+        let mut hp = T::one();
+        for _ in 0..p {
+            hp = hp * &hbox;
+        }
         let range: Vec<T> = (0..n)
             .map(|i| {
-                let mut hp = T::one();
-                for _ in 0..p {
-                    hp = hp * &hbox;
-                }
                 let poly = horner(&coefs_x[i][..p], &hbox) + &(coefs_b[i][p].clone() * &hp);
                 poly.intersect(&b[i]).unwrap_or_else(|| b[i].clone())
             })
@@ -477,9 +492,11 @@ fn lohner_update<T: Enclosure>(
     c: &[T],
     a: &DMatrix<T>,
     r: &[T],
-    coefs_x: &[Vec<T>],
-    coefs_b: &[Vec<T>],
-    jet: Option<&[Vec<Dual<T>>]>,
+    coefs_x: &[&[T]],
+    coefs_b: &[&[T]],
+    jet: Option<&TaylorWorkspace<Dual<T>>>,
+    ws_c: &mut TaylorWorkspace<T>,
+    ws_d: &mut TaylorWorkspace<Dual<T>>,
     ht: &T,
     p: usize,
     q: usize,
@@ -488,14 +505,14 @@ fn lohner_update<T: Enclosure>(
     let n = x_box.len();
     let ht = ht.clone();
     let ht = &ht;
-    let coefs_c = taylor_coefficients(tape, &c, q.saturating_sub(1), prec)?;
+    ws_c.compute(tape, c, q.saturating_sub(1), prec)?;
+    let coefs_c = &*ws_c;
     // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
-    let computed;
     let coefs_d = match jet {
         Some(d) => d,
         None => {
-            computed = taylor_coefficients(tape, &jet_start(x_box, c), q.saturating_sub(1), prec)?;
-            &computed[..]
+            ws_d.compute(tape, &jet_start(x_box, c), q.saturating_sub(1), prec)?;
+            &*ws_d
         }
     };
 
@@ -514,7 +531,7 @@ fn lohner_update<T: Enclosure>(
     // y = T_q(c) + sum_{q<=k<p} x_k(X) h^k + h^p x_p(B)
     let y: Vec<T> = (0..n)
         .map(|i| {
-            let low = horner(&coefs_c[i][..q], ht);
+            let low = horner(&coefs_c.coefs(i)[..q], ht);
             let tail = if q < p {
                 horner(&coefs_x[i][q..p], ht) * &h_pow_q
             } else {
@@ -523,12 +540,21 @@ fn lohner_update<T: Enclosure>(
             low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
         })
         .collect();
-    // J = sum_{k<q} D x_k(X) h^k
+    // J = sum_{k<q} D x_k(X) h^k, by Horner's rule on the partials (as `horner` on the
+    // column of partials, each read in place when it exists)
     let jac = DMatrix::from_fn(n, n, |i, j| {
-        let col: Vec<T> = coefs_d[i][..q].iter().map(|d| d.partial(j)).collect();
-        horner(&col, ht)
+        let d = &coefs_d.coefs(i)[..q];
+        let mut acc = d[q - 1].partial(j);
+        for dk in d[..q - 1].iter().rev() {
+            acc = acc * ht;
+            match dk.grad.get(j) {
+                Some(g) => acc += g,
+                None => acc += &dk.partial(j),
+            }
+        }
+        acc
     });
-    let m = &jac * a;
+    let m = mat_mul(&jac, a);
     let direct: Vec<T> = matvec(&m, r)
         .into_iter()
         .zip(&y)
@@ -562,7 +588,7 @@ fn lohner_update<T: Enclosure>(
     let q_t = DMatrix::from_fn(n, n, |i, j| T::from_f64(qf[(i, j)], prec));
     let (new_a, new_r) = match enclose_inverse_near_orthogonal(&q_t, prec) {
         Some(inv) => {
-            let b_m = &inv * &m_sorted;
+            let b_m = mat_mul(&inv, &m_sorted);
             let shift: Vec<T> = y.iter().zip(&c1).map(|(yi, ci)| yi.clone() - ci).collect();
             let r1: Vec<T> = matvec(&b_m, &r_sorted)
                 .into_iter()

@@ -39,139 +39,266 @@ fn constant<C: Real>(c: &Const, prec: u32) -> C {
 ///
 /// Guarantee (interval `C`): coefficient k of component i encloses `x_{k,i}(y)` for every
 /// point `y` in the box `x0`: every recurrence is evaluated in enclosing arithmetic.
+///
+/// A fresh [`TaylorWorkspace`] per call; the integrator keeps one per use instead.
 pub fn taylor_coefficients<C: Real>(
     tape: &Tape,
     x0: &[C],
     order: usize,
     prec: u32,
 ) -> Result<Vec<Vec<C>>, TaylorError> {
-    if x0.len() != tape.inputs {
-        return Err(TaylorError::Dimension {
-            expected: tape.inputs,
-            got: x0.len(),
-        });
+    let mut ws = TaylorWorkspace::new();
+    ws.compute(tape, x0, order, prec)?;
+    Ok((0..tape.inputs).map(|i| ws.coefs(i).to_vec()).collect())
+}
+
+/// Storage for Taylor coefficients reused from call to call (the integrator computes them
+/// several times per step): the coefficients of every tape node, the scaled coefficients of
+/// the Exp and Ln recurrences, two scratch values and the constants `1/k` and `k`. Every
+/// coefficient is written in place ([`crate::arith::Ring::mul_into`] and its siblings, which
+/// give the same enclosures as the operator forms), so once the buffers have grown to a
+/// tape's size a computation allocates nothing on MPFR except at order 0 (constants and the
+/// elementary functions). The results are the same enclosures as a fresh computation.
+#[derive(Debug, Clone)]
+pub struct TaylorWorkspace<C> {
+    /// `order + 1` of the last computation: coefficient k of node m is `u[m * stride + k]`.
+    stride: usize,
+    /// The order of the last computation.
+    order: usize,
+    /// Node coefficients, node-major.
+    u: Vec<C>,
+    /// Scaled coefficients `j c_j` (Exp: the argument's, entry j - 2; Ln: its own, entry j - 1).
+    scaled: Vec<C>,
+    /// Two scratch values (the sums of the Div, Ln and Sqrt recurrences).
+    scratch: Vec<C>,
+    /// `1/k`, k = 0..=order + 1 (entry 0 is 0), at `prec`.
+    recip: Vec<C>,
+    /// `k`, k = 0..=order + 1, at `prec`.
+    ints: Vec<C>,
+    /// The precision of `recip` and `ints`.
+    prec: u32,
+    /// The node of each input variable (None: the tape has no Var node for it).
+    var_node: Vec<Option<usize>>,
+}
+
+impl<C: Real> Default for TaylorWorkspace<C> {
+    fn default() -> Self {
+        Self::new()
     }
-    if let Some(op) = tape.ops.iter().find(|op| matches!(op, Op::Ei(_))) {
-        let _ = op;
-        return Err(TaylorError::Unsupported("the exponential integral Ei"));
+}
+
+/// The element at `at` mutably and every other element of `u` shared.
+fn split_at_one<C>(u: &mut [C], at: usize) -> (&mut C, Others<'_, C>) {
+    let (left, rest) = u.split_at_mut(at);
+    let (cur, right) = rest
+        .split_first_mut()
+        .expect("the slot is inside the buffer");
+    (cur, Others { left, right, at })
+}
+
+/// Every element of a slice but one (see [`split_at_one`]).
+struct Others<'a, C> {
+    left: &'a [C],
+    right: &'a [C],
+    at: usize,
+}
+
+impl<C> Others<'_, C> {
+    fn get(&self, i: usize) -> &C {
+        debug_assert!(i != self.at, "a coefficient never depends on itself");
+        if i < self.at {
+            &self.left[i]
+        } else {
+            &self.right[i - self.at - 1]
+        }
     }
-    let n_nodes = tape.ops.len();
-    let zero = C::from_i64(0, prec);
-    // node -> coefficients 0..=k computed so far
-    let mut u: Vec<Vec<C>> = vec![Vec::with_capacity(order + 1); n_nodes];
-    // 1/k enclosures, k = 1..=order + 1
-    let recip: Vec<C> = (0..=order + 1)
-        .map(|k| {
-            if k == 0 {
-                zero.clone()
-            } else {
-                C::from_rational(&Rational::from((1, k as u64)), prec)
-            }
-        })
-        .collect();
-    let ints: Vec<C> = (0..=order + 1)
-        .map(|k| C::from_i64(k as i64, prec))
-        .collect();
-    // Scaled coefficients `j c_j` of the recurrences, each computed once (not once per order):
-    // for an Exp node the argument's `j a_j`, j >= 2 (entry j - 2); for a Ln node its own
-    // `j u_j`, j >= 1 (entry j - 1). The same enclosures as computing them afresh.
-    let mut scaled: Vec<Vec<C>> = vec![Vec::new(); n_nodes];
-    for k in 0..=order {
-        for (node, op) in tape.ops.iter().enumerate() {
-            let v: C = match op {
-                Op::Var(i) => {
+}
+
+impl<C: Real> TaylorWorkspace<C> {
+    /// Empty buffers (they grow on the first computation).
+    pub fn new() -> Self {
+        TaylorWorkspace {
+            stride: 1,
+            order: 0,
+            u: Vec::new(),
+            scaled: Vec::new(),
+            scratch: Vec::new(),
+            recip: Vec::new(),
+            ints: Vec::new(),
+            prec: 0,
+            var_node: Vec::new(),
+        }
+    }
+
+    /// Coefficients `x_0..=x_order` of component `i` from the last [`Self::compute`] (empty
+    /// if the tape has no variable `i`).
+    pub fn coefs(&self, i: usize) -> &[C] {
+        match self.var_node.get(i).copied().flatten() {
+            Some(m) => &self.u[m * self.stride..m * self.stride + self.order + 1],
+            None => &[],
+        }
+    }
+
+    /// Compute the Taylor coefficients `x_0..=x_order` of the solution through `x0`, read
+    /// with [`Self::coefs`]. Guarantee: as [`taylor_coefficients`] (the same enclosures).
+    pub fn compute(
+        &mut self,
+        tape: &Tape,
+        x0: &[C],
+        order: usize,
+        prec: u32,
+    ) -> Result<(), TaylorError> {
+        if x0.len() != tape.inputs {
+            return Err(TaylorError::Dimension {
+                expected: tape.inputs,
+                got: x0.len(),
+            });
+        }
+        if let Some(op) = tape.ops.iter().find(|op| matches!(op, Op::Ei(_))) {
+            let _ = op;
+            return Err(TaylorError::Unsupported("the exponential integral Ei"));
+        }
+        let n_nodes = tape.ops.len();
+        let stride = order + 1;
+        if self.prec != prec || self.recip.len() < order + 2 || self.scratch.len() < 3 {
+            // 1/k enclosures (entry 0 is 0) and the integers k, k = 0..=order + 1
+            let zero = C::from_i64(0, prec);
+            self.recip = (0..=order + 1)
+                .map(|k| {
                     if k == 0 {
-                        x0[*i].clone()
-                    } else {
-                        // x_k = F_{k-1} / k
-                        u[tape.outputs[*i]][k - 1].clone() * &recip[k]
-                    }
-                }
-                Op::Const(c) => {
-                    if k == 0 {
-                        constant(c, prec)
-                    } else {
                         zero.clone()
-                    }
-                }
-                Op::Add(a, b) => u[*a][k].clone() + &u[*b][k],
-                Op::Sub(a, b) => u[*a][k].clone() - &u[*b][k],
-                Op::Neg(a) => -u[*a][k].clone(),
-                Op::MulPow2(a, s) => u[*a][k].mul_pow2(*s),
-                Op::Mul(a, b) => {
-                    let (a, b) = (&u[*a], &u[*b]);
-                    let mut acc = a[0].clone() * &b[k];
-                    for j in 1..=k {
-                        acc.add_product(&a[j], &b[k - j]);
-                    }
-                    acc
-                }
-                Op::Div(a, b) => {
-                    // u_k = (a_k - sum_{j=1..k} b_j u_{k-j}) / b_0
-                    let acc = u[*a][k].clone();
-                    let mut s = zero.clone();
-                    for j in 1..=k {
-                        s.add_product(&u[*b][j], &u[node][k - j]);
-                    }
-                    (acc - s) / &u[*b][0]
-                }
-                Op::Exp(a) => {
-                    if k == 0 {
-                        u[*a][0].exp()
                     } else {
-                        // k u_k = sum_{j=1..k} j a_j u_{k-j}
-                        if k >= 2 {
-                            let next = u[*a][k].clone() * &ints[k];
-                            scaled[node].push(next);
-                        }
-                        let mut acc = u[*a][1].clone() * &u[node][k - 1];
-                        for j in 2..=k {
-                            acc.add_product(&scaled[node][j - 2], &u[node][k - j]);
-                        }
-                        acc * &recip[k]
+                        C::from_rational(&Rational::from((1, k as u64)), prec)
                     }
-                }
-                Op::Ln(a) => {
-                    if k == 0 {
-                        u[*a][0].ln()
-                    } else {
-                        // a_0 u_k = a_k - (1/k) sum_{j=1..k-1} j u_j a_{k-j}
-                        let mut s = zero.clone();
-                        if k >= 2 {
-                            let next = u[node][k - 1].clone() * &ints[k - 1];
-                            scaled[node].push(next);
-                        }
-                        for j in 1..k {
-                            s.add_product(&scaled[node][j - 1], &u[*a][k - j]);
-                        }
-                        (u[*a][k].clone() - s * &recip[k]) / &u[*a][0]
-                    }
-                }
-                Op::Sqrt(a) => {
-                    if k == 0 {
-                        u[*a][0].sqrt()
-                    } else {
-                        // 2 u_0 u_k = a_k - sum_{j=1..k-1} u_j u_{k-j}
-                        let mut s = zero.clone();
-                        for j in 1..k {
-                            s.add_product(&u[node][j], &u[node][k - j]);
-                        }
-                        (u[*a][k].clone() - s) / &u[node][0].mul_pow2(1)
-                    }
-                }
-                Op::Ei(_) => unreachable!("refused above"),
-            };
-            u[node].push(v);
+                })
+                .collect();
+            self.ints = (0..=order + 1)
+                .map(|k| C::from_i64(k as i64, prec))
+                .collect();
+            // scratch[0]: the exact zero at `prec`; scratch[1], scratch[2]: sums
+            self.scratch = vec![zero.clone(), zero.clone(), zero];
+            self.prec = prec;
         }
-    }
-    // Coefficients of the solution are those of the Var nodes.
-    let mut out = vec![Vec::new(); tape.inputs];
-    for (node, op) in tape.ops.iter().enumerate() {
-        if let Op::Var(i) = op {
-            out[*i] = std::mem::take(&mut u[node]);
+        if self.u.len() < n_nodes * stride {
+            self.u.resize(n_nodes * stride, self.scratch[0].clone());
         }
+        if self.scaled.len() < n_nodes * stride {
+            self.scaled
+                .resize(n_nodes * stride, self.scratch[0].clone());
+        }
+        self.stride = stride;
+        self.order = order;
+        self.var_node.clear();
+        self.var_node.resize(tape.inputs, None);
+        for (node, op) in tape.ops.iter().enumerate() {
+            if let Op::Var(i) = op {
+                self.var_node[*i] = Some(node);
+            }
+        }
+        let TaylorWorkspace {
+            u,
+            scaled,
+            scratch,
+            recip,
+            ints,
+            ..
+        } = self;
+        let (zero, sums) = scratch.split_first_mut().expect("three scratch values");
+        let zero = &*zero;
+        let (s, t) = sums.split_at_mut(1);
+        let (s, t) = (&mut s[0], &mut t[0]);
+        for k in 0..=order {
+            for (node, op) in tape.ops.iter().enumerate() {
+                let (out, u) = split_at_one(u, node * stride + k);
+                let g = |m: usize, j: usize| u.get(m * stride + j);
+                let sc = node * stride;
+                match op {
+                    Op::Var(i) => {
+                        if k == 0 {
+                            C::assign(out, &x0[*i]);
+                        } else {
+                            // x_k = F_{k-1} / k
+                            C::mul_into(out, g(tape.outputs[*i], k - 1), &recip[k]);
+                        }
+                    }
+                    Op::Const(c) => {
+                        if k == 0 {
+                            *out = constant(c, prec);
+                        } else {
+                            C::assign(out, zero);
+                        }
+                    }
+                    Op::Add(a, b) => C::add_into(out, g(*a, k), g(*b, k)),
+                    Op::Sub(a, b) => C::sub_into(out, g(*a, k), g(*b, k)),
+                    Op::Neg(a) => C::neg_into(out, g(*a, k)),
+                    Op::MulPow2(a, e) => C::mul_pow2_into(out, g(*a, k), *e),
+                    Op::Mul(a, b) => {
+                        C::mul_into(out, g(*a, 0), g(*b, k));
+                        for j in 1..=k {
+                            out.add_product(g(*a, j), g(*b, k - j));
+                        }
+                    }
+                    Op::Div(a, b) => {
+                        // u_k = (a_k - sum_{j=1..k} b_j u_{k-j}) / b_0
+                        C::assign(s, zero);
+                        for j in 1..=k {
+                            s.add_product(g(*b, j), g(node, k - j));
+                        }
+                        C::sub_into(t, g(*a, k), s);
+                        C::div_into(out, t, g(*b, 0));
+                    }
+                    Op::Exp(a) => {
+                        if k == 0 {
+                            *out = g(*a, 0).exp();
+                        } else {
+                            // k u_k = sum_{j=1..k} j a_j u_{k-j}
+                            if k >= 2 {
+                                C::mul_into(&mut scaled[sc + k - 2], g(*a, k), &ints[k]);
+                            }
+                            C::mul_into(out, g(*a, 1), g(node, k - 1));
+                            for j in 2..=k {
+                                out.add_product(&scaled[sc + j - 2], g(node, k - j));
+                            }
+                            *out *= &recip[k];
+                        }
+                    }
+                    Op::Ln(a) => {
+                        if k == 0 {
+                            *out = g(*a, 0).ln();
+                        } else {
+                            // a_0 u_k = a_k - (1/k) sum_{j=1..k-1} j u_j a_{k-j}
+                            C::assign(s, zero);
+                            if k >= 2 {
+                                C::mul_into(&mut scaled[sc + k - 2], g(node, k - 1), &ints[k - 1]);
+                            }
+                            for j in 1..k {
+                                s.add_product(&scaled[sc + j - 1], g(*a, k - j));
+                            }
+                            *s *= &recip[k];
+                            C::sub_into(t, g(*a, k), s);
+                            C::div_into(out, t, g(*a, 0));
+                        }
+                    }
+                    Op::Sqrt(a) => {
+                        if k == 0 {
+                            *out = g(*a, 0).sqrt();
+                        } else {
+                            // 2 u_0 u_k = a_k - sum_{j=1..k-1} u_j u_{k-j}
+                            C::assign(s, zero);
+                            for j in 1..k {
+                                s.add_product(g(node, j), g(node, k - j));
+                            }
+                            C::sub_into(t, g(*a, k), s);
+                            C::mul_pow2_into(s, g(node, 0), 1);
+                            C::div_into(out, t, s);
+                        }
+                    }
+                    Op::Ei(_) => unreachable!("refused above"),
+                }
+            }
+        }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// Evaluate `sum_k c_k h^k` by Horner's rule (enclosing for interval `C` and `h`).
