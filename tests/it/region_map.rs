@@ -3,7 +3,7 @@
 //! chain rule through the metric along the balanced field, 128-bit MPFR), bad input, and the
 //! map figure in the three writers.
 
-use hadacert::arith::{Enclosure, MpfrInterval};
+use hadacert::arith::{Enclosure, Field, MpfrInterval};
 use hadacert::cert::Verdict;
 use hadacert::claim::region_map::{map_boxes, Colour, MapParams};
 use hadacert::claim::{parse_claims, Params};
@@ -29,7 +29,7 @@ expect = "proved"
 backend = "inari"
 quantity = "{quantity}"
 k = 8
-max_depth = 2
+max_depth = 4
 {extra}
 slice = {{ base = ["0.0032", "0.261", "0.0016", "0.241", "0.288", "0.202", "0.0032"], x = {{ coordinate = "x1", range = ["0.001", "0.065"] }}, y = {{ coordinate = "scale", range = ["10", "60"] }}, grid = 4 }}
 "#
@@ -88,16 +88,20 @@ fn small_map_counts_and_areas() {
     let slice = Rational::from((64, 1000)) * Rational::from(50);
     assert_eq!(total, slice);
     let count = |c: Colour| boxes.iter().filter(|b| b.colour == c).count();
-    let (g, r, y) = (count(Colour::Green), count(Colour::Red), count(Colour::Grey));
+    let (g, r, y) = (
+        count(Colour::Green),
+        count(Colour::Red),
+        count(Colour::Grey),
+    );
     assert!(g > 0 && r > 0, "green {g}, red {r}");
     assert_eq!(count(Colour::Excluded), 0);
     assert_eq!(g + r + y, boxes.len());
     // Grey boxes only at the depth limit; coloured boxes at most there.
-    assert!(boxes.iter().all(|b| b.depth <= 2));
+    assert!(boxes.iter().all(|b| b.depth <= 4));
     assert!(boxes
         .iter()
         .filter(|b| b.colour == Colour::Grey)
-        .all(|b| b.depth == 2));
+        .all(|b| b.depth == 4));
     // Each colour follows from its enclosure.
     for b in &boxes {
         let e = b.enclosure.as_ref().unwrap();
@@ -115,7 +119,8 @@ fn small_map_counts_and_areas() {
     assert_eq!(c.enclosures.len(), boxes.len());
     let detail = &c.checks[0].detail;
     assert!(
-        detail.contains(&format!("green: {g} boxes")) && detail.contains(&format!("red: {r} boxes")),
+        detail.contains(&format!("green: {g} boxes"))
+            && detail.contains(&format!("red: {r} boxes")),
         "{detail}"
     );
     assert_eq!(
@@ -165,7 +170,10 @@ fn coloured_boxes_hold_at_random_exact_points() {
                 }
             }
         }
-        assert!(green > 0 && red > 0, "{name}: green {green}, red {red} points");
+        assert!(
+            green > 0 && red > 0,
+            "{name}: green {green}, red {red} points"
+        );
     }
 }
 
