@@ -26,8 +26,8 @@ use super::registry::KindEntry;
 use super::schema::{exact, ClaimError, ClaimSpec, Ctx, FieldHelp, Need};
 use super::{Claim, Evaluation, Params, RunContext};
 use crate::arith::{Enclosure, Field, Real};
-use crate::ode::dual::DualN;
 use crate::cert::{margin_lower, Check, EnclosureRecord, Verdict};
+use crate::ode::dual::DualN;
 use crate::prove::region::RateQuantity;
 use rayon::prelude::*;
 use rug::{Integer, Rational};
@@ -195,9 +195,8 @@ fn slice_state<R: Real>(p: &MapParams, w: &[R], s: &R, prec: u32) -> Vec<R> {
 /// Guarantee: contains `rate / (1 - p(0))` at every state `S x(t)` with `t` in `b` and `S` in
 /// the box's scale range.
 pub fn enclose_on_slice_box<T: Enclosure>(p: &MapParams, b: &[Rational; 4], prec: u32) -> T {
-    let iv = |lo: &Rational, hi: &Rational| {
-        T::from_rational(lo, prec).hull(&T::from_rational(hi, prec))
-    };
+    let iv =
+        |lo: &Rational, hi: &Rational| T::from_rational(lo, prec).hull(&T::from_rational(hi, prec));
     let (s_lo, s_hi) = p.scale_range(b);
     let s_varies = s_hi > s_lo;
     // Variables 0 and 1: the mode axes; 2: the scale (when it is a range).
@@ -224,9 +223,9 @@ pub fn enclose_on_slice_box<T: Enclosure>(p: &MapParams, b: &[Rational; 4], prec
         .collect();
     let s_c = mid(&s_lo, &s_hi);
     let w_c: Vec<T> = c.iter().map(|v| T::from_rational(v, prec)).collect();
-    let mut mv = p
-        .quantity
-        .enclose_scaled_rate(&slice_state(p, &w_c, &T::from_rational(&s_c, prec), prec));
+    let mut mv =
+        p.quantity
+            .enclose_scaled_rate(&slice_state(p, &w_c, &T::from_rational(&s_c, prec), prec));
     for (i, &a) in p.mode_axes.iter().enumerate() {
         let delta = iv(
             &Rational::from(&b[2 * a] - &c[i]),
@@ -372,7 +371,11 @@ pub fn exact_decimal(q: &Rational) -> String {
     let text = if e == 0 {
         digits
     } else if digits.len() > e {
-        format!("{}.{}", &digits[..digits.len() - e], &digits[digits.len() - e..])
+        format!(
+            "{}.{}",
+            &digits[..digits.len() - e],
+            &digits[digits.len() - e..]
+        )
     } else {
         format!("0.{}{}", "0".repeat(e - digits.len()), digits)
     };
@@ -432,8 +435,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, _ctx: &RunContext) -> Ev
             series: vec![],
         };
     };
-    let total_area = Rational::from(&p.axes[0].2 - &p.axes[0].1)
-        * Rational::from(&p.axes[1].2 - &p.axes[1].1);
+    let total_area =
+        Rational::from(&p.axes[0].2 - &p.axes[0].1) * Rational::from(&p.axes[1].2 - &p.axes[1].1);
     let mut checks = Vec::new();
     let mut enclosures = Vec::new();
     let mut slack: Option<T> = None;
@@ -460,7 +463,8 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, _ctx: &RunContext) -> Ev
                 exact_decimal(&fraction),
                 fraction.to_f64(),
                 match colour {
-                    Colour::Green => format!(": {rate} <= 0 on each (upper end of the enclosure <= 0)"),
+                    Colour::Green =>
+                        format!(": {rate} <= 0 on each (upper end of the enclosure <= 0)"),
                     Colour::Red => format!(": {rate} > 0 on each (lower end of the enclosure > 0)"),
                     Colour::Grey => format!(": undecided at depth {}", p.max_depth),
                     Colour::Excluded => format!(
@@ -482,7 +486,10 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32, _ctx: &RunContext) -> Ev
                     _ => None,
                 };
                 if let Some(s) = s {
-                    if slack.as_ref().map_or(true, |m| s.lower_f64() < m.lower_f64()) {
+                    if slack
+                        .as_ref()
+                        .map_or(true, |m| s.lower_f64() < m.lower_f64())
+                    {
                         slack = Some(s);
                     }
                 }
@@ -584,7 +591,10 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         .k
         .ok_or_else(|| ctx.err("k", "missing: the number of classes K"))?;
     if k != 4 && k != 8 {
-        return Err(ctx.err("k", format!("K = {k}: a region-map claim supports K = 4 or 8")));
+        return Err(ctx.err(
+            "k",
+            format!("K = {k}: a region-map claim supports K = 4 or 8"),
+        ));
     }
     let quantity = match spec.quantity.as_deref() {
         Some("M1") => RateQuantity::M1,
@@ -628,11 +638,7 @@ pub fn validate(spec: &ClaimSpec, file: &Path) -> Result<Params, ClaimError> {
         let c = parse_coordinate(&a.coordinate, k).ok_or_else(|| {
             ctx.err(
                 &format!("{name}.coordinate"),
-                format!(
-                    "`{}`: must be `x1`..`x{}` or `scale`",
-                    a.coordinate,
-                    k - 1
-                ),
+                format!("`{}`: must be `x1`..`x{}` or `scale`", a.coordinate, k - 1),
             )
         })?;
         let field = format!("{name}.range");

@@ -404,18 +404,19 @@ fn axis_words(name: &str) -> (String, String) {
 fn map_figure(cert: &Certificate) -> Option<Figure> {
     let mut cells = Vec::new();
     let mut names: Option<(String, String)> = None;
-    let mut area = [Rational::new(), Rational::new(), Rational::new(), Rational::new()];
+    let mut area = [
+        Rational::new(),
+        Rational::new(),
+        Rational::new(),
+        Rational::new(),
+    ];
     let mut count = [0usize; 4];
-    let recorded = cert
-        .enclosures
-        .iter()
-        .map(|e| e.name.as_str())
-        .chain(
-            cert.checks
-                .iter()
-                .filter(|k| k.name == "excluded box")
-                .map(|k| k.detail.as_str()),
-        );
+    let recorded = cert.enclosures.iter().map(|e| e.name.as_str()).chain(
+        cert.checks
+            .iter()
+            .filter(|k| k.name == "excluded box")
+            .map(|k| k.detail.as_str()),
+    );
     for text in recorded {
         let (class, body) = match text.split_once(" box ") {
             Some((c, b)) if MAP_CLASSES.contains(&c) => {
@@ -444,7 +445,12 @@ fn map_figure(cert: &Certificate) -> Option<Figure> {
         .filter(|&c| count[c] > 0)
         .map(|c| {
             let pct = Rational::from(&area[c] * 100u32) / &total;
-            let words = format!("{}: {} boxes, {:.1}% of the area", MAP_CLASSES[c], count[c], pct.to_f64());
+            let words = format!(
+                "{}: {} boxes, {:.1}% of the area",
+                MAP_CLASSES[c],
+                count[c],
+                pct.to_f64()
+            );
             let tex = words.replace('%', "\\%");
             (c, words, tex)
         })
@@ -455,7 +461,11 @@ fn map_figure(cert: &Certificate) -> Option<Figure> {
         .and_then(Value::as_str)
         .unwrap_or("the rate")
         .to_string();
-    let k = cert.exact_inputs.get("K").and_then(Value::as_u64).unwrap_or(0);
+    let k = cert
+        .exact_inputs
+        .get("K")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     let (x_label, x_tex) = axis_words(&xn);
     let (y_label, y_tex) = axis_words(&yn);
     let rate_tex = math_latex(&rate);
@@ -475,10 +485,7 @@ fn map_figure(cert: &Certificate) -> Option<Figure> {
                  box (certified growth); grey: undecided at the depth limit; white: excluded \
                  (inside the NC ball). Each box is decided by its recorded enclosure."
             ),
-            format!(
-                "{} boxes.",
-                count.iter().sum::<usize>()
-            ),
+            format!("{} boxes.", count.iter().sum::<usize>()),
         ],
         map: Some(MapLayer {
             x_label,
@@ -501,8 +508,20 @@ fn capitalise(s: &str) -> String {
 fn ranges(f: &Figure) -> (f64, f64, f64, f64) {
     if let Some(m) = &f.map {
         let r = m.cells.iter().fold(
-            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
-            |r, c| (r.0.min(c.x[0]), r.1.max(c.x[1]), r.2.min(c.y[0]), r.3.max(c.y[1])),
+            (
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |r, c| {
+                (
+                    r.0.min(c.x[0]),
+                    r.1.max(c.x[1]),
+                    r.2.min(c.y[0]),
+                    r.3.max(c.y[1]),
+                )
+            },
         );
         if r.0 < r.1 && r.2 < r.3 {
             return r;
