@@ -74,6 +74,7 @@ pub mod lyapunov;
 pub mod manifold;
 pub mod ode;
 pub mod region;
+pub mod region_map;
 pub mod registry;
 pub mod schema;
 pub mod slowdown;

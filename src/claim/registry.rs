@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::{
     c5_group, counterexample, critical, diagonalise, empirical, expression, group, hadamard_scope,
-    lyapunov, manifold, ode, region, slowdown, trajectory, Evaluation, RunContext,
+    lyapunov, manifold, ode, region, region_map, slowdown, trajectory, Evaluation, RunContext,
 };
 use crate::arith::{BackendKind, MAX_PRECISION_BITS, MIN_PRECISION_BITS};
 use crate::cert::Verdict;
@@ -77,7 +77,7 @@ impl KindEntry {
 
 /// Every claim kind, in the order `KNOWN_KINDS` lists them (and error messages show them).
 /// Adding a kind: one line here.
-pub const KINDS: [KindEntry; 19] = [
+pub const KINDS: [KindEntry; 20] = [
     diagonalise::ENTRY,
     diagonalise::ENTRY_C1R,
     manifold::ENTRY,
@@ -97,6 +97,7 @@ pub const KINDS: [KindEntry; 19] = [
     c5_group::ENTRY,
     c5_group::ENTRY_SEARCH,
     ode::ENTRY,
+    region_map::ENTRY,
 ];
 
 const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
@@ -110,7 +111,7 @@ const fn names<const N: usize>(kinds: &[KindEntry; N]) -> [&'static str; N] {
 }
 
 /// The claim kinds this version evaluates (the names of [`KINDS`]).
-pub const KNOWN_KINDS: [&str; 19] = names(&KINDS);
+pub const KNOWN_KINDS: [&str; 20] = names(&KINDS);
 
 /// The registry entry of kind `kind`.
 pub fn entry(kind: &str) -> Option<&'static KindEntry> {
@@ -215,6 +216,8 @@ pub enum Params {
     Ode(Box<super::ode::OdeParams>),
     /// C4region / C5k4: `rate <= 0` on a region of balanced states (branch and bound).
     Region(crate::prove::region::Region),
+    /// region-map: a certified map of the sign of a metric's rate on a 2-D slice.
+    RegionMap(Box<super::region_map::MapParams>),
     /// C5: a balanced start where a metric grows while V falls.
     Counterexample {
         /// The metric (`quantity`).

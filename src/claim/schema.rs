@@ -339,6 +339,9 @@ pub struct ClaimSpec {
     /// C4region / C5k4: most boxes processed before giving up *undecided* (default 10^7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_boxes: Option<u64>,
+    /// region-map: the two-dimensional slice of the normalised state space that is mapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<SliceSpec>,
     /// expression: the relation to certify, in the claim language (`d/dt V < 0`); trajectory:
     /// a relation between times (`at(T, V) <= at(0, V) / 2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,6 +365,35 @@ pub struct ClaimSpec {
     /// Free text shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A two-dimensional slice of the normalised state space (kind `region-map`): a base state,
+/// two free coordinates with their ranges, how the other entries follow, and the grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SliceSpec {
+    /// The normalised base state `x_1..x_{K-1}` (exact, > 0, summing to 1).
+    pub base: Vec<String>,
+    /// The horizontal axis.
+    pub x: AxisSpec,
+    /// The vertical axis.
+    pub y: AxisSpec,
+    /// The mode that absorbs the change (`x_tie = 1 - the rest`); absent: the entries that
+    /// are not axes are scaled by one common factor (proportional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tie: Option<usize>,
+    /// Cells per axis (an n x n grid).
+    pub grid: usize,
+}
+
+/// One free coordinate of a [`SliceSpec`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    /// `x<m>` (the normalised entry of mode m) or `scale` (sum_{m!=0} lambda_m).
+    pub coordinate: String,
+    /// `[lo, hi]`, exact strings, lo < hi.
+    pub range: Vec<String>,
 }
 
 /// A bound on a quantity along a certified trajectory.

@@ -76,6 +76,46 @@ pub struct Figure {
     pub levels: Vec<Level>,
     /// Caption sentences (LaTeX) about what is drawn and what is not.
     pub notes_tex: Vec<String>,
+    /// A map of boxes in the plane of two coordinates (kind `region-map`) in place of time
+    /// traces: then the horizontal axis is the map's, not time.
+    pub map: Option<MapLayer>,
+}
+
+/// The classes of a map's boxes, in legend order.
+pub const MAP_CLASSES: [&str; 4] = ["green", "red", "grey", "excluded"];
+
+/// Fill colours of [`MAP_CLASSES`] (RGB in [0, 1]): green, red, grey, white.
+const MAP_COLOURS: [(f32, f32, f32); 4] = [
+    (0.45, 0.76, 0.42),
+    (0.86, 0.21, 0.18),
+    (0.72, 0.72, 0.72),
+    (1.0, 1.0, 1.0),
+];
+
+/// One filled rectangle of a map: `[x0, x1] x [y0, y1]` (the f64 nearest to the certificate's
+/// exact ends: the picture, not the proof) and its class (index into [`MAP_CLASSES`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MapCell {
+    /// Horizontal range.
+    pub x: [f64; 2],
+    /// Vertical range.
+    pub y: [f64; 2],
+    /// Index into [`MAP_CLASSES`].
+    pub class: usize,
+}
+
+/// The figure element of a map: its boxes, the horizontal axis label and one legend entry per
+/// class present (box count and area fraction).
+#[derive(Clone, Debug)]
+pub struct MapLayer {
+    /// Horizontal axis label (ASCII).
+    pub x_label: String,
+    /// Horizontal axis label in LaTeX.
+    pub x_tex: String,
+    /// The rectangles.
+    pub cells: Vec<MapCell>,
+    /// `(class, legend text ASCII, legend text LaTeX)`.
+    pub legend: Vec<(usize, String, String)>,
 }
 
 fn q(s: &str) -> Option<Rational> {
@@ -139,6 +179,9 @@ fn integration_steps(c: &Certificate) -> Option<usize> {
 
 /// The figures of `cert` (none for C5 and for empirical certificates).
 pub fn figures(cert: &Certificate) -> Vec<Figure> {
+    if cert.claim == crate::claim::region_map::KIND {
+        return map_figure(cert).into_iter().collect();
+    }
     if cert.claim == "C5" || cert.verdict == crate::cert::Verdict::Empirical {
         return Vec::new();
     }
@@ -321,9 +364,136 @@ pub fn figures(cert: &Certificate) -> Vec<Figure> {
             traces,
             levels,
             notes_tex,
+            map: None,
         });
     }
     out
+}
+
+/// `x1 in [a, b], scale in [c, d]` (as [`crate::claim::region_map::show_box`] writes it) ->
+/// the two names and exact ranges.
+fn parse_map_box(text: &str) -> Option<(String, [Rational; 2], String, [Rational; 2])> {
+    let axis = |t: &str| -> Option<(String, [Rational; 2])> {
+        let (name, rest) = t.trim().split_once(" in [")?;
+        let (a, b) = rest.strip_suffix(']')?.split_once(", ")?;
+        Some((name.to_string(), [q(a)?, q(b)?]))
+    };
+    let (xs, rest) = text.split_once("], ")?;
+    let ys = rest.split(" (depth").next()?;
+    let (xn, xr) = axis(&format!("{xs}]"))?;
+    let (yn, yr) = axis(ys)?;
+    Some((xn, xr, yn, yr))
+}
+
+fn axis_words(name: &str) -> (String, String) {
+    match name.strip_prefix('x') {
+        Some(m) if !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()) => (
+            format!("normalised entry x{m} = lambda_{m} / S"),
+            format!("normalised entry $\\tilde\\lambda_{{{m}}}$"),
+        ),
+        _ if name == "scale" => (
+            "scale S = sum lambda_m".into(),
+            "scale $S = \\sum_{m \\ne 0} \\lambda_m$".into(),
+        ),
+        _ => (name.to_string(), math_latex(name)),
+    }
+}
+
+/// The map figure of a `region-map` certificate: every box recorded (enclosure names and the
+/// excluded-box checks) as a filled rectangle, coloured by its class.
+fn map_figure(cert: &Certificate) -> Option<Figure> {
+    let mut cells = Vec::new();
+    let mut names: Option<(String, String)> = None;
+    let mut area = [
+        Rational::new(),
+        Rational::new(),
+        Rational::new(),
+        Rational::new(),
+    ];
+    let mut count = [0usize; 4];
+    let recorded = cert.enclosures.iter().map(|e| e.name.as_str()).chain(
+        cert.checks
+            .iter()
+            .filter(|k| k.name == "excluded box")
+            .map(|k| k.detail.as_str()),
+    );
+    for text in recorded {
+        let (class, body) = match text.split_once(" box ") {
+            Some((c, b)) if MAP_CLASSES.contains(&c) => {
+                (MAP_CLASSES.iter().position(|k| *k == c)?, b)
+            }
+            // an excluded-box check's detail is the box alone
+            _ if !text.contains(" box ") => (3, text),
+            _ => continue,
+        };
+        let (xn, xr, yn, yr) = parse_map_box(body)?;
+        names.get_or_insert((xn, yn));
+        area[class] += Rational::from(&xr[1] - &xr[0]) * Rational::from(&yr[1] - &yr[0]);
+        count[class] += 1;
+        cells.push(MapCell {
+            x: [xr[0].to_f64(), xr[1].to_f64()],
+            y: [yr[0].to_f64(), yr[1].to_f64()],
+            class,
+        });
+    }
+    let (xn, yn) = names?;
+    let total = area.iter().fold(Rational::new(), |a, b| a + b);
+    if total <= 0 {
+        return None;
+    }
+    let legend: Vec<(usize, String, String)> = (0..4)
+        .filter(|&c| count[c] > 0)
+        .map(|c| {
+            let pct = Rational::from(&area[c] * 100u32) / &total;
+            let words = format!(
+                "{}: {} boxes, {:.1}% of the area",
+                MAP_CLASSES[c],
+                count[c],
+                pct.to_f64()
+            );
+            let tex = words.replace('%', "\\%");
+            (c, words, tex)
+        })
+        .collect();
+    let rate = cert
+        .exact_inputs
+        .get("quantity")
+        .and_then(Value::as_str)
+        .unwrap_or("the rate")
+        .to_string();
+    let k = cert
+        .exact_inputs
+        .get("K")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let (x_label, x_tex) = axis_words(&xn);
+    let (y_label, y_tex) = axis_words(&yn);
+    let rate_tex = math_latex(&rate);
+    Some(Figure {
+        stem: format!("{}-map", file_stem(&cert.id)).replace(['.', '_'], "-"),
+        id: cert.id.clone(),
+        title: format!("Sign of {rate} on a slice (K = {k})"),
+        title_tex: format!("Sign of {rate_tex} on a slice of the balanced states ($K = {k}$)"),
+        y_label,
+        y_tex,
+        log_x: false,
+        traces: Vec::new(),
+        levels: Vec::new(),
+        notes_tex: vec![
+            format!(
+                "Green: {rate_tex} $\\le 0$ on the whole box; red: {rate_tex} $> 0$ on the whole \
+                 box (certified growth); grey: undecided at the depth limit; white: excluded \
+                 (inside the NC ball). Each box is decided by its recorded enclosure."
+            ),
+            format!("{} boxes.", count.iter().sum::<usize>()),
+        ],
+        map: Some(MapLayer {
+            x_label,
+            x_tex,
+            cells,
+            legend,
+        }),
+    })
 }
 
 fn capitalise(s: &str) -> String {
@@ -336,6 +506,28 @@ fn capitalise(s: &str) -> String {
 
 /// Data ranges `(x0, x1, y0, y1)` of a figure (bounds included, so a crossed bound is inside).
 fn ranges(f: &Figure) -> (f64, f64, f64, f64) {
+    if let Some(m) = &f.map {
+        let r = m.cells.iter().fold(
+            (
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |r, c| {
+                (
+                    r.0.min(c.x[0]),
+                    r.1.max(c.x[1]),
+                    r.2.min(c.y[0]),
+                    r.3.max(c.y[1]),
+                )
+            },
+        );
+        if r.0 < r.1 && r.2 < r.3 {
+            return r;
+        }
+        return (0.0, 1.0, 0.0, 1.0);
+    }
     let mut r = (
         f64::INFINITY,
         f64::NEG_INFINITY,
@@ -475,14 +667,39 @@ pub fn to_pgfplots(f: &Figure, dir: &str) -> String {
     let mut s = String::new();
     s.push_str("% Generated by `hadacert report`; needs \\usepackage{pgfplots}.\n");
     s.push_str("\\begin{tikzpicture}\n\\begin{axis}[width=\\linewidth, height=0.6\\linewidth,\n");
+    let xlabel = f
+        .map
+        .as_ref()
+        .map_or("time $t$".to_string(), |m| m.x_tex.clone());
     s.push_str(&format!(
-        "  xlabel={{time $t$}}, ylabel={{{}}},\n  xmin={x0:e}, xmax={x1:e}, ymin={y0:e}, ymax={y1:e},\n",
+        "  xlabel={{{xlabel}}}, ylabel={{{}}},\n  xmin={x0:e}, xmax={x1:e}, ymin={y0:e}, ymax={y1:e},\n",
         f.y_tex
     ));
     if f.log_x {
         s.push_str("  xmode=log,\n");
     }
     s.push_str("  legend pos=outer north east, legend cell align=left]\n");
+    if let Some(m) = &f.map {
+        let colour = |(r, g, b): (f32, f32, f32)| format!("{{rgb,1:red,{r};green,{g};blue,{b}}}");
+        for cell in &m.cells {
+            let c = MAP_COLOURS[cell.class];
+            s.push_str(&format!(
+                "\\fill[fill={}, draw={}, line width=0.1pt] (axis cs:{:e},{:e}) rectangle (axis cs:{:e},{:e});\n",
+                colour(c),
+                colour((0.8 * c.0, 0.8 * c.1, 0.8 * c.2)),
+                cell.x[0],
+                cell.y[0],
+                cell.x[1],
+                cell.y[1]
+            ));
+        }
+        for (class, _, tex) in &m.legend {
+            s.push_str(&format!(
+                "\\addlegendimage{{area legend, fill={}, draw=black}}\n\\addlegendentry{{{tex}}}\n",
+                colour(MAP_COLOURS[*class])
+            ));
+        }
+    }
     let files = dat_files(f);
     for (i, t) in f.traces.iter().enumerate() {
         let (r, g, b) = COLOURS[i % COLOURS.len()];
@@ -617,6 +834,18 @@ pub fn to_pdf(f: &Figure) -> Vec<u8> {
         c.show(Str(&pdf_text(s)));
         c.end_text();
     };
+    // map boxes: filled rectangles with a thin darker edge
+    if let Some(m) = &f.map {
+        c.set_line_width(0.15);
+        for cell in &m.cells {
+            let (r, g, b) = MAP_COLOURS[cell.class];
+            c.set_fill_rgb(r, g, b);
+            c.set_stroke_rgb(0.8 * r, 0.8 * g, 0.8 * b);
+            let (ax, ay) = (fx(cell.x[0]), fy(cell.y[0]));
+            c.rect(ax, ay, fx(cell.x[1]) - ax, fy(cell.y[1]) - ay);
+            c.fill_nonzero_and_stroke();
+        }
+    }
     // bands
     for (i, t) in f.traces.iter().enumerate() {
         let (r, g, b) = COLOURS[i % COLOURS.len()];
@@ -667,10 +896,10 @@ pub fn to_pdf(f: &Figure) -> Vec<u8> {
         let s = tick_label(y);
         text(&mut c, px0 - 4.0 - text_width(&s, 8.0), py - 3.0, 8.0, &s);
     }
-    let xl = if f.log_x {
-        "time t (log scale)"
-    } else {
-        "time t"
+    let xl = match &f.map {
+        Some(m) => m.x_label.as_str(),
+        None if f.log_x => "time t (log scale)",
+        None => "time t",
     };
     text(
         &mut c,
@@ -694,6 +923,21 @@ pub fn to_pdf(f: &Figure) -> Vec<u8> {
         c.set_fill_rgb(0.0, 0.0, 0.0);
         text(&mut c, px1 + 26.0, ly, 8.0, &t.label);
         ly -= 11.0;
+    }
+    if let Some(m) = &f.map {
+        c.set_line_width(0.6);
+        for (class, label, _) in &m.legend {
+            let (r, g, b) = MAP_COLOURS[*class];
+            c.set_fill_rgb(r, g, b);
+            c.set_stroke_rgb(0.0, 0.0, 0.0);
+            c.rect(px1 + 8.0, ly - 1.0, 14.0, 7.0);
+            c.fill_nonzero_and_stroke();
+            c.set_fill_rgb(0.0, 0.0, 0.0);
+            for (n, part) in label.split(", ").enumerate() {
+                text(&mut c, px1 + 26.0, ly - 9.0 * n as f32, 7.0, part);
+            }
+            ly -= 9.0 * label.split(", ").count() as f32 + 4.0;
+        }
     }
     c.set_stroke_rgb(0.0, 0.0, 0.0);
     for l in &f.levels {
@@ -768,6 +1012,21 @@ pub fn to_svg(f: &Figure) -> String {
             svg_escape(t)
         ));
     };
+    if let Some(m) = &f.map {
+        for cell in &m.cells {
+            let c = MAP_COLOURS[cell.class];
+            let dark = (0.8 * c.0, 0.8 * c.1, 0.8 * c.2);
+            let (ax, bx) = (fx(cell.x[0]), fx(cell.x[1]));
+            let (ay, by) = (fy(cell.y[1]), fy(cell.y[0]));
+            s.push_str(&format!(
+                "<rect x=\"{ax:.2}\" y=\"{ay:.2}\" width=\"{:.2}\" height=\"{:.2}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"0.15\"/>\n",
+                bx - ax,
+                by - ay,
+                rgb(c, false),
+                rgb(dark, false)
+            ));
+        }
+    }
     for (i, t) in f.traces.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
         for poly in outlines(t, f.log_x, x0) {
@@ -813,10 +1072,10 @@ pub fn to_svg(f: &Figure) -> String {
         ));
         text(&mut s, px0 - 4.0, h - py - 3.0, 8.0, "end", &tick_label(y));
     }
-    let xl = if f.log_x {
-        "time t (log scale)"
-    } else {
-        "time t"
+    let xl = match &f.map {
+        Some(m) => m.x_label.as_str(),
+        None if f.log_x => "time t (log scale)",
+        None => "time t",
     };
     text(&mut s, (px0 + px1) / 2.0, 10.0, 9.0, "middle", xl);
     text(&mut s, px0, h - 18.0, 10.0, "start", &f.title);
@@ -833,6 +1092,20 @@ pub fn to_svg(f: &Figure) -> String {
         ));
         text(&mut s, px1 + 26.0, ly, 8.0, "start", &t.label);
         ly -= 11.0;
+    }
+    if let Some(m) = &f.map {
+        for (class, label, _) in &m.legend {
+            s.push_str(&format!(
+                "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"14\" height=\"7\" fill=\"{}\" stroke=\"black\" stroke-width=\"0.6\"/>\n",
+                px1 + 8.0,
+                h - (ly - 1.0) - 7.0,
+                rgb(MAP_COLOURS[*class], false)
+            ));
+            for (n, part) in label.split(", ").enumerate() {
+                text(&mut s, px1 + 26.0, ly - 9.0 * n as f64, 7.0, "start", part);
+            }
+            ly -= 9.0 * label.split(", ").count() as f64 + 4.0;
+        }
     }
     for l in &f.levels {
         s.push_str(&format!(

@@ -25,6 +25,7 @@ mod ode;
 mod reference;
 mod references;
 mod region;
+mod region_map;
 mod report;
 mod soundness;
 mod soundness_ei;
