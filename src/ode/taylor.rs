@@ -309,3 +309,216 @@ pub fn horner<C: Field>(coefs: &[C], h: &C) -> C {
     }
     acc
 }
+
+#[cfg(test)]
+mod tests {
+    //! The in-place forms against the operator forms they replace (the same enclosures, to the
+    //! last bit: value, sign of zero and precision), and a reused workspace against a fresh
+    //! one. Seeded (xorshift), no timing.
+    use super::{taylor_coefficients, TaylorWorkspace};
+    use crate::arith::{Enclosure, Field, MpfrInterval, Ring};
+    use crate::ode::dual::Dual;
+    use crate::ode::problems::{CrossEntropyFlow, Lorenz};
+    use crate::ode::tape::record;
+    use crate::ode::VectorField;
+    use rug::Rational;
+
+    struct XorShift(u64);
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Bit-level identity: value (with the sign of zero) and precision of both ends.
+    fn same(x: &MpfrInterval, y: &MpfrInterval) -> bool {
+        let key = |v: &MpfrInterval| {
+            (
+                format!("{:?} {:?}", v.lo(), v.hi()),
+                v.lo().prec(),
+                v.hi().prec(),
+                v.lo().is_sign_negative(),
+                v.hi().is_sign_negative(),
+            )
+        };
+        key(x) == key(y)
+    }
+
+    /// Intervals of every sign class (positive, negative, straddling 0, ends at +-0, points),
+    /// at 128 bits or, now and then, 64.
+    fn interval(rng: &mut XorShift) -> MpfrInterval {
+        let prec = if rng.below(8) == 0 { 64 } else { 128 };
+        let q =
+            |rng: &mut XorShift| Rational::from((rng.below(2001) as i64 - 1000, 1 + rng.below(97)));
+        let (a, b) = (q(rng), q(rng));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let x =
+            MpfrInterval::from_rational(&lo, prec).hull(&MpfrInterval::from_rational(&hi, prec));
+        match rng.below(6) {
+            0 => MpfrInterval::from_rational(&lo, prec),
+            1 => x.hull(&MpfrInterval::from_i64(0, prec)),
+            2 => -(x.hull(&MpfrInterval::from_i64(0, prec))),
+            _ => x,
+        }
+    }
+
+    #[test]
+    fn in_place_forms_match_operator_forms_bit_for_bit() {
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut out = MpfrInterval::from_i64(7, 32);
+        for _ in 0..3000 {
+            let (a, b, c, d) = (
+                interval(&mut rng),
+                interval(&mut rng),
+                interval(&mut rng),
+                interval(&mut rng),
+            );
+            MpfrInterval::mul_into(&mut out, &a, &b);
+            assert!(same(&out, &(a.clone() * &b)), "mul {a:?} {b:?}");
+            MpfrInterval::add_into(&mut out, &a, &b);
+            assert!(same(&out, &(a.clone() + &b)), "add {a:?} {b:?}");
+            MpfrInterval::sub_into(&mut out, &a, &b);
+            assert!(same(&out, &(a.clone() - &b)), "sub {a:?} {b:?}");
+            MpfrInterval::div_into(&mut out, &a, &b);
+            assert!(same(&out, &(a.clone() / &b)), "div {a:?} {b:?}");
+            MpfrInterval::neg_into(&mut out, &a);
+            assert!(same(&out, &(-a.clone())), "neg {a:?}");
+            MpfrInterval::mul_pow2_into(&mut out, &a, 3);
+            assert!(same(&out, &a.mul_pow2(3)), "mul_pow2 {a:?}");
+            MpfrInterval::assign(&mut out, &c);
+            assert!(same(&out, &c), "assign {c:?}");
+            let mut fused = c.clone();
+            fused.add_product(&a, &b);
+            assert!(
+                same(&fused, &(c.clone() + &(a.clone() * &b))),
+                "add_product"
+            );
+            let mut pair = c.clone();
+            pair.add_product_pair(&a, &b, &d, &c);
+            let mut t = a.clone() * &b;
+            t += &(d.clone() * &c);
+            assert!(same(&pair, &(c.clone() + &t)), "add_product_pair");
+        }
+    }
+
+    /// The product of two duals by the value-and-gradient formula (`x b + y a`; one-sided
+    /// `x b`, `y a`), written out with the operator forms.
+    fn dual_product(a: &Dual<MpfrInterval>, b: &Dual<MpfrInterval>) -> Dual<MpfrInterval> {
+        let (av, bv) = (&a.value, &b.value);
+        let grad = match (a.grad.is_empty(), b.grad.is_empty()) {
+            (true, true) => Vec::new(),
+            (false, true) => a.grad.iter().map(|x| x.clone() * bv).collect(),
+            (true, false) => b.grad.iter().map(|y| y.clone() * av).collect(),
+            (false, false) => a
+                .grad
+                .iter()
+                .zip(&b.grad)
+                .map(|(x, y)| x.clone() * bv + &(y.clone() * av))
+                .collect(),
+        };
+        Dual {
+            value: av.clone() * bv,
+            grad,
+        }
+    }
+
+    fn same_dual(x: &Dual<MpfrInterval>, y: &Dual<MpfrInterval>) -> bool {
+        same(&x.value, &y.value)
+            && x.grad.len() == y.grad.len()
+            && x.grad.iter().zip(&y.grad).all(|(u, v)| same(u, v))
+    }
+
+    #[test]
+    fn dual_in_place_forms_match_the_formulas() {
+        let mut rng = XorShift(0xD1B5_4A32_D192_ED03);
+        let dual = |rng: &mut XorShift| {
+            let value = interval(rng);
+            let grad = if rng.below(4) == 0 {
+                Vec::new()
+            } else {
+                (0..3).map(|_| interval(rng)).collect()
+            };
+            Dual { value, grad }
+        };
+        let mut out = Dual::variable(MpfrInterval::from_i64(1, 32), 0, 5);
+        for _ in 0..1000 {
+            let (a, b, c) = (dual(&mut rng), dual(&mut rng), dual(&mut rng));
+            let prod = dual_product(&a, &b);
+            Dual::mul_into(&mut out, &a, &b);
+            assert!(same_dual(&out, &prod), "mul_into");
+            assert!(same_dual(&(a.clone() * &b), &prod), "mul");
+            // self += prod, by the sum formula (one-sided: the varying side's gradient)
+            let sum = |s: &Dual<MpfrInterval>, p: &Dual<MpfrInterval>| {
+                let grad = match (s.grad.is_empty(), p.grad.is_empty()) {
+                    (_, true) => s.grad.clone(),
+                    (true, false) => p.grad.clone(),
+                    (false, false) => s
+                        .grad
+                        .iter()
+                        .zip(&p.grad)
+                        .map(|(x, y)| x.clone() + y)
+                        .collect(),
+                };
+                Dual {
+                    value: s.value.clone() + &p.value,
+                    grad,
+                }
+            };
+            let mut fused = c.clone();
+            fused.add_product(&a, &b);
+            assert!(same_dual(&fused, &sum(&c, &prod)), "add_product");
+            Dual::add_into(&mut out, &a, &b);
+            assert!(same_dual(&out, &sum(&a, &b)), "add_into");
+        }
+    }
+
+    #[test]
+    fn a_reused_workspace_gives_the_fresh_coefficients() {
+        let boxes = |k: i64, prec: u32| -> Vec<MpfrInterval> {
+            (0..3)
+                .map(|i| {
+                    let c = MpfrInterval::from_rational(&Rational::from((i + k, 7)), prec);
+                    c.clone()
+                        .hull(&(c + &MpfrInterval::from_rational(&Rational::from((1, 1000)), prec)))
+                })
+                .collect()
+        };
+        let lorenz = record(&[1.0, 1.0, 1.0], |v| Lorenz.eval(v));
+        let ce = record(&[0.0, 0.5, -0.5], |v| CrossEntropyFlow(3).eval(v));
+        let mut ws: TaylorWorkspace<MpfrInterval> = TaylorWorkspace::new();
+        let mut ws_d: TaylorWorkspace<Dual<MpfrInterval>> = TaylorWorkspace::new();
+        for (round, (tape, order, prec)) in [
+            (&lorenz, 20, 128),
+            (&ce, 9, 128),
+            (&lorenz, 5, 96),
+            (&ce, 30, 128),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let x = boxes(round as i64, prec);
+            ws.compute(tape, &x, order, prec).unwrap();
+            let fresh = taylor_coefficients(tape, &x, order, prec).unwrap();
+            for (i, f) in fresh.iter().enumerate() {
+                assert_eq!(ws.coefs(i).len(), order + 1);
+                assert!(ws.coefs(i).iter().zip(f).all(|(u, v)| same(u, v)));
+            }
+            let jets: Vec<Dual<MpfrInterval>> = x
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Dual::variable(v.clone(), i, 3))
+                .collect();
+            ws_d.compute(tape, &jets, order.min(9), prec).unwrap();
+            let fresh = taylor_coefficients(tape, &jets, order.min(9), prec).unwrap();
+            for (i, f) in fresh.iter().enumerate() {
+                assert!(ws_d.coefs(i).iter().zip(f).all(|(u, v)| same_dual(u, v)));
+            }
+        }
+    }
+}

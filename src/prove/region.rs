@@ -48,8 +48,9 @@
 //! With [`Region::expression`] (kind `expression-region`) the boxes are decided on `D`, the
 //! single output of a compiled claim-language program ([`RegionExpression`]), by the same
 //! natural and mean-value forms: the gradient over the K - 1 box variables comes from
-//! [`crate::expr::eval::value_and_gradient`] (inline dual numbers; with `d/dt`, dual numbers over
-//! the box variables carrying a tangent seeded with the balanced field evaluated on them). The
+//! [`crate::expr::eval::value_and_gradient`] (inline dual numbers; `d/dt` of a built-in along
+//! the balanced flow is its closed-form rate, any other `d/dt` dual numbers over the box
+//! variables carrying a tangent seeded with the balanced field evaluated on them). The
 //! sign arguments of step 4 are proved for the built-in rates only and are never tried; instead
 //! a box inside the ball of max-norm radius `nc_radius` around the uniform spectrum (inward
 //! rounded) is closed as `excluded` (the claim does not cover that ball, and says so), and a
