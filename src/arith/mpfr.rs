@@ -25,10 +25,26 @@ const CONST_PREC: u32 = 2;
 ///
 /// Invariant: `lo <= hi`, or the interval is *not finite* (an infinite end or a NaN end), in
 /// which case it never certifies anything. Both ends have the same precision.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct MpfrInterval {
     lo: Float,
     hi: Float,
+}
+
+impl Clone for MpfrInterval {
+    fn clone(&self) -> Self {
+        MpfrInterval {
+            lo: self.lo.clone(),
+            hi: self.hi.clone(),
+        }
+    }
+    /// The same value and precision as `clone`, in the limbs `self` already has: rug's
+    /// `Float::clone_from` sets the precision (MPFR reallocates only when it needs more limbs)
+    /// and copies exactly, so copies into reused registers do not allocate.
+    fn clone_from(&mut self, source: &Self) {
+        self.lo.clone_from(&source.lo);
+        self.hi.clone_from(&source.hi);
+    }
 }
 
 /// Evaluate `expr` at `prec` bits rounded towards -inf; checks MPFR's ternary value.
@@ -1073,5 +1089,30 @@ fn cos_sin_turn(p: i64, q: u64, prec: u32) -> (MpfrInterval, MpfrInterval) {
         (-c, -s)
     } else {
         (c, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clone_from_equals_clone_at_every_precision() {
+        // into a wider, a narrower and an equal register, from a point, a wide and a NaN value
+        let third = MpfrInterval::from_rational(&Rational::from((1, 3)), 200);
+        let wide = MpfrInterval::from_rational(&Rational::from(-7), 64).hull(&third);
+        let not_finite = nan(96);
+        for source in [&third, &wide, &not_finite] {
+            for prec in [53, 96, 200, 400] {
+                let mut target = MpfrInterval::from_rational(&Rational::from((5, 7)), prec);
+                target.clone_from(source);
+                let copy = source.clone();
+                assert_eq!(target.prec(), copy.prec());
+                assert_eq!(target.lo.is_nan(), copy.lo.is_nan());
+                if !copy.lo.is_nan() {
+                    assert_eq!(target, copy);
+                }
+            }
+        }
     }
 }
