@@ -140,3 +140,55 @@ pub fn parse_exact(text: &str) -> Result<Rational, ExactParseError> {
     };
     Ok(if neg { -value } else { value })
 }
+
+/// `q` written exactly, the inverse of [`parse_exact`]: a decimal when its denominator is
+/// `2^a 5^b` (`12.5`, `-0.125`, `64`), else `p/q` in lowest terms (`25/3`).
+///
+/// ```
+/// use hadacert::arith::{exact_decimal, parse_exact};
+/// assert_eq!(exact_decimal(&parse_exact("-0.1250").unwrap()), "-0.125");
+/// assert_eq!(exact_decimal(&parse_exact("2/6").unwrap()), "1/3");
+/// assert_eq!(exact_decimal(&parse_exact("6.4e1").unwrap()), "64");
+/// ```
+pub fn exact_decimal(q: &Rational) -> String {
+    let mut d = q.denom().clone();
+    let (mut twos, mut fives) = (0u32, 0u32);
+    while d.is_divisible_u(2) {
+        d /= 2u32;
+        twos += 1;
+    }
+    while d.is_divisible_u(5) {
+        d /= 5u32;
+        fives += 1;
+    }
+    if d != 1 {
+        return q.to_string();
+    }
+    let e = twos.max(fives);
+    let scaled = Integer::from(q.numer() * Integer::from(Integer::u_pow_u(10, e)))
+        / Integer::from(q.denom());
+    let neg = scaled < 0;
+    let digits = Integer::from(scaled.abs_ref()).to_string();
+    let e = e as usize;
+    let text = if e == 0 {
+        digits
+    } else if digits.len() > e {
+        format!(
+            "{}.{}",
+            &digits[..digits.len() - e],
+            &digits[digits.len() - e..]
+        )
+    } else {
+        format!("0.{}{}", "0".repeat(e - digits.len()), digits)
+    };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if neg {
+        format!("-{text}")
+    } else {
+        text
+    }
+}

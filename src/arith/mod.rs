@@ -29,7 +29,7 @@ mod f64_backend;
 mod inari_backend;
 mod mpfr;
 
-pub use decimal::{parse_exact, ExactParseError};
+pub use decimal::{exact_decimal, parse_exact, ExactParseError};
 pub use exact::{DivisionByZero, Exact};
 pub use inari_backend::Ival;
 pub use mpfr::{MpfrInterval, MAX_PRECISION_BITS, MIN_PRECISION_BITS};

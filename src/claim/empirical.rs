@@ -400,30 +400,7 @@ pub fn sample_steps(n_steps: u64) -> Vec<u64> {
 
 /// `n * step` as an exact decimal when it has one (`12.5`), else as a rational (`25/3`).
 pub fn exact_time(step: &Rational, n: u64) -> String {
-    let t = Rational::from(step * n);
-    let (num, den) = t.into_numer_denom();
-    let (mut twos, mut fives, mut d) = (0u32, 0u32, den.clone());
-    while d.is_divisible_u(2) {
-        d /= 2u32;
-        twos += 1;
-    }
-    while d.is_divisible_u(5) {
-        d /= 5u32;
-        fives += 1;
-    }
-    if d != 1 {
-        return format!("{num}/{den}");
-    }
-    let places = twos.max(fives);
-    if places == 0 {
-        return num.to_string();
-    }
-    let scaled = num * (rug::Integer::from(rug::Integer::u_pow_u(10, places)) / den);
-    let neg = scaled < 0;
-    let digits = scaled.abs().to_string();
-    let digits = format!("{:0>width$}", digits, width = places as usize + 1);
-    let (int, frac) = digits.split_at(digits.len() - places as usize);
-    format!("{}{int}.{frac}", if neg { "-" } else { "" })
+    crate::arith::exact_decimal(&Rational::from(step * n))
 }
 
 /// An approximate value as written to a C8 certificate ([`DIGITS`] significant digits).

@@ -25,12 +25,12 @@
 use super::registry::KindEntry;
 use super::schema::{exact, ClaimError, ClaimSpec, Ctx, FieldHelp, Need};
 use super::{Claim, Evaluation, Params, RunContext};
-use crate::arith::{Enclosure, Field, Real};
+use crate::arith::{exact_decimal, Enclosure, Field, Real};
 use crate::cert::{margin_lower, Check, EnclosureRecord, Verdict};
 use crate::ode::dual::DualN;
 use crate::prove::region::RateQuantity;
 use rayon::prelude::*;
-use rug::{Integer, Rational};
+use rug::Rational;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -345,50 +345,6 @@ pub fn map_boxes<T: Enclosure>(p: &MapParams, prec: u32) -> Option<Vec<MapBox<T>
         out.extend(part?);
     }
     Some(out)
-}
-
-/// `q` exactly: a decimal when its denominator is `2^a 5^b`, else `p/q`.
-pub fn exact_decimal(q: &Rational) -> String {
-    let mut d = q.denom().clone();
-    let (mut twos, mut fives) = (0u32, 0u32);
-    while d.is_divisible_u(2) {
-        d /= 2u32;
-        twos += 1;
-    }
-    while d.is_divisible_u(5) {
-        d /= 5u32;
-        fives += 1;
-    }
-    if d != 1 {
-        return q.to_string();
-    }
-    let e = twos.max(fives);
-    let scaled = Integer::from(q.numer() * Integer::from(Integer::u_pow_u(10, e)))
-        / Integer::from(q.denom());
-    let neg = scaled < 0;
-    let digits = Integer::from(scaled.abs_ref()).to_string();
-    let e = e as usize;
-    let text = if e == 0 {
-        digits
-    } else if digits.len() > e {
-        format!(
-            "{}.{}",
-            &digits[..digits.len() - e],
-            &digits[digits.len() - e..]
-        )
-    } else {
-        format!("0.{}{}", "0".repeat(e - digits.len()), digits)
-    };
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    if neg {
-        format!("-{text}")
-    } else {
-        text
-    }
 }
 
 /// The box as certificates write it: `x1 in [a, b], scale in [c, d] (depth n)`, exact.

@@ -1517,6 +1517,7 @@ fn generated(cases: u32) {
         cases,
         failure_persistence: None,
         max_shrink_iters: 2_000,
+        rng_seed: crate::common::proptest_seed(&Config::default()),
         ..Config::default()
     });
     let (accepted, refused) = (Mutex::new(0u64), Mutex::new(0u64));

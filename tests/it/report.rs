@@ -496,7 +496,11 @@ fn check_printer(lo: &str, hi: &str, cap: Option<usize>) -> Result<(), TestCaseE
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        rng_seed: crate::common::proptest_seed(&ProptestConfig::default()),
+        ..ProptestConfig::default()
+    })]
 
     /// Independent ends.
     #[test]

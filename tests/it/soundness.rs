@@ -123,11 +123,13 @@ fn case_count(default: u32) -> u32 {
 /// regressions.
 fn config(default: u32) -> ProptestConfig {
     let persist = std::env::var_os("HADACERT_MUTANT").is_none();
+    let base = ProptestConfig::default();
     ProptestConfig {
         cases: case_count(default),
         failure_persistence: persist
             .then(|| Box::new(FileFailurePersistence::Direct(PERSIST)) as Box<_>),
-        ..ProptestConfig::default()
+        rng_seed: crate::common::proptest_seed(&base),
+        ..base
     }
 }
 

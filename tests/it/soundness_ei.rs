@@ -26,40 +26,22 @@ use rug::float::{Round, Special};
 use rug::Float;
 use std::cmp::Ordering;
 
+use crate::common::{soundness_cases as cases, SplitMix64 as Rng};
+
 const RP: u32 = 2048;
 
 /// The series' upper range cut in `src/arith/ei.rs` (`X_MAX`).
 const CUT: u32 = 256;
 
-fn cases(default: u64) -> u64 {
-    let n: u64 = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
-    (default * n).div_ceil(10_000).max(1)
+/// The generators this file adds to the shared SplitMix64.
+trait EiInputs {
+    /// `x` (f64) at precision `p` with random low bits below the f64 mantissa.
+    fn float(&mut self, x: f64, p: u32) -> Float;
+    /// A result precision: 128 mostly, else one of the others.
+    fn prec(&mut self) -> u32;
 }
 
-/// SplitMix64 with a fixed seed per test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// `x` (f64) at precision `p` with random low bits below the f64 mantissa.
+impl EiInputs for Rng {
     fn float(&mut self, x: f64, p: u32) -> Float {
         let mut f = Float::with_val(p, x);
         let r = Float::with_val(p, x * self.unit()) >> 53u32;

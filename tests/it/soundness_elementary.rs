@@ -34,41 +34,22 @@ use rug::float::Round;
 use rug::Float;
 use std::cmp::Ordering;
 
+use crate::common::{soundness_cases as cases, SplitMix64 as Rng};
+
 const RP: u32 = 2048;
 
-fn cases(default: u64) -> u64 {
-    let n: u64 = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
-    (default * n).div_ceil(10_000).max(1)
+/// The generators this file adds to the shared SplitMix64.
+trait ElementaryInputs {
+    /// A finite positive f64 with uniformly random bits (every binade equally likely).
+    fn positive_bits(&mut self) -> f64;
+    /// `x` moved by a random number of ulps in `-k..=k`.
+    fn near(&mut self, x: f64, k: u64) -> f64;
 }
 
-/// SplitMix64 with a fixed seed per test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// A finite positive f64 with uniformly random bits (every binade equally likely).
+impl ElementaryInputs for Rng {
     fn positive_bits(&mut self) -> f64 {
         f64::from_bits(1 + self.below(0x7FF0_0000_0000_0000 - 1))
     }
-    /// `x` moved by a random number of ulps in `-k..=k`.
     fn near(&mut self, x: f64, k: u64) -> f64 {
         let steps = self.below(2 * k + 1) as i64 - k as i64;
         step(x, steps)
