@@ -6,7 +6,7 @@
 //!
 //! What is measured per configuration:
 //! * `logits`   = `enclose_logits(&had, &lambda)`;
-//! * `softmax`  = `enclose_column_softmax(&z)` followed by `drop(z)` (as in `claim::diagonalise`);
+//! * `softmax`  = `enclose_column_softmax_in_place(&mut z)` (S in Z's storage, as in `claim::diagonalise`);
 //! * `rotation` = `enclose_rotated(&had, s)`;
 //! * `total`    = the sum of the three; the off-diagonal scan (widths, |.|, contains 0) is timed
 //!   separately (`scan`) and is not part of `total`.
@@ -29,7 +29,8 @@ use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Real, Ring};
 use hadacert::claim::schema::SplitMix64;
 use hadacert::model::hadamard::HadamardMatrix;
 use hadacert::model::logits::{
-    div_by_order, enclose_column_softmax, enclose_logits, enclose_rotated,
+    div_by_order, enclose_column_softmax, enclose_column_softmax_in_place, enclose_logits,
+    enclose_rotated,
 };
 use hadacert::model::wht::fwht;
 use nalgebra::DMatrix;
@@ -264,11 +265,10 @@ fn run_c1<T: Real>(
 
     let c0 = process_cpu_s();
     let t0 = Instant::now();
-    let z = enclose_logits(had, &lam);
+    let mut s = enclose_logits(had, &lam);
     let t1 = Instant::now();
     let c1 = process_cpu_s();
-    let s = enclose_column_softmax(&z);
-    drop(z);
+    enclose_column_softmax_in_place(&mut s);
     let t2 = Instant::now();
     let c2 = process_cpu_s();
     let m = enclose_rotated(had, s);
@@ -914,6 +914,92 @@ fn print_core_availability(when: &str) -> String {
     line
 }
 
+/// The C1 claim evaluated end to end by `hadacert::claim::diagonalise::evaluate` (what
+/// `hadacert certify` runs for a Sylvester C1 claim: the exact argument, `f` exactly, the K exps
+/// of `p = softmax(f)`, `Had S' Had / K` by transforms, the off-diagonal scan and the checks).
+/// The row's "total" is the whole evaluation; its stage columns are not split (NaN).
+fn claim_config(k: usize, backend: &'static str, bits: u32) -> Row {
+    let reps = if k <= 1024 { 3 } else { 1 };
+    let load = load1();
+    let toml = format!(
+        "[[claim]]\nid = \"bench-c1-K{k}-{backend}\"\nkind = \"C1\"\nexpect = \"proved\"\nbackend = \"{backend}\"\n{}width_bound = \"{}\"\nmatrix = {{ family = \"sylvester\", order = {k} }}\nlambda = {{ kind = \"random\", seed = {k}, max_numerator = 300, denominator = 100, len = {k} }}\n",
+        if backend == "mpfr" { format!("precision_bits = {bits}\n") } else { String::new() },
+        if backend == "mpfr" { "1e-30" } else { "1e-12" },
+    );
+    let claim = hadacert::claim::registry::parse_claims(&toml, std::path::Path::new("bench.toml"))
+        .expect("bench claim parses")
+        .remove(0);
+    println!("--- C1 claim path: K = {k}, backend = {backend}, bits = {bits}, reps = {reps} (load1 {load:.2})");
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut peak = f64::NAN;
+    let mut rss_before = f64::NAN;
+    let mut summary = String::new();
+    let mut widest = f64::NAN;
+    for r in 0..reps {
+        trim_heap();
+        rss_before = rss_gib();
+        let rss_reset = reset_peak_rss();
+        let c0 = process_cpu_s();
+        let t0 = Instant::now();
+        let ev = match backend {
+            "inari" => hadacert::claim::diagonalise::evaluate::<Ival>(&claim, bits),
+            _ => hadacert::claim::diagonalise::evaluate::<MpfrInterval>(&claim, bits),
+        };
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = process_cpu_s() - c0;
+        if rss_reset {
+            peak = peak_rss_gib();
+        }
+        widest = ev.max_width;
+        summary = format!(
+            "verdict {:?}, widest off-diagonal {:.3e}, path: {}",
+            ev.verdict,
+            ev.max_width,
+            ev.checks
+                .iter()
+                .find(|c| c.name == "enclosure path")
+                .map_or("?", |c| c.detail.split(':').next().unwrap_or("?"))
+        );
+        println!(
+            "    rep {}: total {wall:.3} s (cpu {cpu:.3} s, cpu/wall {:.2}) | RSS before {rss_before:.2} GiB, peak {peak:.2} GiB | {summary}",
+            r + 1,
+            cpu / wall
+        );
+        walls.push(wall);
+        cpus.push(cpu / wall);
+    }
+    let total = median(walls);
+    let cpw = median(cpus);
+    Row {
+        k,
+        backend: if backend == "inari" {
+            "inari, C1 claim"
+        } else {
+            "mpfr, C1 claim"
+        },
+        bits,
+        reps,
+        logits: f64::NAN,
+        softmax: f64::NAN,
+        rotation: f64::NAN,
+        total,
+        scan: f64::NAN,
+        cpu_per_wall: cpw,
+        cpu_s: cpw * total,
+        rss_before_gib: rss_before,
+        peak_rss_gib: peak,
+        load1: load,
+        stats: Some(OffDiag {
+            max_width: Some(widest),
+            max_mag: f64::NAN,
+            all_contain_zero: None,
+            all_finite: None,
+        }),
+        note: summary,
+    }
+}
+
 fn main() {
     if let Some(k) = std::env::var("HADACERT_BENCH_LOGITS_STEPS")
         .ok()
@@ -947,7 +1033,8 @@ fn main() {
         println!("source: {src}");
     }
     println!("matrix: Sylvester Had_K; lambda_m = n_m/100, n_m = SplitMix64(K).below(301)");
-    println!("stages: logits = enclose_logits; softmax = enclose_column_softmax + drop(Z); rotation = enclose_rotated; total = sum (scan of the off-diagonal not included)");
+    println!("stages (dense path, the C1 claim's path for matrices without the exact argument): logits = enclose_logits; softmax = enclose_column_softmax_in_place (S in Z's storage); rotation = enclose_rotated; total = sum (scan of the off-diagonal not included)");
+    println!("claim rows: hadacert::claim::diagonalise::evaluate on the C1 claim (the path a Sylvester C1 claim takes: exact argument, K exps, Had S' Had / K by transforms, off-diagonal scan), end to end");
     let avail_start = print_core_availability("start");
     if !reset_peak_rss() {
         println!(
@@ -971,6 +1058,15 @@ fn main() {
             scan_enclosure::<Ival>,
             "",
         ));
+    }
+    // The C1 claim's own path (structured, by the exact argument), end to end.
+    for (k, backend, bits) in [
+        (1024usize, "inari", 53u32),
+        (4096, "inari", 53),
+        (1024, "mpfr", MPFR_BITS),
+        (4096, "mpfr", MPFR_BITS),
+    ] {
+        rows.push(claim_config(k, backend, bits));
     }
     // MPFR 128 bits.
     let r1024 =

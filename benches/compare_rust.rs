@@ -8,7 +8,11 @@
 //! average when the measurement started: another engineer may be using the second core).
 //!
 //! Inputs (reproduced exactly by `benches/compare.py`):
-//! * C1: `lambda_m = n_m / 100`, `n_m = SplitMix64(K).below(301)`, Sylvester `Had_K`;
+//! * C1: `lambda_m = n_m / 100`, `n_m = SplitMix64(K).below(301)`, Sylvester `Had_K`; backends
+//!   `f64` / `inari` / `mpfr` time the dense path (logits, the K^2 exps of the column softmax,
+//!   rotation: what Arb's side computes), `inari-claim` / `mpfr-claim` the C1 claim's own path
+//!   end to end (`claim::diagonalise::evaluate`: the exact argument, K exps, `Had S' Had / K` by
+//!   transforms, the off-diagonal scan);
 //! * vector field: state i (0 <= i < N) is the i-th block of K draws of
 //!   `SplitMix64(1_000_000 + K).below(301) / 100`;
 //! * C6: `T(1 -> L)` for K in {2, 4, 8, 16, 64, 256, 1024}, L in {2, 5, 10, 20, 50, 100};
@@ -26,7 +30,7 @@
 use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval, Real, Ring};
 use hadacert::claim::schema::SplitMix64;
 use hadacert::model::hadamard::HadamardMatrix;
-use hadacert::model::logits::{enclose_column_softmax, enclose_logits, enclose_rotated};
+use hadacert::model::logits::{enclose_column_softmax_in_place, enclose_logits, enclose_rotated};
 use hadacert::model::wht::fwht;
 use hadacert::ode::lohner::{integrate, SolverOptions};
 use hadacert::spectral::field::enclose_balanced_field;
@@ -92,9 +96,8 @@ fn offdiag_width<T: Enclosure>(m: &DMatrix<T>) -> (f64, f64, bool) {
 
 fn c1_once<T: Real>(had: &HadamardMatrix, lam: &[T]) -> (f64, DMatrix<T>) {
     let t = Instant::now();
-    let z = enclose_logits(had, lam);
-    let s = enclose_column_softmax(&z);
-    drop(z);
+    let mut s = enclose_logits(had, lam);
+    enclose_column_softmax_in_place(&mut s);
     let m = enclose_rotated(had, s);
     (t.elapsed().as_secs_f64(), m)
 }
@@ -118,6 +121,39 @@ fn c1_case<T: Enclosure>(name: &str, k: usize, prec: u32) {
         "section": "c1", "backend": name, "k": k, "bits": prec, "reps": reps,
         "time_s": median(times.clone()), "time_min_s": times.iter().cloned().fold(f64::INFINITY, f64::min),
         "max_offdiag_width": stats.0, "max_offdiag_mag": stats.1, "all_offdiag_contain_0": stats.2,
+        "threads": rayon::current_num_threads(), "load1": load,
+    }));
+}
+
+fn c1_claim_case<T: Enclosure>(name: &str, k: usize, prec: u32) {
+    let load = load1();
+    let (backend, extra, bound) = if T::BACKEND == "mpfr" {
+        ("mpfr", format!("precision_bits = {prec}\n"), "1e-30")
+    } else {
+        ("inari", String::new(), "1e-12")
+    };
+    let toml = format!(
+        "[[claim]]\nid = \"compare-c1-K{k}\"\nkind = \"C1\"\nexpect = \"proved\"\nbackend = \"{backend}\"\n{extra}width_bound = \"{bound}\"\nmatrix = {{ family = \"sylvester\", order = {k} }}\nlambda = {{ kind = \"random\", seed = {k}, max_numerator = 300, denominator = 100, len = {k} }}\n"
+    );
+    let claim =
+        hadacert::claim::registry::parse_claims(&toml, std::path::Path::new("compare.toml"))
+            .expect("compare claim parses")
+            .remove(0);
+    let reps = if k <= 256 { 5 } else { 3 };
+    let mut times = Vec::new();
+    let mut width = f64::NAN;
+    let mut verdict = String::new();
+    for _ in 0..reps {
+        let t = Instant::now();
+        let ev = hadacert::claim::diagonalise::evaluate::<T>(&claim, prec);
+        times.push(t.elapsed().as_secs_f64());
+        width = ev.max_width;
+        verdict = format!("{:?}", ev.verdict);
+    }
+    emit(json!({
+        "section": "c1", "backend": name, "k": k, "bits": prec, "reps": reps,
+        "time_s": median(times.clone()), "time_min_s": times.iter().cloned().fold(f64::INFINITY, f64::min),
+        "max_offdiag_width": width, "verdict": verdict,
         "threads": rayon::current_num_threads(), "load1": load,
     }));
 }
@@ -389,6 +425,8 @@ fn main() {
             c1_f64(k);
             c1_case::<Ival>("inari", k, 53);
             c1_case::<MpfrInterval>("mpfr", k, BITS);
+            c1_claim_case::<Ival>("inari-claim", k, 53);
+            c1_claim_case::<MpfrInterval>("mpfr-claim", k, BITS);
         }
     }
     if wanted("field") {

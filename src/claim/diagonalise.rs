@@ -110,9 +110,9 @@ pub fn evaluate<T: Enclosure>(claim: &Claim, prec: u32) -> Evaluation {
             (r, scan)
         }
         None => {
-            let z = logits::enclose_logits(matrix, &lam);
-            let s = logits::enclose_column_softmax(&z);
-            drop(z);
+            // Z, then S in Z's storage (one K x K matrix held at a time), then M.
+            let mut s = logits::enclose_logits(matrix, &lam);
+            logits::enclose_column_softmax_in_place(&mut s);
             let m = logits::enclose_rotated(matrix, s);
             let scan = scan_off_diagonal(&m, |i, j| (i, j));
             (m, scan)

@@ -47,6 +47,27 @@ pub fn enclose_softmax<T: Real>(f: &[T]) -> Vec<T> {
     e.into_iter().map(|x| x / &total).collect()
 }
 
+/// In place: `f <- softmax(f)`, the same enclosures as [`enclose_softmax`] (the same shift,
+/// the same operations in the same order: `exp(f_i - shift)`, their sum from the first, then
+/// each divided by the sum), without the two vectors of temporaries (on MPFR: one allocation
+/// per entry, for the exp, and none for the subtraction and division). `f` must be non-empty.
+pub fn enclose_softmax_in_place<T: Real>(f: &mut [T]) {
+    let shift = lse_shift(f);
+    for x in f.iter_mut() {
+        *x -= &shift;
+        *x = x.exp();
+    }
+    let mut total = f[0].clone();
+    for x in &f[1..] {
+        total += x;
+    }
+    let mut scratch = T::zero();
+    for x in f.iter_mut() {
+        T::div_into(&mut scratch, x, &total);
+        std::mem::swap(x, &mut scratch);
+    }
+}
+
 /// Encloses `log sum_j exp(f_j)`, with the log-sum-exp shift. `f` must be non-empty.
 pub fn enclose_log_sum_exp<T: Real>(f: &[T]) -> T {
     let shift = lse_shift(f);

@@ -1163,3 +1163,124 @@ fn structured_c1_path_agrees_with_the_dense_path() {
         assert!(!r[(i, i)].contains_zero(), "diagonal {i}");
     }
 }
+
+/// The transform path of `enclose_logits` / `enclose_column_softmax_in_place` /
+/// `enclose_rotated` against the construction it replaced, written out here: the logits by K
+/// column transforms of the signed `mu` (`Had diag(mu) Had`), a transpose, the row signs and
+/// permutation, then `div_by_order` entry by entry; the softmax column by column with
+/// `enclose_softmax`; the rotation by column transforms, two transposes and `div_by_order`.
+/// The enclosures must be identical end for end (the new path shares one transform `F = Had mu`
+/// with `(Had diag(mu) Had)(a, b) = F(a XOR b)` and scales in place), on inari and MPFR, for
+/// Sylvester itself and for an equivalence transform with row signs that are not a character.
+#[test]
+fn transform_path_equals_the_column_by_column_construction() {
+    use hadacert::model::logits::{div_by_order, enclose_column_softmax_in_place};
+    fn reference<T: Real>(h: &HadamardMatrix, lam: &[T]) -> (DMatrix<T>, DMatrix<T>, DMatrix<T>) {
+        let k = h.order();
+        let ff = h.fast_form().expect("fast form");
+        let had = HadamardMatrix::sylvester(k).unwrap();
+        let mut mu = vec![T::zero(); k];
+        for (j, l) in lam.iter().enumerate() {
+            mu[ff.col_perm[j]] = l.clone();
+        }
+        let mut yt = DMatrix::from_fn(k, k, |c, a| {
+            if had.get(a, c) > 0 {
+                mu[c].clone()
+            } else {
+                -mu[c].clone()
+            }
+        });
+        for j in 0..k {
+            fwht(yt.column_mut(j).as_mut_slice());
+        }
+        let y = yt.transpose();
+        let z = DMatrix::from_fn(k, k, |i, l| {
+            let (a, b) = (ff.row_perm[i], ff.row_perm[l]);
+            let v = div_by_order(y[(a, b)].clone(), k);
+            if ff.row_sign[a] * ff.row_sign[b] > 0 {
+                v
+            } else {
+                -v
+            }
+        });
+        let mut s = z.clone();
+        for j in 0..k {
+            let p = enclose_softmax(z.column(j).as_slice());
+            s.column_mut(j).as_mut_slice().clone_from_slice(&p);
+        }
+        let mut inv = vec![0usize; k];
+        for (i, &a) in ff.row_perm.iter().enumerate() {
+            inv[a] = i;
+        }
+        let mut t = DMatrix::from_fn(k, k, |a, b| {
+            let v = s[(inv[a], inv[b])].clone();
+            if ff.row_sign[a] * ff.row_sign[b] > 0 {
+                v
+            } else {
+                -v
+            }
+        });
+        for _ in 0..2 {
+            for j in 0..k {
+                fwht(t.column_mut(j).as_mut_slice());
+            }
+            t = t.transpose();
+        }
+        let r = DMatrix::from_fn(k, k, |m, n| {
+            let (cm, cn) = (ff.col_perm[m], ff.col_perm[n]);
+            let v = div_by_order(t[(cm, cn)].clone(), k);
+            if ff.col_sign[cm] * ff.col_sign[cn] > 0 {
+                v
+            } else {
+                -v
+            }
+        });
+        (z, s, r)
+    }
+    fn check<T: Enclosure>(h: &HadamardMatrix, lam: &[Rational], prec: u32, what: &str) {
+        let l: Vec<T> = lam.iter().map(|q| T::from_rational(q, prec)).collect();
+        let (z_ref, s_ref, r_ref) = reference(h, &l);
+        let z = enclose_logits(h, &l);
+        let mut s = z.clone();
+        enclose_column_softmax_in_place(&mut s);
+        let r = enclose_rotated(h, s.clone());
+        let k = h.order();
+        for j in 0..k {
+            for i in 0..k {
+                for (name, a, b) in [
+                    ("logits", &z, &z_ref),
+                    ("softmax", &s, &s_ref),
+                    ("rotated", &r, &r_ref),
+                ] {
+                    let (x, y) = (&a[(i, j)], &b[(i, j)]);
+                    assert!(
+                        x.lower_exact() == y.lower_exact() && x.upper_exact() == y.upper_exact(),
+                        "{what}: {name} ({i}, {j}) differs: {x:?} vs {y:?}"
+                    );
+                    assert!(x.is_finite(), "{what}: {name} ({i}, {j}) not finite");
+                }
+            }
+        }
+        // Not vacuous: some off-diagonal logit is an inexact enclosure.
+        assert!((0..k).any(|i| z[(i, (i + 1) % k)].width_upper() > 0.0));
+    }
+    let mut rng = Rng(20261202);
+    for k in [2usize, 8, 32] {
+        let lam: Vec<Rational> = (0..k)
+            .map(|_| Rational::from(((rng.next() % 601) as i64 - 300, 7)))
+            .collect();
+        let h = HadamardMatrix::sylvester(k).unwrap();
+        let flipped = h
+            .transform(&Equivalence {
+                row_perm: (0..k).rev().collect(),
+                row_flip: vec![k - 1],
+                col_perm: (0..k).map(|j| (j + 1) % k).collect(),
+                col_flip: vec![0],
+            })
+            .unwrap();
+        for (hm, name) in [(&h, "sylvester"), (&flipped, "transformed")] {
+            check::<Ival>(hm, &lam, 53, &format!("inari K = {k} {name}"));
+            check::<MpfrInterval>(hm, &lam, 128, &format!("mpfr K = {k} {name}"));
+        }
+    }
+}
