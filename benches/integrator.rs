@@ -5,8 +5,13 @@
 //! width against t (so the wrapping effect is visible).
 //!
 //! `HADACERT_BENCH_ONLY="<substring>|<substring>"` runs only the rows whose label contains one;
-//! `HADACERT_BENCH_OPTS="order=25,tol=1e-14,jac=25,rem=inf,reps=5"` overrides the options of every row
-//! run (for sweeps; `reps` runs each row that many times and reports the median time).
+//! `HADACERT_BENCH_OPTS="order=25,tol=1e-14,jac=25,rem=inf,coarse=both,reps=5"` overrides the options of every row
+//! run (for sweeps; `reps` runs each row that many times and reports the median time; `coarse`
+//! is `none`, `apriori`, `jacobian` or `both`: `SolverOptions::coarse_apriori` / `coarse_jacobian`).
+//!
+//! The MPFR rows marked "coarse" run with both mixed-precision options on (the a-priori box and
+//! the Jacobian in inari, `ode::lohner` module docs, "Mixed precision"); the unmarked rows are
+//! the defaults, which the claims use.
 
 use hadacert::arith::{Enclosure, Field, Ival, MpfrInterval};
 use hadacert::ode::lohner::{integrate, SolverOptions, Trajectory};
@@ -106,6 +111,19 @@ fn overrides(base: &SolverOptions, spec: &str) -> (SolverOptions, usize) {
             "tol" => o.tolerance = Some(v.parse().expect("tol")),
             "jac" => o.jacobian_order = v.parse().expect("jac"),
             "rem" => o.remainder_factor = v.parse().expect("rem"),
+            "coarse" => {
+                let (b, j) = match v.trim() {
+                    "none" => (false, false),
+                    "apriori" => (true, false),
+                    "jacobian" => (false, true),
+                    "both" => (true, true),
+                    other => {
+                        panic!("HADACERT_BENCH_OPTS: coarse={other} (none|apriori|jacobian|both)")
+                    }
+                };
+                o.coarse_apriori = b;
+                o.coarse_jacobian = j;
+            }
             "reps" => reps = v.parse::<usize>().expect("reps").max(1),
             other => panic!("HADACERT_BENCH_OPTS: unknown key {other}"),
         }
@@ -152,6 +170,11 @@ fn main() {
         "|---|---|---|---|---|".to_string(),
     ];
     let default = SolverOptions::default();
+    let coarse = SolverOptions {
+        coarse_apriori: true,
+        coarse_jacobian: true,
+        ..SolverOptions::default()
+    };
     let s8 = start_k8();
     run(
         "balanced K=8 T=100 inari",
@@ -169,6 +192,14 @@ fn main() {
         &default,
         &mut rows,
     );
+    run(
+        "balanced K=8 T=100 mpfr-128 coarse",
+        &BalancedFlow(8),
+        &conv::<MpfrInterval>(&s8, 128),
+        100,
+        &coarse,
+        &mut rows,
+    );
     let tuned = SolverOptions {
         tolerance: Some(1e-55),
         order: Some(60),
@@ -180,6 +211,19 @@ fn main() {
         &conv::<MpfrInterval>(&s8, 256),
         100,
         &tuned,
+        &mut rows,
+    );
+    let tuned_coarse = SolverOptions {
+        coarse_apriori: true,
+        coarse_jacobian: true,
+        ..tuned.clone()
+    };
+    run(
+        "balanced K=8 T=100 mpfr-256 coarse (tol 1e-55, order 60)",
+        &BalancedFlow(8),
+        &conv::<MpfrInterval>(&s8, 256),
+        100,
+        &tuned_coarse,
         &mut rows,
     );
     if std::env::var("HADACERT_BENCH_FULL").is_ok() {
@@ -234,6 +278,14 @@ fn main() {
         &conv::<MpfrInterval>(&ones, 128),
         10,
         &default,
+        &mut rows,
+    );
+    run(
+        "Lorenz (1,1,1) T=10 mpfr-128 coarse",
+        &Lorenz,
+        &conv::<MpfrInterval>(&ones, 128),
+        10,
+        &coarse,
         &mut rows,
     );
     let z0 = vec![

@@ -239,6 +239,19 @@ pub trait Enclosure: Real {
     /// enclosure (the exact point itself; used as a centre, never as a bound).
     fn mid_point(&self) -> Self;
 
+    /// A cheaper enclosure type for quantities whose width dwarfs the working precision's
+    /// rounding (mixed precision in the validated integrator,
+    /// [`crate::ode::lohner::SolverOptions::coarse_apriori`] and `coarse_jacobian`): [`Ival`]
+    /// for both backends (inari on MPFR; the identity on inari).
+    type Coarse: Enclosure;
+    /// Encloses `self` in the coarse type: every point of `self` lies in the result (ends
+    /// rounded outward; a not-finite `self` gives a not-finite result, never certifying).
+    fn to_coarse(&self) -> Self::Coarse;
+    /// The coarse enclosure `c` at precision `prec`, exactly when `prec` is at least the
+    /// coarse precision (53 bits): the same set, no rounding. Below that the ends are rounded
+    /// outward, so the result still encloses `c`. A not-finite `c` stays not finite.
+    fn from_coarse(c: &Self::Coarse, prec: u32) -> Self;
+
     /// Every point is > 0.
     fn certainly_positive(&self) -> bool {
         self.is_finite() && self.lower_f64() > 0.0

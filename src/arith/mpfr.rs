@@ -999,6 +999,29 @@ impl Enclosure for MpfrInterval {
             })
         }
     }
+    /// MPFR's coarse type is inari (53-bit ends, hardware arithmetic).
+    type Coarse = super::Ival;
+    /// Outward: the lower end rounded down to f64 and the upper end rounded up (MPFR's
+    /// `mpfr_get_d` with directed rounding is exact-or-outward by definition; a lower end below
+    /// `-f64::MAX` becomes `-inf`, an upper end above it `+inf`, a tiny end rounds to 0 or to
+    /// the smallest subnormal on the outer side), so every point of `self` lies in the result.
+    /// NaN ends or `lo > hi` (not finite) give inari's ENTIRE through [`super::Ival::new`],
+    /// which never certifies.
+    fn to_coarse(&self) -> super::Ival {
+        super::Ival::new(self.lower_f64(), self.upper_f64())
+    }
+    /// Each f64 end (or infinity) rounded outward to `prec` bits: exact (the same set) when
+    /// `prec >= 53`, since every f64 is then an MPFR number of that precision; enclosing below.
+    /// inari's EMPTY (never produced by the crate's operations) becomes NaN.
+    fn from_coarse(c: &super::Ival, prec: u32) -> Self {
+        if c.0.is_empty() {
+            return nan(prec);
+        }
+        MpfrInterval {
+            lo: round_down(prec, c.0.inf()),
+            hi: round_up(prec, c.0.sup()),
+        }
+    }
 }
 
 /// Parse helper for tests and doc examples: encloses a decimal/rational string at `prec` bits.

@@ -22,12 +22,37 @@
 //! stops with [`IntegrationError::StepTooSmall`]. With `jacobian_order >= p` the Jacobian is
 //! enclosed to full order (C^1 Lohner): one Taylor pass with gradients over `hull(X, c)` gives
 //! both J and the coefficients over X.
+//!
+//! # Mixed precision
+//!
+//! Only the centre coefficients `T_q(c)`, the tail `x_k(X) h^k` (q <= k < p) and `y` need the
+//! working precision: their widths are the result's. Two parts can be enclosed in the coarse
+//! type [`Enclosure::Coarse`] (inari, 53 bits, on MPFR) with no visible loss:
+//!
+//! * [`SolverOptions::coarse_apriori`]: the a-priori box B (width about `h |F|`) and the
+//!   Taylor pass over it. Only `h^p x_p(B)`, about the tolerance, enters the result, so the
+//!   relative rounding of 2^-53 on it costs about `2^-53 tol`.
+//! * [`SolverOptions::coarse_jacobian`]: J over `hull(X, c)`. It multiplies `r`, whose width is
+//!   the set's (1e-56 at 256 bits on the K = 8 flow): a relative rounding of 2^-53 on J moves
+//!   the result by about `2^-53 |r|`, far below the working precision's rounding of `y`.
+//!
+//! Soundness, conversion by conversion: `X_c = to_coarse(X)` and `h_c` (the coarse enclosure of
+//! the exact rational h) contain X and h, because [`Enclosure::to_coarse`] rounds outward; the
+//! Picard test `X_c + [0, h_c] F(B_c) ⊆ B_c`, checked in coarse interval arithmetic, is the
+//! same theorem for the larger start set `X_c ⊇ X`, so every solution from X stays in `B_c` on
+//! `[0, h]`, and the coarse Taylor pass over `B_c` encloses `x_p` there. Likewise the coarse dual
+//! pass over `hull(X_c, c_c) ⊇ hull(X, c)` encloses every partial derivative needed by the
+//! mean-value form. Every coarse result comes back through [`Enclosure::from_coarse`], exact at
+//! any precision of 53 bits or more, so the rest of the step is the working-precision
+//! computation on enclosures of the same quantities. On inari both conversions are the identity
+//! and the options change nothing. A quantity beyond f64's range becomes infinite in the coarse
+//! type: the step then fails to validate and shrinks (never a non-enclosure).
 
 use super::dual::Dual;
 use super::tape::record;
 use super::taylor::{horner, TaylorError, TaylorWorkspace};
 use super::VectorField;
-use crate::arith::Enclosure;
+use crate::arith::{Enclosure, Field, Ring};
 use nalgebra::DMatrix;
 use rug::Rational;
 
@@ -55,6 +80,17 @@ pub struct SolverOptions {
     /// is a plain interval box moved by the interval Taylor series over X (O(n p^2) per step,
     /// more wrapping).
     pub lohner_max_dim: usize,
+    /// Enclose the a-priori box B and the Taylor coefficients over it in the coarse type
+    /// [`Enclosure::Coarse`] (inari on MPFR; no change on inari). See "Mixed precision" in the
+    /// module docs for why this is sound and costs no visible width. Default off: it moves the
+    /// step sizes in their last bits, so the certificates of the trajectory claims would change
+    /// digits; the benches turn it on.
+    pub coarse_apriori: bool,
+    /// Enclose the Jacobian `J` (the dual-number pass over `hull(X, c)`, and with
+    /// `jacobian_order >= p` the whole C^1 jet, whose values then serve as the coefficients
+    /// over X for the step size and the range) in the coarse type. Default off, as
+    /// [`Self::coarse_apriori`].
+    pub coarse_jacobian: bool,
 }
 
 impl Default for SolverOptions {
@@ -68,6 +104,8 @@ impl Default for SolverOptions {
             max_step: f64::INFINITY,
             max_steps: 200_000,
             lohner_max_dim: 64,
+            coarse_apriori: false,
+            coarse_jacobian: false,
         }
     }
 }
@@ -254,6 +292,67 @@ fn apriori<T: Enclosure, F: VectorField>(
     None
 }
 
+/// The a-priori enclosure for the step `h_rat` from `x_box` and the Taylor coefficients over it
+/// (left in `ws`, order p), in the enclosure type `S` (the working type or its coarse type):
+/// returns `B` (validated), the tighter `X + [0,h] F(B)` and an upper bound on the Lagrange
+/// remainder `h^p max_i |x_{p,i}(B)|` (as f64, for the step-size control only). None when the
+/// Picard iteration does not validate.
+#[allow(clippy::too_many_arguments)]
+fn apriori_remainder<S: Enclosure, F: VectorField>(
+    field: &F,
+    tape: &super::tape::Tape,
+    x_box: &[S],
+    h_rat: &Rational,
+    p: usize,
+    prec: u32,
+    ws: &mut TaylorWorkspace<S>,
+) -> Result<Option<(Vec<S>, Vec<S>, f64)>, TaylorError> {
+    let n = x_box.len();
+    let ht = S::from_rational(h_rat, prec);
+    let hbox = S::zero().hull(&ht);
+    let Some((b_valid, b)) = apriori(field, x_box, &hbox, prec) else {
+        return Ok(None);
+    };
+    ws.compute(tape, &b, p, prec)?;
+    let hf = h_rat.to_f64();
+    let rem = (0..n)
+        .map(|i| ws.coefs(i)[p].mag_upper())
+        .fold(0.0, f64::max)
+        * hf.powi(p as i32);
+    Ok(Some((b_valid, b, rem)))
+}
+
+/// `J = sum_{k<q} D x_k h^k` from the dual-number coefficients `coefs_d` (order >= q - 1), by
+/// Horner's rule on the partials (as `horner` on the column of partials, each read in place when
+/// it exists).
+fn jacobian<S: Enclosure>(
+    coefs_d: &TaylorWorkspace<Dual<S>>,
+    n: usize,
+    q: usize,
+    ht: &S,
+) -> DMatrix<S> {
+    DMatrix::from_fn(n, n, |i, j| {
+        let d = &coefs_d.coefs(i)[..q];
+        let mut acc = d[q - 1].partial(j);
+        for dk in d[..q - 1].iter().rev() {
+            acc = acc * ht;
+            match dk.grad.get(j) {
+                Some(g) => acc += g,
+                None => acc += &dk.partial(j),
+            }
+        }
+        acc
+    })
+}
+
+fn coarse_vec<T: Enclosure>(x: &[T]) -> Vec<T::Coarse> {
+    x.iter().map(|v| v.to_coarse()).collect()
+}
+
+fn fine_vec<T: Enclosure>(x: &[T::Coarse], prec: u32) -> Vec<T> {
+    x.iter().map(|v| T::from_coarse(v, prec)).collect()
+}
+
 /// Enclose `Q^{-1}` for a point matrix `Q` (given as an enclosure `q` of it) near-orthogonal:
 /// with `P = Q^T` and `E = P Q - I`, `||E||_inf <= eps < 1/2`, `(I + E)^{-1} ∈ I - E ± eps^2/(1-eps)`.
 fn enclose_inverse_near_orthogonal<T: Enclosure>(q: &DMatrix<T>, prec: u32) -> Option<DMatrix<T>> {
@@ -317,6 +416,11 @@ pub fn integrate<T: Enclosure, F: VectorField>(
     let mut ws_b: TaylorWorkspace<T> = TaylorWorkspace::new();
     let mut ws_c: TaylorWorkspace<T> = TaylorWorkspace::new();
     let mut ws_d: TaylorWorkspace<Dual<T>> = TaylorWorkspace::new();
+    // Their coarse counterparts (SolverOptions::coarse_apriori / coarse_jacobian).
+    let mut ws_b_c: TaylorWorkspace<T::Coarse> = TaylorWorkspace::new();
+    let mut ws_jet_c: TaylorWorkspace<Dual<T::Coarse>> = TaylorWorkspace::new();
+    let mut ws_d_c: TaylorWorkspace<Dual<T::Coarse>> = TaylorWorkspace::new();
+    let cprec = T::one().to_coarse().prec();
     if x0.iter().any(|x| !x.is_finite()) {
         return Err(IntegrationError::NotFinite { t: 0.0 });
     }
@@ -344,7 +448,20 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         // box containing X) serve as the coefficients over X.
         let use_jet = q >= p && n <= opts.lohner_max_dim;
         let jet_values: Vec<Vec<T>>;
-        let coefs_x: Vec<&[T]> = if use_jet {
+        let coefs_x: Vec<&[T]> = if use_jet && opts.coarse_jacobian {
+            let start = jet_start(&coarse_vec(&x_box), &coarse_vec(&c));
+            ws_jet_c.compute(&tape, &start, p, cprec)?;
+            jet_values = (0..n)
+                .map(|i| {
+                    ws_jet_c
+                        .coefs(i)
+                        .iter()
+                        .map(|v| T::from_coarse(&v.value, prec))
+                        .collect()
+                })
+                .collect();
+            jet_values.iter().map(|v| v.as_slice()).collect()
+        } else if use_jet {
             ws_jet.compute(&tape, &jet_start(&x_box, &c), p, prec)?;
             jet_values = (0..n)
                 .map(|i| ws_jet.coefs(i).iter().map(|v| v.value.clone()).collect())
@@ -354,7 +471,6 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             ws_x.compute(&tape, &x_box, p, prec)?;
             (0..n).map(|i| ws_x.coefs(i)).collect()
         };
-        let jet = if use_jet { Some(&ws_jet) } else { None };
 
         // Step size from the last two coefficients.
         let scale = 1.0 + x_box.iter().map(|x| x.mag_upper()).fold(0.0, f64::max);
@@ -375,6 +491,11 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             h = 1.0;
         }
         let remaining = Rational::from(t_end - &t);
+        let x_box_c: Vec<T::Coarse> = if opts.coarse_apriori {
+            coarse_vec(&x_box)
+        } else {
+            Vec::new()
+        };
         // Find h: the a-priori enclosure B must validate and the Lagrange remainder
         // h^p x_p(B) must be within the tolerance (x_p over the wide box B is what limits h).
         let (h_rat, b_valid, b) = loop {
@@ -393,18 +514,17 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             } else {
                 h_try
             };
-            let ht = T::from_rational(&h_rat, prec);
-            let hbox = T::zero().hull(&ht);
-            let Some((b_valid, b)) = apriori(field, &x_box, &hbox, prec) else {
+            let found = if opts.coarse_apriori {
+                apriori_remainder(field, &tape, &x_box_c, &h_rat, p, cprec, &mut ws_b_c)?
+                    .map(|(bv, b, rem)| (fine_vec::<T>(&bv, prec), fine_vec::<T>(&b, prec), rem))
+            } else {
+                apriori_remainder(field, &tape, &x_box, &h_rat, p, prec, &mut ws_b)?
+            };
+            let Some((b_valid, b, rem)) = found else {
                 h /= 2.0;
                 continue;
             };
-            ws_b.compute(&tape, &b, p, prec)?;
             let hf = h_rat.to_f64();
-            let rem = (0..n)
-                .map(|i| ws_b.coefs(i)[p].mag_upper())
-                .fold(0.0, f64::max)
-                * hf.powi(p as i32);
             if rem.is_finite() && rem <= opts.remainder_factor * tol {
                 break (h_rat, b_valid, b);
             }
@@ -415,7 +535,16 @@ pub fn integrate<T: Enclosure, F: VectorField>(
             };
             h = hf * shrink.clamp(0.1, 0.9);
         };
-        let coefs_b: Vec<&[T]> = (0..n).map(|i| ws_b.coefs(i)).collect();
+        // x_p(B), the Lagrange remainder's coefficient (exact conversions from the coarse type)
+        let xp_b: Vec<T> = (0..n)
+            .map(|i| {
+                if opts.coarse_apriori {
+                    T::from_coarse(&ws_b_c.coefs(i)[p], prec)
+                } else {
+                    ws_b.coefs(i)[p].clone()
+                }
+            })
+            .collect();
         let ht = T::from_rational(&h_rat, prec);
         let hbox = T::zero().hull(&ht);
         let mut h_pow_p = T::one();
@@ -425,16 +554,37 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         let (end, new_c, new_a, new_r) = if n > opts.lohner_max_dim {
             // Plain box: x(h; x0) ∈ sum_{k<p} x_k(X) h^k + h^p x_p(B).
             let end: Vec<T> = (0..n)
-                .map(|i| horner(&coefs_x[i][..p], &ht) + &(coefs_b[i][p].clone() * &h_pow_p))
+                .map(|i| horner(&coefs_x[i][..p], &ht) + &(xp_b[i].clone() * &h_pow_p))
                 .collect();
             let c1: Vec<T> = end.iter().map(|v| v.mid_point()).collect();
             let r1: Vec<T> = end.iter().zip(&c1).map(|(e, ci)| e.clone() - ci).collect();
             let id = DMatrix::from_fn(n, n, |i, j| T::from_i64((i == j) as i64, prec));
             (end, c1, id, r1)
         } else {
+            // J over hull(X, c): from the C^1 jet when there is one, else a dual pass at order
+            // q - 1; in the coarse type with `coarse_jacobian` (converted back exactly).
+            let jac: DMatrix<T> = if opts.coarse_jacobian {
+                let htc = T::Coarse::from_rational(&h_rat, cprec);
+                let coefs_d = if use_jet {
+                    &ws_jet_c
+                } else {
+                    let start = jet_start(&coarse_vec(&x_box), &coarse_vec(&c));
+                    ws_d_c.compute(&tape, &start, q.saturating_sub(1), cprec)?;
+                    &ws_d_c
+                };
+                let jc = jacobian(coefs_d, n, q, &htc);
+                DMatrix::from_fn(n, n, |i, j| T::from_coarse(&jc[(i, j)], prec))
+            } else {
+                let coefs_d = if use_jet {
+                    &ws_jet
+                } else {
+                    ws_d.compute(&tape, &jet_start(&x_box, &c), q.saturating_sub(1), prec)?;
+                    &ws_d
+                };
+                jacobian(coefs_d, n, q, &ht)
+            };
             self::lohner_update(
-                &tape, &x_box, &c, &a, &r, &coefs_x, &coefs_b, jet, &mut ws_c, &mut ws_d, &ht, p,
-                q, prec,
+                &tape, &c, &a, &r, &coefs_x, &xp_b, jac, &mut ws_c, &ht, p, q, prec,
             )?
         };
         if end.iter().any(|e| !e.is_finite()) {
@@ -447,7 +597,7 @@ pub fn integrate<T: Enclosure, F: VectorField>(
         }
         let range: Vec<T> = (0..n)
             .map(|i| {
-                let poly = horner(&coefs_x[i][..p], &hbox) + &(coefs_b[i][p].clone() * &hp);
+                let poly = horner(&coefs_x[i][..p], &hbox) + &(xp_b[i].clone() * &hp);
                 poly.intersect(&b[i]).unwrap_or_else(|| b[i].clone())
             })
             .collect();
@@ -486,35 +636,27 @@ fn jet_start<T: Enclosure>(x_box: &[T], c: &[T]) -> Vec<Dual<T>> {
 
 /// Lohner's update (steps 3-4 of the module docs): returns the end box and the new `(c, A, r)`.
 #[allow(clippy::too_many_arguments)]
+/// `jac` encloses `J = sum_{k<q} D x_k h^k` over `hull(X, c)` (the mean-value form needs J over
+/// the segments from c to every x0), `xp_b` encloses `x_p(B)`.
 fn lohner_update<T: Enclosure>(
     tape: &super::tape::Tape,
-    x_box: &[T],
     c: &[T],
     a: &DMatrix<T>,
     r: &[T],
     coefs_x: &[&[T]],
-    coefs_b: &[&[T]],
-    jet: Option<&TaylorWorkspace<Dual<T>>>,
+    xp_b: &[T],
+    jac: DMatrix<T>,
     ws_c: &mut TaylorWorkspace<T>,
-    ws_d: &mut TaylorWorkspace<Dual<T>>,
     ht: &T,
     p: usize,
     q: usize,
     prec: u32,
 ) -> Result<(Vec<T>, Vec<T>, DMatrix<T>, Vec<T>), IntegrationError> {
-    let n = x_box.len();
+    let n = c.len();
     let ht = ht.clone();
     let ht = &ht;
     ws_c.compute(tape, c, q.saturating_sub(1), prec)?;
     let coefs_c = &*ws_c;
-    // The mean-value form needs J over the segments from c to every x0: over hull(X, c).
-    let coefs_d = match jet {
-        Some(d) => d,
-        None => {
-            ws_d.compute(tape, &jet_start(x_box, c), q.saturating_sub(1), prec)?;
-            &*ws_d
-        }
-    };
 
     let mut h_pow_q = T::one();
     for _ in 0..q {
@@ -537,23 +679,9 @@ fn lohner_update<T: Enclosure>(
             } else {
                 T::zero()
             };
-            low + &tail + &(coefs_b[i][p].clone() * &h_pow_p)
+            low + &tail + &(xp_b[i].clone() * &h_pow_p)
         })
         .collect();
-    // J = sum_{k<q} D x_k(X) h^k, by Horner's rule on the partials (as `horner` on the
-    // column of partials, each read in place when it exists)
-    let jac = DMatrix::from_fn(n, n, |i, j| {
-        let d = &coefs_d.coefs(i)[..q];
-        let mut acc = d[q - 1].partial(j);
-        for dk in d[..q - 1].iter().rev() {
-            acc = acc * ht;
-            match dk.grad.get(j) {
-                Some(g) => acc += g,
-                None => acc += &dk.partial(j),
-            }
-        }
-        acc
-    });
     let m = mat_mul(&jac, a);
     let direct: Vec<T> = matvec(&m, r)
         .into_iter()

@@ -18,6 +18,7 @@ mod expression;
 mod fuzz_claims;
 mod groups;
 mod hadamard;
+mod integrator_coarse;
 mod interrupt;
 mod model;
 mod mutation_detect;
