@@ -63,8 +63,10 @@ fn program(text: &str, k: usize) -> Program {
 
 /// The region prover's per-box work at K = N + 1: the built-in `gradient_on_box` against the
 /// language's `value_and_gradient` for the same quantity, on a box around the state: `d/dt V`
-/// by dual numbers (before: `DualN<DualN<T, N>, 1>`) and by its closed form (now:
-/// `DualN<T, N>` over `enclose_v_rate`).
+/// by dual numbers (`DualN<DualN<T, N>, 1>`), the closed form `enclose_v_rate` divided by the
+/// language's own `1 - p(0)` (the compilation before the rule for this shape, reproduced by
+/// writing the denominator `1 - p(0) + 0`), and the whole quotient as one closed form, the rate
+/// per off-target mass (now: the built-in's kernel, identical enclosures, asserted).
 fn region_row<T: Enclosure + Scalar, const N: usize>(
     backend: &str,
     prec: u32,
@@ -75,6 +77,8 @@ fn region_row<T: Enclosure + Scalar, const N: usize>(
     let prog = program("d/dt V / (1 - p(0))", k);
     assert_eq!(prog.closed_forms(), 1);
     let dual = prog.clone().without_closed_forms();
+    let divided = program("d/dt V / (1 - p(0) + 0)", k);
+    assert_eq!(divided.closed_forms(), 1);
     let spectrum: Vec<T> = x[1..]
         .iter()
         .map(|e| {
@@ -82,12 +86,17 @@ fn region_row<T: Enclosure + Scalar, const N: usize>(
             (e.clone() - &w).hull(&(e.clone() + &w))
         })
         .collect();
-    let (bv, _) = gradient_on_box(RateQuantity::V, &spectrum);
-    let (ev, _) = value_and_gradient::<T, N>(&prog, &spectrum, 0, prec).unwrap();
+    let (bv, bg) = gradient_on_box(RateQuantity::V, &spectrum);
+    let (ev, eg) = value_and_gradient::<T, N>(&prog, &spectrum, 0, prec).unwrap();
     let (dv, _) = value_and_gradient::<T, N>(&dual, &spectrum, 0, prec).unwrap();
+    let (qv, _) = value_and_gradient::<T, N>(&divided, &spectrum, 0, prec).unwrap();
     assert!(
-        bv.is_finite() && ev.is_finite() && dv.is_finite(),
+        bv.is_finite() && ev.is_finite() && dv.is_finite() && qv.is_finite(),
         "{backend}: finite box values"
+    );
+    assert!(
+        ev == bv && eg[..] == bg[..],
+        "{backend}: identical box enclosures"
     );
     let b = ns_per_call(|| {
         black_box(gradient_on_box(RateQuantity::V, black_box(&spectrum)));
@@ -95,16 +104,24 @@ fn region_row<T: Enclosure + Scalar, const N: usize>(
     let before = ns_per_call(|| {
         black_box(value_and_gradient::<T, N>(&dual, black_box(&spectrum), 0, prec).unwrap());
     });
+    let quotient = ns_per_call(|| {
+        black_box(value_and_gradient::<T, N>(&divided, black_box(&spectrum), 0, prec).unwrap());
+    });
     let now = ns_per_call(|| {
         black_box(value_and_gradient::<T, N>(&prog, black_box(&spectrum), 0, prec).unwrap());
     });
     row(
-        "region box: value + gradient of (dV/dt)/(1 - p(0)), d/dt V by duals: before",
+        "region box: value + gradient of (dV/dt)/(1 - p(0)), d/dt V by duals",
         b,
         before,
     );
     row(
-        "region box: value + gradient of (dV/dt)/(1 - p(0)), closed form: now",
+        "region box: value + gradient of (dV/dt)/(1 - p(0)), closed form / own 1 - p(0)",
+        b,
+        quotient,
+    );
+    row(
+        "region box: value + gradient of (dV/dt)/(1 - p(0)), one closed form: now",
         b,
         now,
     );

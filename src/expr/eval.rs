@@ -17,22 +17,27 @@
 //! Compile-time rule (docs/math.md section 11): on balanced states, `d/dt Q` with `Q` one of the
 //! built-ins V, M2, M3 or `M1^2` (as expanded by the parser) compiles to one instruction, the
 //! closed-form rate of [`crate::spectral::rates`] along the built-in balanced flow (identical
-//! enclosures to the built-in, no dual numbers), and `d/dt M1` to `d(M1^2)/dt / (2 M1)`. Such a
-//! program keeps the dual-number compilation of the same expressions and switches to it for any
-//! other flow ([`Program::with_flow_params`], [`Program::with_user_field`]); M4, the loss and
-//! every other expression are differentiated by dual numbers.
+//! enclosures to the built-in, no dual numbers), and `d/dt M1` to `d(M1^2)/dt / (2 M1)`;
+//! `d/dt Q / (1 - p(0))` for `Q` = V, M1^2, M3 compiles to one instruction, the region prover's
+//! rate per off-target mass ([`enclose_rate_per_off_target_mass`], docs/math.md section 6.5).
+//! Such a program keeps the dual-number compilation of the same expressions and switches to it
+//! for any other flow ([`Program::with_flow_params`], [`Program::with_user_field`]); M4, the
+//! loss and every other expression are differentiated by dual numbers.
 
 use super::{AggOp, BinOp, CmpOp, Expr, ExprError, Func, Index, Var};
 use crate::arith::{Enclosure, Ival, MpfrInterval, Real};
 use crate::ode::dual::{Dual, DualN};
 use crate::spectral::field::enclose_spectral_softmax;
 use crate::spectral::rates::{
-    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_v_rate,
+    enclose_m1_sq_rate, enclose_m2_rate, enclose_m3_rate, enclose_rate_per_off_target_mass,
+    enclose_v_rate, Rate,
 };
 use crate::spectral::variants::{
     enclose_balanced_field_with, enclose_unbalanced_field_with, FlowParams,
 };
 use rug::Rational;
+use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Largest number of instructions of one program (aggregates are unrolled).
@@ -343,6 +348,31 @@ fn closed_rate<T: Scalar>(c: ClosedRate, lambda: &[T]) -> T {
         ClosedRate::M2 => enclose_m2_rate(lambda),
         ClosedRate::M3 => enclose_m3_rate(lambda),
     };
+    undefined_where_logs_fail(c, lambda, r)
+}
+
+/// `d/dt Q / (1 - p(0))` for `Q` = V, M1^2 or M3 by the kernel of the region prover,
+/// [`enclose_rate_per_off_target_mass`] (docs/math.md section 6.5): every such rate is linear in
+/// `delta = -(t + q/(K-1))`, and `t / q = Had (0, rho)` with `rho` the softmax over the
+/// off-target elements, exactly and for every `lambda_0` (`lambda_0` shifts every logit by the
+/// same amount), so the quotient is the kernel's closed form. (M2's rate has a `lambda_0^2`
+/// term and is not compiled this way.) Defined where [`closed_rate`] is.
+fn closed_scaled_rate<T: Scalar>(c: ClosedRate, lambda: &[T]) -> T {
+    let rate = match c {
+        ClosedRate::V => Rate::V,
+        ClosedRate::M1Squared => Rate::M1Squared,
+        ClosedRate::M3 => Rate::M3,
+        // Never compiled (see `Compiler::scaled_rate_of`); the unscaled quotient's meaning is
+        // not this kernel's, so decide nothing.
+        ClosedRate::M2 => {
+            return T::from_f64(f64::NAN, crate::arith::working_prec(lambda));
+        }
+    };
+    let r = enclose_rate_per_off_target_mass(rate, lambda);
+    undefined_where_logs_fail(c, lambda, r)
+}
+
+fn undefined_where_logs_fail<T: Scalar>(c: ClosedRate, lambda: &[T], r: T) -> T {
     let logs = matches!(c, ClosedRate::V | ClosedRate::M3);
     if logs && !lambda[1..].iter().all(|l| l.certain_sign() == Some(1)) {
         let prec = crate::arith::working_prec(lambda);
@@ -362,6 +392,9 @@ enum Ins {
     Tangent(u32),
     /// `d/dt Q` of a built-in Q along the built-in balanced flow, by its closed form.
     Rate(ClosedRate),
+    /// `d/dt Q / (1 - p(0))` along the built-in balanced flow, by the closed form of the rate
+    /// per off-target mass ([`closed_scaled_rate`]).
+    ScaledRate(ClosedRate),
 }
 
 /// A compiled expression (or several sharing one register file).
@@ -475,7 +508,7 @@ impl Program {
     pub fn closed_forms(&self) -> usize {
         self.ins
             .iter()
-            .filter(|i| matches!(i, Ins::Rate(_)))
+            .filter(|i| matches!(i, Ins::Rate(_) | Ins::ScaledRate(_)))
             .count()
     }
     /// The parameters of the flow `d/dt` follows.
@@ -702,6 +735,14 @@ impl Compiler<'_> {
                     self.emit(Ins::Neg(r))?
                 }
             },
+            Expr::Bin(BinOp::Div, a, b)
+                if self.closed_forms && self.scaled_rate_of(a, b).is_some() =>
+            {
+                let Some(rate) = self.scaled_rate_of(a, b) else {
+                    unreachable!("matched by the guard")
+                };
+                self.emit(Ins::ScaledRate(rate))?
+            }
             Expr::Bin(op, a, b) => {
                 let (a, b) = (self.compile(a)?, self.compile(b)?);
                 self.bin(*op, a, b, 0)?
@@ -863,6 +904,26 @@ impl Compiler<'_> {
         }
     }
 
+    /// `num / den` is `d/dt Q / (1 - p(0))` with `Q` (the normalised expansion of) V, M1^2 or
+    /// M3: compiled to one closed form ([`closed_scaled_rate`]). `d/dt M1` and `d/dt M2` over
+    /// `1 - p(0)` stay a quotient.
+    fn scaled_rate_of(&self, num: &Expr, den: &Expr) -> Option<ClosedRate> {
+        let Expr::Ddt(q) = num else { return None };
+        let Expr::Bin(BinOp::Sub, one, p0) = den else {
+            return None;
+        };
+        let is_one = matches!(&**one, Expr::Num(x) if *x == 1);
+        let is_p0 = matches!(&**p0, Expr::Var(Var::P(Index::Lit(0, _)), _));
+        if !(is_one && is_p0) {
+            return None;
+        }
+        match self.closed_rate_of(q)? {
+            ClosedRate::M1Squared if !matches!(&**q, Expr::Pow(..)) => None,
+            ClosedRate::M2 => None,
+            c => Some(c),
+        }
+    }
+
     fn is_closed_form(&self, a: &Expr) -> bool {
         self.closed_rate_of(a).is_some()
     }
@@ -907,6 +968,7 @@ impl Compiler<'_> {
                 Ins::Min(a, b) => Ins::Min(reloc(a), reloc(b)),
                 Ins::Tangent(a) => Ins::Tangent(reloc(a)),
                 Ins::Rate(c) => Ins::Rate(c),
+                Ins::ScaledRate(c) => Ins::ScaledRate(c),
             })
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -988,6 +1050,42 @@ pub fn compile(
         prog.dual_form = Some(Box::new(c.finish(outs)));
     }
     Ok(prog)
+}
+
+/// Largest register file kept for reuse by [`with_scratch`] (a larger program gets a fresh one
+/// per call, so a thread never holds a huge file after it is done).
+const SCRATCH_MAX_REGS: usize = 1 << 14;
+
+thread_local! {
+    /// Register files reused across calls of [`eval_pointwise`] and [`value_and_gradient`] on
+    /// this thread (the region prover's workers call them once per box): one per number type.
+    static SCRATCH: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with this thread's register file for `T`, taken out of [`SCRATCH`] (so a nested call
+/// on the same type gets a fresh one) and put back afterwards: no allocation of registers and no
+/// conversion of constants per call once the file holds `prog`'s constants. The results are those
+/// of a fresh [`Evaluator`] (every register is written before it is read, constants are keyed by
+/// program and precision; tested).
+fn with_scratch<T: Scalar, R>(prog: &Program, f: impl FnOnce(&mut Evaluator<T>) -> R) -> R {
+    let taken = SCRATCH
+        .try_with(|s| {
+            let mut s = s.try_borrow_mut().ok()?;
+            let i = s.iter().position(|b| b.is::<Evaluator<T>>())?;
+            s.swap_remove(i).downcast::<Evaluator<T>>().ok()
+        })
+        .ok()
+        .flatten();
+    let mut ev = taken.unwrap_or_else(|| Box::new(Evaluator::new(prog)));
+    let r = f(&mut ev);
+    if ev.regs.len() <= SCRATCH_MAX_REGS {
+        let _ = SCRATCH.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                s.push(ev as Box<dyn Any>);
+            }
+        });
+    }
+    r
 }
 
 /// A reusable register file for one program on one number type.
@@ -1078,6 +1176,7 @@ impl<T: Scalar> Evaluator<T> {
                 Ins::Min(a, b) => g(a).min_s(g(b)),
                 Ins::Tangent(a) => g(a).tangent(),
                 Ins::Rate(c) => closed_rate(c, &r[..k]),
+                Ins::ScaledRate(c) => closed_scaled_rate(c, &r[..k]),
             };
             *dst = v;
         }
@@ -1147,17 +1246,19 @@ pub fn eval_pointwise<T: Scalar>(prog: &Program, state: &[T], prec: u32) -> Resu
     }
     if prog.needs_tangent {
         let seeded = seed_with_flow(prog, state, prec)?;
-        let mut ev = Evaluator::<DualN<T, 1>>::new(prog);
-        ev.run(prog, &seeded, prec)?;
-        Ok((0..prog.outputs.len())
-            .map(|i| ev.output(prog, i).value.clone())
-            .collect())
+        with_scratch::<DualN<T, 1>, _>(prog, |ev| {
+            ev.run(prog, &seeded, prec)?;
+            Ok((0..prog.outputs.len())
+                .map(|i| ev.output(prog, i).value.clone())
+                .collect())
+        })
     } else {
-        let mut ev = Evaluator::<T>::new(prog);
-        ev.run(prog, state, prec)?;
-        Ok((0..prog.outputs.len())
-            .map(|i| ev.output(prog, i).clone())
-            .collect())
+        with_scratch::<T, _>(prog, |ev| {
+            ev.run(prog, state, prec)?;
+            Ok((0..prog.outputs.len())
+                .map(|i| ev.output(prog, i).clone())
+                .collect())
+        })
     }
 }
 
@@ -1193,13 +1294,15 @@ pub fn value_and_gradient<T: Scalar, const N: usize>(
     );
     let r = if prog.needs_tangent {
         let seeded = seed_with_flow(prog, &lambda, prec)?;
-        let mut ev = Evaluator::<DualN<DualN<T, N>, 1>>::new(prog);
-        ev.run(prog, &seeded, prec)?;
-        ev.output(prog, out).value.clone()
+        with_scratch::<DualN<DualN<T, N>, 1>, _>(prog, |ev| {
+            ev.run(prog, &seeded, prec)?;
+            Ok::<_, String>(ev.output(prog, out).value.clone())
+        })?
     } else {
-        let mut ev = Evaluator::<DualN<T, N>>::new(prog);
-        ev.run(prog, &lambda, prec)?;
-        ev.output(prog, out).clone()
+        with_scratch::<DualN<T, N>, _>(prog, |ev| {
+            ev.run(prog, &lambda, prec)?;
+            Ok::<_, String>(ev.output(prog, out).clone())
+        })?
     };
     let grad = std::array::from_fn(|i| r.partial(i));
     Ok((r.value, grad))
@@ -1267,6 +1370,7 @@ impl Program {
                     | Ins::Min(..)
                     | Ins::Tangent(_)
                     | Ins::Rate(_)
+                    | Ins::ScaledRate(_)
                     | Ins::Func(Func::Abs, _)
             )
         })
@@ -1332,7 +1436,8 @@ pub fn eval_real<T: Real>(prog: &Program, state: &[T], prec: u32) -> Result<Vec<
             | Ins::Max(..)
             | Ins::Min(..)
             | Ins::Tangent(_)
-            | Ins::Rate(_) => {
+            | Ins::Rate(_)
+            | Ins::ScaledRate(_) => {
                 return Err(
                     "abs, min, max and d/dt have no Taylor recurrence: a vector field \
                             must be smooth"

@@ -1192,3 +1192,161 @@ fn closed_forms_only_along_the_builtin_flow_and_where_the_quantity_is_defined() 
     assert_eq!(m2, enclose_m2_rate(&z));
     assert!(m2.is_finite());
 }
+
+/// `d/dt Q / (1 - p(0))` for Q = V, M1^2, M3 along the built-in flow compiles to one closed
+/// form, the rate per off-target mass of the region prover (a compile-time rule, docs/math.md
+/// section 11): on boxes of K = 4 and 8 (inari and MPFR-128) value and gradient are bitwise
+/// those of `gradient_on_box`; at exact states (also with `lambda_0 != 0`) the value is bitwise
+/// the kernel's and meets the closed-form rate divided by the language's own `1 - p(0)` (the
+/// shape defeated by writing `1 - p(0) + 0`). `d/dt M2` and `d/dt M1` over `1 - p(0)`, and any
+/// other flow, stay a quotient.
+#[test]
+fn rate_over_the_off_target_mass_is_the_region_kernel() {
+    use hadacert::expr::eval::value_and_gradient;
+    use hadacert::prove::region::{gradient_on_box, RateQuantity};
+    use hadacert::spectral::rates::{enclose_rate_per_off_target_mass, Rate};
+    const CASES: [(&str, RateQuantity, Rate); 3] = [
+        ("d/dt V", RateQuantity::V, Rate::V),
+        ("d/dt (M1^2)", RateQuantity::M1, Rate::M1Squared),
+        ("d/dt M3", RateQuantity::M3, Rate::M3),
+    ];
+    fn boxes<T: Enclosure + Scalar, const N: usize>(prec: u32, seed: &mut u64) {
+        for (q, quantity, _) in CASES {
+            let text = format!("{q} / (1 - p(0))");
+            let prog = compiled(&text, N + 1);
+            assert_eq!(prog.closed_forms(), 1, "{text}");
+            assert!(!prog.needs_tangent(), "{text}");
+            for _ in 0..6 {
+                let spectrum: Vec<T> = (0..N)
+                    .map(|_| {
+                        *seed ^= *seed << 13;
+                        *seed ^= *seed >> 7;
+                        *seed ^= *seed << 17;
+                        let lo = 0.05 + (*seed % 1000) as f64 / 500.0;
+                        let w = lo * ((*seed >> 20) % 100) as f64 / 2000.0;
+                        T::from_f64(lo, prec).hull(&T::from_f64(lo + w, prec))
+                    })
+                    .collect();
+                let (bv, bg) = gradient_on_box(quantity, &spectrum);
+                let (lv, lg) = value_and_gradient::<T, N>(&prog, &spectrum, 0, prec).unwrap();
+                assert!(bv.is_finite(), "{text}, K = {}", N + 1);
+                assert_eq!(lv, bv, "{text}, K = {}", N + 1);
+                assert_eq!(lg[..], bg[..], "{text}, K = {}", N + 1);
+            }
+        }
+    }
+    fn states<T: Enclosure + Scalar>(k: usize, prec: u32) {
+        for (i, exact) in exact_states(k).into_iter().enumerate() {
+            let x: Vec<T> = exact.iter().map(|q| T::from_rational(q, prec)).collect();
+            for (q, _, rate) in CASES {
+                let text = format!("{q} / (1 - p(0))");
+                let prog = compiled(&text, k);
+                let now = eval_pointwise(&prog, &x, prec).unwrap().remove(0);
+                let want = enclose_rate_per_off_target_mass(rate, &x);
+                assert!(want.is_finite(), "{text}, K = {k}");
+                assert_eq!(now, want, "{text}, K = {k}, {exact:?}");
+                let quotient = compiled(&format!("{q} / (1 - p(0) + 0)"), k);
+                let divided = eval_pointwise(&quotient, &x, prec).unwrap().remove(0);
+                // The two progressions have small logits; the seeded states (entries up to 142)
+                // may have `1 - p(0)` too small for the quotient to resolve, the case the kernel
+                // is for.
+                assert!(divided.is_finite() || i >= 2, "{text}, K = {k}, {exact:?}");
+                assert!(
+                    !divided.is_finite() || divided.intersect(&now).is_some(),
+                    "{text}: the kernel meets the quotient, K = {k}, {exact:?}"
+                );
+                // Another flow: the quotient by dual numbers.
+                let flowed = prog.with_flow_params(params("1/10", "0", "1"));
+                assert_eq!(flowed.closed_forms(), 0, "{text}");
+            }
+            for q in ["d/dt M2", "d/dt M1"] {
+                let prog = compiled(&format!("{q} / (1 - p(0))"), k);
+                let quotient = compiled(&format!("{q} / (1 - p(0) + 0)"), k);
+                // (Debug strings: a not-finite MPFR end is NaN, which is not equal to itself.)
+                assert_eq!(
+                    format!("{:?}", eval_pointwise(&prog, &x, prec).unwrap()),
+                    format!("{:?}", eval_pointwise(&quotient, &x, prec).unwrap()),
+                    "{q} stays a quotient"
+                );
+            }
+        }
+    }
+    let mut seed = 0x51_7cc1_b727_220au64;
+    boxes::<Ival, 3>(53, &mut seed);
+    boxes::<Ival, 7>(53, &mut seed);
+    boxes::<MpfrInterval, 3>(128, &mut seed);
+    boxes::<MpfrInterval, 7>(128, &mut seed);
+    for k in [4, 8] {
+        states::<Ival>(k, 53);
+        states::<MpfrInterval>(k, 128);
+    }
+}
+
+/// The register files reused across calls (per thread and number type) give the enclosures of a
+/// fresh evaluator whatever ran before: programs of the same and of other sizes, with and
+/// without `d/dt`, at two precisions, interleaved.
+#[test]
+fn reused_register_files_give_the_enclosures_of_a_fresh_evaluator() {
+    use hadacert::expr::eval::value_and_gradient;
+    use hadacert::expr::Evaluator;
+    use hadacert::ode::dual::DualN;
+    let texts = [
+        "d/dt V / (1 - p(0))",
+        "V + 2 * M2",
+        "d/dt (V + M2) - 1/3",
+        "p(0) * L - 5/7",
+        "max(m != 0, lambda_m) / (1 - p(0))",
+    ];
+    let progs: Vec<_> = texts.iter().map(|t| compiled(t, 4)).collect();
+    let fresh = |p: &hadacert::expr::Program, spectrum: &[MpfrInterval], prec: u32| {
+        let mut lambda = vec![DualN::<MpfrInterval, 3>::from_i64(0, prec)];
+        lambda.extend(
+            spectrum
+                .iter()
+                .enumerate()
+                .map(|(i, e)| DualN::variable(e.clone(), i)),
+        );
+        if p.needs_tangent() {
+            let seeded = hadacert::expr::eval::seed_with_flow(p, &lambda, prec).unwrap();
+            let mut ev = Evaluator::<DualN<DualN<MpfrInterval, 3>, 1>>::new(p);
+            ev.run(p, &seeded, prec).unwrap();
+            ev.output(p, 0).value.clone()
+        } else {
+            let mut ev = Evaluator::<DualN<MpfrInterval, 3>>::new(p);
+            ev.run(p, &lambda, prec).unwrap();
+            ev.output(p, 0).clone()
+        }
+    };
+    for round in 0..3 {
+        for prec in [128, 64] {
+            for (i, p) in progs.iter().enumerate().rev() {
+                let spectrum: Vec<MpfrInterval> = (1..4)
+                    .map(|m| {
+                        let lo = Rational::from((m * 3 + round + i as i64, 7));
+                        let hi = Rational::from((m * 3 + round + i as i64 + 1, 7));
+                        MpfrInterval::from_rational(&lo, prec)
+                            .hull(&MpfrInterval::from_rational(&hi, prec))
+                    })
+                    .collect();
+                let want = fresh(p, &spectrum, prec);
+                let (v, g) = value_and_gradient::<MpfrInterval, 3>(p, &spectrum, 0, prec).unwrap();
+                assert_eq!(v, want.value, "{}, prec {prec}", texts[i]);
+                assert_eq!(g[..], want.grad[..], "{}, prec {prec}", texts[i]);
+                assert_eq!(v.prec(), want.value.prec());
+                let x: Vec<MpfrInterval> = std::iter::once(MpfrInterval::from_i64(0, prec))
+                    .chain(spectrum.iter().map(|e| e.mid_point()))
+                    .collect();
+                let mut ev = Evaluator::<MpfrInterval>::new(p);
+                if !p.needs_tangent() {
+                    ev.run(p, &x, prec).unwrap();
+                    assert_eq!(
+                        eval_pointwise(p, &x, prec).unwrap()[0],
+                        *ev.output(p, 0),
+                        "{}",
+                        texts[i]
+                    );
+                }
+            }
+        }
+    }
+}
