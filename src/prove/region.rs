@@ -663,13 +663,21 @@ enum Outcome {
 /// scale `sum lambda` (outward rounding; `x_m` is increasing in `lambda_m` and decreasing in
 /// the others, so the ends are attained at corners).
 fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
-    let lo: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[0], prec)).collect();
-    let hi: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[1], prec)).collect();
-    let (sum_lo, sum_hi) = (sum(&lo), sum(&hi));
-    let x = (0..lo.len())
+    // The ends are exact points (f64): made again where needed rather than kept in vectors.
+    let end = |m: usize, j: usize| T::from_f64(b.lambda[m][j], prec);
+    let sum_end = |j: usize| {
+        let mut s = end(0, j);
+        for m in 1..b.lambda.len() {
+            s += &end(m, j);
+        }
+        s
+    };
+    let (sum_lo, sum_hi) = (sum_end(0), sum_end(1));
+    let x = (0..b.lambda.len())
         .map(|m| {
-            let low = lo[m].clone() / &(sum_hi.clone() - &hi[m] + &lo[m]);
-            let high = hi[m].clone() / &(sum_lo.clone() - &lo[m] + &hi[m]);
+            let (lo, hi) = (end(m, 0), end(m, 1));
+            let low = lo.clone() / &(sum_hi.clone() - &hi + &lo);
+            let high = hi.clone() / &(sum_lo.clone() - &lo + &hi);
             [low.lower_f64(), high.upper_f64()]
         })
         .collect();
@@ -681,19 +689,25 @@ fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
 /// gradient, no allocation per operation) for K = 4 and K = 8, [`Dual`] otherwise. Both compute
 /// the same interval operations in the same order, so the enclosures are the same.
 pub fn gradient_on_box<T: Enclosure>(quantity: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
-    fn inline<T: Enclosure, const N: usize>(q: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
-        let duals: Vec<DualN<T, N>> = spectrum
-            .iter()
-            .enumerate()
-            .map(|(i, e)| DualN::variable(e.clone(), i))
-            .collect();
-        let r = q.enclose_scaled_rate(&with_zero_mode(&duals));
+    fn inline<T: Enclosure, const N: usize, const K: usize>(
+        q: RateQuantity,
+        spectrum: &[T],
+    ) -> (T, Vec<T>) {
+        // `(0, spectrum)` as dual numbers on the stack (what `with_zero_mode` builds).
+        let lambda: [DualN<T, N>; K] = std::array::from_fn(|m| {
+            if m == 0 {
+                <DualN<T, N> as num_traits::Zero>::zero()
+            } else {
+                DualN::variable(spectrum[m - 1].clone(), m - 1)
+            }
+        });
+        let r = q.enclose_scaled_rate(&lambda);
         let partials = (0..N).map(|i| r.partial(i)).collect();
         (r.value, partials)
     }
     match spectrum.len() {
-        3 => inline::<T, 3>(quantity, spectrum),
-        7 => inline::<T, 7>(quantity, spectrum),
+        3 => inline::<T, 3, 4>(quantity, spectrum),
+        7 => inline::<T, 7, 8>(quantity, spectrum),
         n => {
             let duals: Vec<Dual<T>> = spectrum
                 .iter()
@@ -757,25 +771,26 @@ fn evaluate_box<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox) -> Outcome 
         // (The rate is < 0 at every state of the box, so the centre below could not refute.)
         return Outcome::Closed(Argument::Natural, Some(value.upper_f64()));
     }
-    // The centre (geometric: the ends may span decades); also a refutation candidate.
-    let centre_f64: Vec<f64> = b
-        .lambda
-        .iter()
-        .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
-        .collect();
-    let centre: Vec<T> = centre_f64.iter().map(|&c| T::from_f64(c, prec)).collect();
+    // The centre (geometric: the ends may span decades); also a refutation candidate. Held as
+    // the state `(0, centre)` in one vector.
+    let centre_of = |e: &[f64; 2]| (e[0] * e[1]).sqrt().clamp(e[0], e[1]);
+    let mut centre_state: Vec<T> = Vec::with_capacity(b.lambda.len() + 1);
+    centre_state.push(T::zero());
+    centre_state.extend(b.lambda.iter().map(|e| T::from_f64(centre_of(e), prec)));
     let at_centre = match &setup.expression {
-        Some(e) => e.enclose_at(&with_zero_mode(&centre), prec),
-        None => setup.quantity.enclose_scaled_rate(&with_zero_mode(&centre)),
+        Some(e) => e.enclose_at(&centre_state, prec),
+        None => setup.quantity.enclose_scaled_rate(&centre_state),
     };
+    let centre = &centre_state[1..];
     if at_centre.certainly_positive() {
+        let centre_f64: Vec<f64> = b.lambda.iter().map(centre_of).collect();
         if let Some(w) = witness::<T>(setup, &centre_f64, b) {
             return Outcome::Refuted(w);
         }
     }
     // Mean-value form over the K - 1 variables lambda_1..lambda_{K-1}.
     let mut mv = at_centre;
-    for ((e, c), d) in spectrum.iter().zip(&centre).zip(&partials) {
+    for ((e, c), d) in spectrum.iter().zip(centre).zip(&partials) {
         mv += d.clone() * &(e.clone() - c);
     }
     if mv.certainly_negative() {
