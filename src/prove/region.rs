@@ -663,13 +663,21 @@ enum Outcome {
 /// scale `sum lambda` (outward rounding; `x_m` is increasing in `lambda_m` and decreasing in
 /// the others, so the ends are attained at corners).
 fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
-    let lo: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[0], prec)).collect();
-    let hi: Vec<T> = b.lambda.iter().map(|e| T::from_f64(e[1], prec)).collect();
-    let (sum_lo, sum_hi) = (sum(&lo), sum(&hi));
-    let x = (0..lo.len())
+    // The ends are exact points (f64): made again where needed rather than kept in vectors.
+    let end = |m: usize, j: usize| T::from_f64(b.lambda[m][j], prec);
+    let sum_end = |j: usize| {
+        let mut s = end(0, j);
+        for m in 1..b.lambda.len() {
+            s += &end(m, j);
+        }
+        s
+    };
+    let (sum_lo, sum_hi) = (sum_end(0), sum_end(1));
+    let x = (0..b.lambda.len())
         .map(|m| {
-            let low = lo[m].clone() / &(sum_hi.clone() - &hi[m] + &lo[m]);
-            let high = hi[m].clone() / &(sum_lo.clone() - &lo[m] + &hi[m]);
+            let (lo, hi) = (end(m, 0), end(m, 1));
+            let low = lo.clone() / &(sum_hi.clone() - &hi + &lo);
+            let high = hi.clone() / &(sum_lo.clone() - &lo + &hi);
             [low.lower_f64(), high.upper_f64()]
         })
         .collect();
@@ -681,19 +689,25 @@ fn ranges<T: Enclosure>(b: &RegionBox, prec: u32) -> (Vec<[f64; 2]>, [f64; 2]) {
 /// gradient, no allocation per operation) for K = 4 and K = 8, [`Dual`] otherwise. Both compute
 /// the same interval operations in the same order, so the enclosures are the same.
 pub fn gradient_on_box<T: Enclosure>(quantity: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
-    fn inline<T: Enclosure, const N: usize>(q: RateQuantity, spectrum: &[T]) -> (T, Vec<T>) {
-        let duals: Vec<DualN<T, N>> = spectrum
-            .iter()
-            .enumerate()
-            .map(|(i, e)| DualN::variable(e.clone(), i))
-            .collect();
-        let r = q.enclose_scaled_rate(&with_zero_mode(&duals));
+    fn inline<T: Enclosure, const N: usize, const K: usize>(
+        q: RateQuantity,
+        spectrum: &[T],
+    ) -> (T, Vec<T>) {
+        // `(0, spectrum)` as dual numbers on the stack (what `with_zero_mode` builds).
+        let lambda: [DualN<T, N>; K] = std::array::from_fn(|m| {
+            if m == 0 {
+                <DualN<T, N> as num_traits::Zero>::zero()
+            } else {
+                DualN::variable(spectrum[m - 1].clone(), m - 1)
+            }
+        });
+        let r = q.enclose_scaled_rate(&lambda);
         let partials = (0..N).map(|i| r.partial(i)).collect();
         (r.value, partials)
     }
     match spectrum.len() {
-        3 => inline::<T, 3>(quantity, spectrum),
-        7 => inline::<T, 7>(quantity, spectrum),
+        3 => inline::<T, 3, 4>(quantity, spectrum),
+        7 => inline::<T, 7, 8>(quantity, spectrum),
         n => {
             let duals: Vec<Dual<T>> = spectrum
                 .iter()
@@ -757,25 +771,26 @@ fn evaluate_box<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox) -> Outcome 
         // (The rate is < 0 at every state of the box, so the centre below could not refute.)
         return Outcome::Closed(Argument::Natural, Some(value.upper_f64()));
     }
-    // The centre (geometric: the ends may span decades); also a refutation candidate.
-    let centre_f64: Vec<f64> = b
-        .lambda
-        .iter()
-        .map(|e| (e[0] * e[1]).sqrt().clamp(e[0], e[1]))
-        .collect();
-    let centre: Vec<T> = centre_f64.iter().map(|&c| T::from_f64(c, prec)).collect();
+    // The centre (geometric: the ends may span decades); also a refutation candidate. Held as
+    // the state `(0, centre)` in one vector.
+    let centre_of = |e: &[f64; 2]| (e[0] * e[1]).sqrt().clamp(e[0], e[1]);
+    let mut centre_state: Vec<T> = Vec::with_capacity(b.lambda.len() + 1);
+    centre_state.push(T::zero());
+    centre_state.extend(b.lambda.iter().map(|e| T::from_f64(centre_of(e), prec)));
     let at_centre = match &setup.expression {
-        Some(e) => e.enclose_at(&with_zero_mode(&centre), prec),
-        None => setup.quantity.enclose_scaled_rate(&with_zero_mode(&centre)),
+        Some(e) => e.enclose_at(&centre_state, prec),
+        None => setup.quantity.enclose_scaled_rate(&centre_state),
     };
+    let centre = &centre_state[1..];
     if at_centre.certainly_positive() {
+        let centre_f64: Vec<f64> = b.lambda.iter().map(centre_of).collect();
         if let Some(w) = witness::<T>(setup, &centre_f64, b) {
             return Outcome::Refuted(w);
         }
     }
     // Mean-value form over the K - 1 variables lambda_1..lambda_{K-1}.
     let mut mv = at_centre;
-    for ((e, c), d) in spectrum.iter().zip(&centre).zip(&partials) {
+    for ((e, c), d) in spectrum.iter().zip(centre).zip(&partials) {
         mv += d.clone() * &(e.clone() - c);
     }
     if mv.certainly_negative() {
@@ -916,10 +931,13 @@ fn unique_extremes(spectrum: &[Rational]) -> Option<(usize, usize)> {
 /// [`crate::spectral::rates::enclose_rate_per_off_target_mass`]).
 pub fn enclose_off_target_transform<T: Real>(lambda: &[T]) -> Vec<T> {
     let tr = SpectralTransform::sylvester(lambda.len());
-    let f = tr.logits(lambda);
-    let mut rho = Vec::with_capacity(lambda.len());
-    rho.push(T::zero());
-    rho.extend(enclose_softmax(&f[1..]));
+    // The logits' buffer becomes rho (the same operations as a fresh vector `(0, softmax)`).
+    let mut rho = tr.logits(lambda);
+    let mut soft = enclose_softmax(&rho[1..]);
+    rho[0] = T::zero();
+    for (r, s) in rho[1..].iter_mut().zip(soft.iter_mut()) {
+        std::mem::swap(r, s);
+    }
     tr.apply(&mut rho);
     rho
 }
@@ -950,13 +968,18 @@ pub fn m4_candidates(b: &RegionBox) -> (Vec<usize>, Vec<usize>) {
 /// the gradient of each entry over the K - 1 box variables (dual numbers, as
 /// [`gradient_on_box`]).
 fn off_target_transform_on_box<T: Enclosure>(spectrum: &[T]) -> (Vec<T>, Vec<Vec<T>>) {
-    fn inline<T: Enclosure, const N: usize>(spectrum: &[T]) -> (Vec<T>, Vec<Vec<T>>) {
-        let duals: Vec<DualN<T, N>> = spectrum
-            .iter()
-            .enumerate()
-            .map(|(i, e)| DualN::variable(e.clone(), i))
-            .collect();
-        let t = enclose_off_target_transform(&with_zero_mode(&duals));
+    fn inline<T: Enclosure, const N: usize, const K: usize>(
+        spectrum: &[T],
+    ) -> (Vec<T>, Vec<Vec<T>>) {
+        // `(0, spectrum)` as dual numbers on the stack (what `with_zero_mode` builds).
+        let lambda: [DualN<T, N>; K] = std::array::from_fn(|m| {
+            if m == 0 {
+                <DualN<T, N> as num_traits::Zero>::zero()
+            } else {
+                DualN::variable(spectrum[m - 1].clone(), m - 1)
+            }
+        });
+        let t = enclose_off_target_transform(&lambda);
         let grads = t
             .iter()
             .map(|d| (0..N).map(|i| d.partial(i)).collect())
@@ -964,8 +987,8 @@ fn off_target_transform_on_box<T: Enclosure>(spectrum: &[T]) -> (Vec<T>, Vec<Vec
         (t.into_iter().map(|d| d.value).collect(), grads)
     }
     match spectrum.len() {
-        3 => inline::<T, 3>(spectrum),
-        7 => inline::<T, 7>(spectrum),
+        3 => inline::<T, 3, 4>(spectrum),
+        7 => inline::<T, 7, 8>(spectrum),
         n => {
             let duals: Vec<Dual<T>> = spectrum
                 .iter()
@@ -1029,6 +1052,31 @@ pub fn enclose_m4_pairs<T: Enclosure>(
     Some(out)
 }
 
+/// The screen of [`evaluate_box_m4`] for a refuting centre: `(2/K)(rho-hat_j - rho-hat_i)` at
+/// the point `centre` if its largest mode `i` and its smallest `j` are unique and distinct
+/// (exact f64 comparisons), `None` otherwise. This is the one enclosure [`enclose_m4_pairs`]
+/// returns on the point box `[centre, centre]` (its candidate sets are then the ties of the
+/// largest and of the smallest mode; the value part of its dual numbers is this plain
+/// evaluation, and its mean-value form adds gradients times `centre - centre = [0, 0]`, which
+/// is `[0, 0]`), without the dual numbers. Only a screen: a witness is verified exactly.
+fn m4_centre_screen<T: Enclosure>(centre: &[f64], prec: u32) -> Option<T> {
+    let max = centre.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = centre.iter().copied().fold(f64::INFINITY, f64::min);
+    let largest: Vec<usize> = (0..centre.len()).filter(|&m| centre[m] >= max).collect();
+    let smallest: Vec<usize> = (0..centre.len()).filter(|&m| centre[m] <= min).collect();
+    let (&[i], &[j]) = (largest.as_slice(), smallest.as_slice()) else {
+        return None;
+    };
+    if i == j {
+        return None;
+    }
+    let mut state = Vec::with_capacity(centre.len() + 1);
+    state.push(T::zero());
+    state.extend(centre.iter().map(|&c| T::from_f64(c, prec)));
+    let t = enclose_off_target_transform(&state);
+    Some(div_by_order(t[j + 1].clone() - &t[i + 1], state.len()).mul_pow2(1))
+}
+
 /// An M4 box, after the off-region and symmetric-image tests (`x`: the normalised-spectrum
 /// ranges over the box): excluded if it lies in the NC ball; closed if every candidate pair of
 /// [`enclose_m4_pairs`] is certainly `< 0`; refuted if the centre is a region state with unique
@@ -1055,15 +1103,12 @@ fn evaluate_box_m4<T: Enclosure + Scalar>(setup: &Setup, b: &RegionBox, x: &[[f6
         }
     }
     // The centre refutes if its extremes are unique and the rate there is certainly > 0 (a
-    // cheap screen on the point box first; the witness is then checked exactly).
-    let point = RegionBox {
-        lambda: centre_f64.iter().map(|&c| [c, c]).collect(),
-        depth: b.depth,
-    };
-    let screen = enclose_m4_pairs::<T>(&point, &centre_f64, setup.prec);
-    if screen.is_some_and(|p| p.len() == 1 && p[0].2.certainly_positive()) {
-        if let Some(w) = witness::<T>(setup, &centre_f64, b) {
-            return Outcome::Refuted(w);
+    // cheap screen first; the witness is then checked exactly).
+    if let Some(screen) = m4_centre_screen::<T>(&centre_f64, setup.prec) {
+        if screen.certainly_positive() {
+            if let Some(w) = witness::<T>(setup, &centre_f64, b) {
+                return Outcome::Refuted(w);
+            }
         }
     }
     if b.depth >= setup.max_depth {
@@ -1699,6 +1744,51 @@ pub fn prove_region<T: Enclosure + Scalar>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The refutation screen of the M4 boxes is the one enclosure `enclose_m4_pairs` gives on
+    /// the point box at the centre (and `None` exactly when that is not a single pair), at
+    /// K = 4 and K = 8, on seeded random centres with ties.
+    #[test]
+    fn m4_centre_screen_equals_the_pairs_on_the_point_box() {
+        use crate::arith::Ival;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut singles = 0;
+        for case in 0..400 {
+            let n = if case % 2 == 0 { 3 } else { 7 };
+            let centre: Vec<f64> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    // a few repeated values, so the extremes are sometimes tied
+                    let v = ((r % 5) as f64 + 1.0) * 0.3;
+                    if r % 3 == 0 {
+                        v
+                    } else {
+                        v * (1.0 + ((r >> 20) % 1000) as f64 * 1e-3)
+                    }
+                })
+                .collect();
+            let point = RegionBox {
+                lambda: centre.iter().map(|&c| [c, c]).collect(),
+                depth: 0,
+            };
+            let pairs = enclose_m4_pairs::<Ival>(&point, &centre, 53);
+            let screen = m4_centre_screen::<Ival>(&centre, 53);
+            match pairs.filter(|p| p.len() == 1) {
+                Some(p) => {
+                    singles += 1;
+                    assert_eq!(screen, Some(p[0].2), "{centre:?}");
+                }
+                None => assert!(screen.is_none(), "{centre:?}"),
+            }
+        }
+        assert!(singles > 100 && singles < 400, "{singles}");
+    }
 
     /// The dyadic volume bookkeeping equals the rational one, on boxes with ends of every
     /// magnitude (subnormal, zero, negative, huge), summed in a scrambled order.

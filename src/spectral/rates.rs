@@ -159,27 +159,37 @@ pub fn enclose_rate_per_off_target_mass_on<T: Real>(
 ) -> T {
     let k = lambda.len();
     let prec = working_prec(&lambda);
-    let f = tr.logits(lambda);
-    let mut rho = Vec::with_capacity(k);
-    rho.push(T::zero());
-    rho.extend(enclose_softmax(&f[1..]));
+    // Two buffers for the whole evaluation (the region prover calls this once or twice per
+    // box): the logits' buffer becomes rho and then delta in place, the softmax's becomes x.
+    // The same interval operations in the same order as with a vector per step.
+    let mut rho = tr.logits(lambda);
+    let mut x = enclose_softmax(&rho[1..]);
+    rho[0] = T::zero();
+    for (r, s) in rho[1..].iter_mut().zip(x.iter_mut()) {
+        std::mem::swap(r, s);
+    }
     tr.apply(&mut rho);
     let share = T::one() / T::from_i64(k as i64 - 1, prec);
-    let delta: Vec<T> = rho[1..].iter().map(|tm| -(tm.clone() + &share)).collect();
+    for tm in rho[1..].iter_mut() {
+        *tm = -(tm.clone() + &share);
+    }
+    let delta = &rho[1..];
     let mut total = lambda[1].clone();
     for l in &lambda[2..] {
         total += l;
     }
-    let x: Vec<T> = lambda[1..].iter().map(|l| l.clone() / &total).collect();
+    for (xm, l) in x.iter_mut().zip(&lambda[1..]) {
+        *xm = l.clone() / &total;
+    }
     let mut dbar = T::zero();
-    for (xm, dm) in x.iter().zip(&delta) {
+    for (xm, dm) in x.iter().zip(delta) {
         dbar.add_product(xm, dm);
     }
     match rate {
         Rate::V => div_by_order(dbar, k).mul_pow2(1),
         Rate::M1Squared => {
             let mut acc = T::zero();
-            for (xm, dm) in x.iter().zip(&delta) {
+            for (xm, dm) in x.iter().zip(delta) {
                 acc += xm.clone() * &(xm.clone() - &share) * &(dm.clone() - &dbar);
             }
             div_by_order(acc, k).mul_pow2(2)
@@ -187,7 +197,7 @@ pub fn enclose_rate_per_off_target_mass_on<T: Real>(
         Rate::M2 => {
             // dM2/dt = -(2/K)(sum x delta - sum x^2 delta / sum x^2) / (sqrt(K-1) ||x||)
             let (mut sq, mut sq_delta) = (T::zero(), T::zero());
-            for (xm, dm) in x.iter().zip(&delta) {
+            for (xm, dm) in x.iter().zip(delta) {
                 sq.add_product(xm, xm);
                 sq_delta += xm.clone() * xm * dm;
             }
@@ -198,7 +208,7 @@ pub fn enclose_rate_per_off_target_mass_on<T: Real>(
         Rate::M3 => {
             let k1 = T::from_i64(k as i64 - 1, prec);
             let mut acc = T::zero();
-            for (xm, dm) in x.iter().zip(&delta) {
+            for (xm, dm) in x.iter().zip(delta) {
                 acc += xm.clone() * &(dm.clone() - &dbar) * &(xm.clone() * &k1).ln();
             }
             div_by_order(acc, k).mul_pow2(1)
