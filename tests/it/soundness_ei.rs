@@ -19,7 +19,7 @@
 //!
 //! Case counts: 8 * 10^3 point cases and 2 * 10^3 interval cases by default;
 //! `PROPTEST_CASES=N` (the knob of `tests/it/soundness.rs`) scales them to `0.8 N` and `0.2 N`.
-//! A 10^6-case run, done once by hand, is recorded in the README (Soundness suite).
+//! A 10^6-case run, done once by hand (0 failures), is recorded in the README (Soundness suite).
 
 use hadacert::arith::{MpfrInterval, Real};
 use rug::float::{Round, Special};
